@@ -1,0 +1,86 @@
+"""Per-sample losses of linear models and their derivatives (numba kernels).
+
+Binary margin losses take the signed score ``z = y (w·x + b)``, ``y ∈ {−1, +1}``:
+
+- ``LOGISTIC``: ``φ(z) = log(1 + e^{−z})``, ``φ'(z) = −1 / (1 + e^{z})``
+- ``HINGE``: ``φ(z) = max(0, 1 − z)``, ``φ'(z) = −1{z < 1}``
+- ``SQUARED_HINGE``: ``φ(z) = max(0, 1 − z)^2``, ``φ'(z) = −2 max(0, 1 − z)``
+
+All three are convex and non-increasing, which DESIGN.md section 2 relies on.
+``SOFTMAX`` is the multinomial cross-entropy ``logsumexp(s) − s_y`` of a score vector.
+"""
+
+import numpy as np
+from numba import njit
+
+LOGISTIC = 0
+HINGE = 1
+SQUARED_HINGE = 2
+SOFTMAX = 3
+
+LOSS_CODES = {"log_loss": LOGISTIC, "hinge": HINGE, "squared_hinge": SQUARED_HINGE}
+
+
+@njit(cache=True)
+def margin_loss(z, loss_code):
+    """Margin loss ``φ(z)`` (stable for ``|z|`` up to the float range)."""
+    if loss_code == LOGISTIC:
+        if z > 0.0:
+            return np.log1p(np.exp(-z))
+        return -z + np.log1p(np.exp(z))
+    gap = 1.0 - z
+    if gap <= 0.0:
+        return 0.0
+    if loss_code == HINGE:
+        return gap
+    return gap * gap
+
+
+@njit(cache=True)
+def margin_loss_derivative(z, loss_code):
+    """Derivative ``φ'(z)`` (right derivative ``0`` at the hinge's kink ``z = 1``)."""
+    if loss_code == LOGISTIC:
+        if z > 0.0:
+            e = np.exp(-z)
+            return -e / (1.0 + e)
+        return -1.0 / (1.0 + np.exp(z))
+    gap = 1.0 - z
+    if gap <= 0.0:
+        return 0.0
+    if loss_code == HINGE:
+        return -1.0
+    return -2.0 * gap
+
+
+@njit(cache=True)
+def margin_loss_second_derivative(z, loss_code):
+    """Second derivative ``φ''(z)`` (``0`` for the hinge, which is piecewise linear)."""
+    if loss_code == LOGISTIC:
+        if z > 0.0:
+            e = np.exp(-z)
+            return e / ((1.0 + e) * (1.0 + e))
+        e = np.exp(z)
+        return e / ((1.0 + e) * (1.0 + e))
+    if loss_code == HINGE:
+        return 0.0
+    return 2.0 if z < 1.0 else 0.0
+
+
+@njit(cache=True)
+def softmax_loss(scores, label, probs):
+    """Cross-entropy ``logsumexp(scores) − scores[label]``; fills ``probs`` with ``softmax(scores)``.
+
+    ``probs − onehot(label)`` is then the gradient with respect to ``scores``.
+    """
+    k = scores.shape[0]
+    top = scores[0]
+    for c in range(1, k):
+        if scores[c] > top:
+            top = scores[c]
+    acc = 0.0
+    for c in range(k):
+        probs[c] = np.exp(scores[c] - top)
+        acc += probs[c]
+    for c in range(k):
+        probs[c] /= acc
+    return top + np.log(acc) - scores[label]

@@ -1,0 +1,110 @@
+"""Uniform sampling in the unit ``l_∞``, ``l_2`` and ``l_1`` balls (numba kernels).
+
+Randomness: every public kernel takes an integer ``seed`` and seeds numba's own
+generator with it, so the same seed gives the same draws bit for bit. Inner helpers
+(``fill_unit_ball``) draw from that already-seeded generator and are meant to be
+called from other kernels.
+
+Laws used
+---------
+- ``l_∞``: independent ``U(-1, 1)`` coordinates.
+- ``l_2``: ``u = R g / ||g||_2`` with ``g ~ N(0, I_d)`` and ``R = V^{1/d}``, ``V ~ U(0, 1)``.
+- ``l_1``: with ``E_1..E_{d+1}`` i.i.d. ``Exp(1)`` and ``S = Σ E_k``, the vector
+  ``(E_1..E_d)/S`` is uniform on the simplex ``{x ≥ 0, Σ x ≤ 1}``; independent random
+  signs make it uniform on the unit ``l_1`` ball.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._norms import NORM_INF, NORM_L1, NORM_L2
+
+
+@njit(cache=True)
+def fill_unit_ball(out, norm_code):
+    """Overwrite the 1-D array ``out`` with one uniform draw in the unit ball of ``norm_code``."""
+    d = out.shape[0]
+    if norm_code == NORM_INF:
+        for k in range(d):
+            out[k] = 2.0 * np.random.random() - 1.0
+    elif norm_code == NORM_L2:
+        sq = 0.0
+        for k in range(d):
+            g = np.random.standard_normal()
+            out[k] = g
+            sq += g * g
+        radius = np.random.random() ** (1.0 / d)
+        scale = radius / np.sqrt(sq) if sq > 0.0 else 0.0
+        for k in range(d):
+            out[k] *= scale
+    else:
+        total = 0.0
+        for k in range(d):
+            e = np.random.exponential()
+            out[k] = e
+            total += e
+        total += np.random.exponential()
+        for k in range(d):
+            sign = 1.0 if np.random.random() < 0.5 else -1.0
+            out[k] = sign * out[k] / total
+
+
+@njit(cache=True)
+def seed_numba(seed):
+    """Seed numba's generator (the one ``fill_unit_ball`` and other kernels draw from)."""
+    np.random.seed(seed)
+
+
+@njit(cache=True)
+def sample_unit_ball_kernel(n_samples, n_features, norm_code, seed):
+    """Return ``n_samples`` i.i.d. uniform draws in the unit ball, shape ``(n_samples, n_features)``."""
+    np.random.seed(seed)
+    out = np.empty((n_samples, n_features))
+    for i in range(n_samples):
+        fill_unit_ball(out[i], norm_code)
+    return out
+
+
+def sample_unit_ball(n_samples, n_features, norm=2, random_state=None, radius=1.0):
+    """Draw i.i.d. points uniformly in the ball ``{u : ||u||_p <= radius}``.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Output shape.
+    norm : {np.inf, "inf", 2, 1}, default=2
+        Exponent ``p`` of the ball.
+    random_state : int, RandomState instance or None
+        Seeds the draw; the same value gives the same points.
+    radius : float, default=1.0
+        Radius ``ρ`` of the ball.
+
+    Returns
+    -------
+    U : ndarray of shape (n_samples, n_features)
+
+    Examples
+    --------
+    >>> from skentropic._sampling import sample_unit_ball
+    >>> U = sample_unit_ball(1000, 3, norm=1, random_state=0)
+    >>> bool((abs(U).sum(axis=1) <= 1).all())
+    True
+    """
+    from sklearn.utils import check_random_state
+
+    from ._norms import norm_code as _norm_code
+
+    if int(n_samples) != n_samples or n_samples < 0:
+        raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}.")
+    if int(n_features) != n_features or n_features < 1:
+        raise ValueError(f"n_features must be a positive integer, got {n_features!r}.")
+    if not np.isfinite(radius) or radius < 0:
+        raise ValueError(f"radius must be a finite non-negative number, got {radius!r}.")
+    seed = draw_seed(check_random_state(random_state))
+    U = sample_unit_ball_kernel(int(n_samples), int(n_features), _norm_code(norm), seed)
+    return U * radius if radius != 1.0 else U
+
+
+def draw_seed(rng):
+    """Draw one integer seed in ``[0, 2**31 - 1)`` for a kernel from a ``RandomState``."""
+    return int(rng.randint(np.iinfo(np.int32).max))
