@@ -1,5 +1,8 @@
 """skentropic: entropic-regularized adversarially robust learning with a scikit-learn API."""
 
+from ._logistic import EntropicRobustLogisticRegression
+from ._svc import EntropicRobustSVC
+
 __version__ = "0.1.0.dev0"
 
-__all__ = []
+__all__ = ["EntropicRobustLogisticRegression", "EntropicRobustSVC"]

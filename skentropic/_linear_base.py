@@ -1,0 +1,260 @@
+"""Shared machinery of the entropic-robust linear classifiers.
+
+Both linear estimators minimise, for each binary (or softmax) sub-problem,
+
+    Σ_i s_i F_i(θ) / Σ_i s_i  +  ||W||² / (2 C Σ_i s_i),
+    F_i(θ) = η log E_{u ~ U(B_1)} exp( ℓ(x_i + ρu, y_i; θ) / η ),
+
+which has the same minimiser as scikit-learn's ``C Σ_i s_i ℓ_i + ||W||²/2`` when
+``ρ = 0``. They differ only in the loss and in how classes are split into sub-problems;
+subclasses say so through :meth:`_subproblems`.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._lbfgs import fit_lbfgs
+from ._linear_objective import make_inner_rule, per_sample_objective
+from ._losses import SOFTMAX
+from ._mirror_descent import fit_stochastic
+from ._norms import norm_code
+from ._sampling import draw_seed
+
+STOCHASTIC_SOLVERS = ("rt-mlmc", "vanilla", "saa")
+
+
+class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
+    """Base class: parameter validation, data checks, solver dispatch, scoring of ``F``."""
+
+    _parameter_constraints: dict = {
+        "rho": [Interval(Real, 0, None, closed="left")],
+        "eta": [Interval(Real, 0, None, closed="left")],
+        "norm": [Options(Real, {np.inf, 2, 1}), StrOptions({"inf"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "lbfgs", *STOCHASTIC_SOLVERS})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_inner_samples": [Interval(Integral, 2, None, closed="left")],
+        "max_level": [Interval(Integral, 0, 16, closed="both")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "step_size": [Interval(Real, 0, None, closed="neither"), None],
+        "schedule": [StrOptions({"constant", "sqrt"})],
+        "radius": [Interval(Real, 0, None, closed="neither"), None],
+        "average": ["boolean"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def _resolve_solver(self):
+        # Every solver choice is exact for l2 binary problems only through quadrature;
+        # L-BFGS is the fastest in all cases we measured (benchmarks/bench_deterministic.py).
+        return "lbfgs" if self.solver == "auto" else self.solver
+
+    def _check_params_together(self, solver, n_classes):
+        if self.eta == 0 and solver != "lbfgs":
+            raise ValueError(
+                f"eta=0 (the exact adversarial risk) requires solver='lbfgs' or 'auto'; "
+                f"solver={self.solver!r} samples the ball and needs eta > 0."
+            )
+        if self.eta == 0 and self._uses_softmax(n_classes):
+            raise ValueError(
+                "eta=0 (the exact adversarial risk) is only tractable for binary margin "
+                "losses; the multinomial loss needs eta > 0."
+            )
+
+    def _uses_softmax(self, n_classes):
+        return False
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by minimising the entropic-regularised adversarial risk.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input is supported by ``solver='lbfgs'``.
+        y : array-like of shape (n_samples,)
+            Target labels (any hashable labels, as in scikit-learn).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; they replace ``1/n`` by normalised weights.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        solver = self._resolve_solver()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr" if solver == "lbfgs" else False,
+            dtype=np.float64,
+            order="C",
+            reset=not (self.warm_start and hasattr(self, "coef_")),
+        )
+        check_classification_targets(y)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        classes, y_idx = np.unique(y, return_inverse=True)
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {classes[0]!r}"
+            )
+        if self.warm_start and hasattr(self, "classes_") and not np.array_equal(
+            classes, self.classes_
+        ):
+            raise ValueError(
+                f"warm_start needs the classes of the previous fit {self.classes_!r}, "
+                f"got {classes!r}."
+            )
+        self._check_params_together(solver, classes.shape[0])
+        self.classes_ = classes
+        code = norm_code(self.norm)
+        rng = check_random_state(self.random_state)
+        total_weight = sample_weight.sum()
+        weights = sample_weight / total_weight
+        alpha = 1.0 / (self.C * total_weight)
+        n_features = X.shape[1]
+
+        coefs, intercepts, n_iters, rule_seeds = [], [], [], []
+        for k, (target, loss_code, n_out) in enumerate(self._subproblems(y_idx)):
+            coef0, intercept0 = self._initial_parameters(k, n_out, n_features)
+            rule_seed, solver_seed = draw_seed(rng), draw_seed(rng)
+            rule_seeds.append(rule_seed)
+            common = dict(
+                rho=float(self.rho),
+                eta=float(self.eta),
+                norm_code=code,
+                loss_code=loss_code,
+                alpha=alpha,
+                fit_intercept=self.fit_intercept,
+                coef_init=coef0,
+                intercept_init=intercept0,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+            )
+            if solver == "lbfgs":
+                rule = make_inner_rule(
+                    code, n_features, loss_code, n_inner_samples=self.n_inner_samples,
+                    seed=rule_seed,
+                )
+                coef, intercept, n_iter, converged = fit_lbfgs(
+                    X, target, weights, tol=self.tol, rule=rule, **common
+                )
+                if not converged:
+                    warnings.warn(
+                        f"L-BFGS did not converge within max_iter={self.max_iter} "
+                        "iterations; increase max_iter or scale the data.",
+                        ConvergenceWarning,
+                    )
+            else:
+                coef, intercept, n_iter, _ = fit_stochastic(
+                    X,
+                    target,
+                    weights,
+                    estimator=solver,
+                    max_level=self.max_level,
+                    n_saa_samples=self.n_inner_samples,
+                    batch_size=self.batch_size,
+                    step_size=self.step_size,
+                    schedule=self.schedule,
+                    radius=self.radius,
+                    average=self.average,
+                    seed=solver_seed,
+                    **common,
+                )
+            coefs.append(coef)
+            intercepts.append(intercept)
+            n_iters.append(n_iter)
+
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.concatenate(intercepts)
+        self.n_iter_ = int(max(n_iters))
+        # entropic_risk re-creates the same inner rule (quadrature or fixed samples)
+        self._rule_seeds = rule_seeds
+        return self
+
+    def _initial_parameters(self, k, n_out, n_features):
+        """Zeros, or the rows of the previous fit when ``warm_start`` is set."""
+        if self.warm_start and hasattr(self, "coef_"):
+            rows = slice(k, k + n_out) if self._n_subproblems() > 1 else slice(None)
+            return self.coef_[rows].copy(), self.intercept_[rows].copy()
+        return np.zeros((n_out, n_features)), np.zeros(n_out)
+
+    def _n_subproblems(self):
+        return 1
+
+    def entropic_risk(self, X, y, sample_weight=None, per_sample=False):
+        """Entropic risk ``F`` of the fitted model on ``(X, y)``, without the penalty.
+
+        ``F = Σ_i s_i F_i / Σ_i s_i`` with
+        ``F_i = η log E_{u ~ U(B_1)} exp(ℓ(x_i + ρu, y_i) / η)`` at the model's
+        ``rho``, ``eta`` and ``norm``. For the l2 ball and binary losses ``F_i`` is computed
+        by quadrature to near machine precision; otherwise with ``n_inner_samples`` fixed
+        (seeded) samples of the ball, a sample-average approximation. For one-vs-rest
+        models the risks of the binary sub-problems are averaged.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels among ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+        per_sample : bool, default=False
+            Return the vector ``F_i`` (averaged over sub-problems) instead of the mean.
+
+        Returns
+        -------
+        float or ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, order="C", reset=False)
+        y = np.asarray(y)
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(f"y contains labels not in classes_: {np.unique(y[unknown])!r}")
+        y_idx = np.searchsorted(self.classes_, y)
+        code = norm_code(self.norm)
+        values = np.zeros(X.shape[0])
+        problems = list(self._subproblems(y_idx))
+        row = 0
+        for (target, loss_code, n_out), seed in zip(problems, self._rule_seeds):
+            rule = make_inner_rule(
+                code, X.shape[1], loss_code, n_inner_samples=self.n_inner_samples, seed=seed
+            )
+            values += per_sample_objective(
+                self.coef_[row:row + n_out], self.intercept_[row:row + n_out], X, target,
+                float(self.rho), float(self.eta), code, loss_code, rule,
+            )
+            row += n_out
+        values /= len(problems)
+        if per_sample:
+            return values
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True)
+        return float(values @ sample_weight / sample_weight.sum())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self.solver in ("auto", "lbfgs")
+        return tags
+
+
+def binary_target(y_idx, positive=1):
+    """Signed labels ``+1`` for class index ``positive`` and ``-1`` otherwise, as float64."""
+    return np.where(y_idx == positive, 1.0, -1.0)
+
