@@ -29,7 +29,7 @@ def _is_cartpole(env):
 def schedule(init, final, n_episodes, decay_fraction, kind="exponential"):
     """Per-episode values decaying from ``init`` to ``final`` over the first episodes.
 
-    With ``f_e = min(e / (decay_fraction · n_episodes), 1)``: ``exponential`` gives
+    With ``f_e = min(e / (decay_fraction · (n_episodes − 1)), 1)``: ``exponential`` gives
     ``init · (final/init)^f_e``, ``linear`` gives ``init + (final − init) f_e``; the value
     then stays at ``final``.
 
@@ -37,7 +37,7 @@ def schedule(init, final, n_episodes, decay_fraction, kind="exponential"):
     -------
     values : ndarray of shape (n_episodes,)
     """
-    horizon = max(decay_fraction * n_episodes, 1.0)
+    horizon = max(decay_fraction * (n_episodes - 1), 1.0)
     frac = np.minimum(np.arange(n_episodes) / horizon, 1.0)
     if kind == "exponential":
         return init * (final / init) ** frac
