@@ -300,10 +300,10 @@ def test_generic_box_env():
     assert np.all(agent.predict(np.linspace(0.05, 0.85, 5)[:, None]) == 1)
     assert evaluate(agent, Chain(), 3)[0] == 1.0
     with pytest.raises(ValueError, match="infinite bounds"):
-        RobustQLearning(n_episodes=1, state_bounds=None, n_bins=4).fit(Wrapped_inf())
+        RobustQLearning(n_episodes=1, state_bounds=None, n_bins=4).fit(chain_with_infinite_bounds())
 
 
-def Wrapped_inf():
+def chain_with_infinite_bounds():
     env = Chain()
     from skentropic.rl._cartpole import Box
     env.observation_space = Box([-np.inf], [np.inf])

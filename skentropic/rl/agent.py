@@ -14,7 +14,7 @@ from .._sampling import draw_seed, seed_numba
 from ._cartpole import CartPoleEnv
 from ._qlearning import epsilon_greedy, state_index, td_update, train_cartpole
 
-#: Default discretization of CartPole's ``(x, x', θ, θ')``: bins and ``[low, high]`` per dimension.
+#: Default discretization of CartPole's ``(x, x', θ, θ')``: bins and ``[low, high]`` per dim.
 CARTPOLE_BINS = (3, 3, 8, 10)
 CARTPOLE_BOUNDS = ((-2.4, 2.4), (-3.0, 3.0), (-0.21, 0.21), (-3.0, 3.0))
 
@@ -23,7 +23,8 @@ _SCHEDULES = {"exponential": 0, "linear": 1}
 
 
 def _is_cartpole(env):
-    return isinstance(env, CartPoleEnv) or type(getattr(env, "unwrapped", env)).__name__ == "CartPoleEnv"
+    inner = getattr(env, "unwrapped", env)
+    return isinstance(env, CartPoleEnv) or type(inner).__name__ == "CartPoleEnv"
 
 
 def schedule(init, final, n_episodes, decay_fraction, kind="exponential"):
@@ -297,7 +298,7 @@ class RobustQLearning(BaseEstimator):
 
 
 def _train_python(agent, env, q, alphas, epsilons, code, rewards, rng):
-    """Python episode loop over a gymnasium-style ``env`` with the numba update of ``train_cartpole``.
+    """Python episode loop over a gymnasium-style ``env``, same update as ``train_cartpole``.
 
     Draws one seed for numba's generator (exploration, ball draws) and one for the first
     ``env.reset(seed=...)``; later resets continue the environment's own generator.
