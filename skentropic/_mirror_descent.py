@@ -199,7 +199,9 @@ def fit_stochastic(
         Return the Polyak–Ruppert average of the iterates of all steps from epoch
         ``average_start`` on instead of the last iterate.
     seed : int or RandomState
-        Epoch seeds (and SAA per-point seeds) are drawn up front from it.
+        Drawn up front from it: for ``"saa"`` the ``n`` per-point sample seeds
+        (``RandomState.randint(2**31 - 1, size=n)``, so the fixed-sample problem does not depend
+        on ``max_iter``), then one seed per epoch.
     verbose : int
         Print one line per epoch when > 0.
     callback : callable or None
@@ -271,11 +273,12 @@ def fit_stochastic(
     steps_per_epoch = -(-n // batch_size)
 
     rng = check_random_state(seed)
-    epoch_seeds = [draw_seed(rng) for _ in range(max_iter)]
+    # SAA seeds first, so the fixed-sample problem depends on `seed` only, not on max_iter
     saa_seeds = (
         rng.randint(np.iinfo(np.int32).max, size=n).astype(np.int64)
         if method == SAA else np.zeros(1, dtype=np.int64)
     )
+    epoch_seeds = [draw_seed(rng) for _ in range(max_iter)]
     avg_coef, avg_int, avg_count = coef.copy(), intercept.copy(), 0
     samples_per_epoch = []
     for epoch in range(max_iter):
