@@ -128,11 +128,22 @@ def ascent_step_rows(delta, grad, X, step, eps, norm_code, lo, hi, has_box):
     ``Π_box`` the clip of ``x_i + δ_i`` into ``[lo, hi]`` (skipped when ``has_box`` is false).
     Projecting onto the ball and then clipping keeps ``δ`` in both sets; it is the exact
     projection onto their intersection for ``p = ∞`` and a feasible approximation otherwise.
+    With a box, gradient coordinates pointing out of the box at a face that ``x_i + δ_i``
+    already touches are zeroed first (steepest ascent within the box's feasible directions):
+    otherwise the ``l_1`` step would keep choosing a coordinate that the clip cancels.
     """
     n, d = delta.shape
     u = np.empty(d)
+    g = np.empty(d)
     for i in range(n):
-        ascent_direction(grad[i], norm_code, u)
+        if has_box:
+            for k in range(d):
+                z = X[i, k] + delta[i, k]
+                gk = grad[i, k]
+                g[k] = 0.0 if (gk > 0.0 and z >= hi[k]) or (gk < 0.0 and z <= lo[k]) else gk
+            ascent_direction(g, norm_code, u)
+        else:
+            ascent_direction(grad[i], norm_code, u)
         row = delta[i]
         for k in range(d):
             row[k] += step * u[k]

@@ -176,3 +176,19 @@ def test_ascent_step_rows_matches_numpy():
     ref *= np.minimum(1, 0.2 / np.linalg.norm(ref, axis=1, keepdims=True))
     ref = np.clip(X + ref, 0, 1) - X
     np.testing.assert_allclose(got, ref, atol=1e-15)
+
+
+def test_ascent_step_skips_coordinates_blocked_by_the_box():
+    # l1 steepest ascent would pick coordinate 0, but x_0 already sits on the upper face
+    X = np.array([[1.0, 0.5, 0.0]])
+    G = np.array([[3.0, -1.0, -2.0]])
+    lo, hi = np.zeros(3), np.ones(3)
+    delta = np.zeros((1, 3))
+    ascent_step_rows(delta, G, X, 0.2, 1.0, NORM_L1, lo, hi, True)
+    np.testing.assert_array_equal(delta, [[0.0, -0.2, 0.0]])
+    delta = np.zeros((1, 3))
+    ascent_step_rows(delta, G, X, 0.2, 1.0, NORM_L2, lo, hi, True)
+    np.testing.assert_allclose(delta, [[0.0, -0.2, 0.0]], atol=1e-16)
+    delta = np.zeros((1, 3))
+    ascent_step_rows(delta, G, X, 0.2, 1.0, NORM_L1, lo, hi, False)
+    np.testing.assert_array_equal(delta, [[0.2, 0.0, 0.0]])
