@@ -72,9 +72,13 @@ def softmax_score_gradient(S, y_enc, rescale, loss, A):
             for c in range(k):
                 A[i, c] = A[i, c] / acc_other if c != yi else -1.0
         else:
+            # p_y − 1 = −Σ_{c≠y} p_c, summed without the cancellation of 1 − p_y
+            rest = 0.0
             for c in range(k):
-                A[i, c] = np.exp(S[i, c] - top) / acc
-            A[i, yi] -= 1.0
+                if c != yi:
+                    A[i, c] = np.exp(S[i, c] - top) / acc
+                    rest += A[i, c]
+            A[i, yi] = -rest
 
 
 @njit(cache=True)
@@ -174,7 +178,11 @@ def _activation_derivative(H, name):
 
 
 class _MLPModel:
-    """Forward/backward pass through a fitted :class:`~sklearn.neural_network.MLPClassifier`."""
+    """Forward/backward pass through a fitted :class:`~sklearn.neural_network.MLPClassifier`.
+
+    With ``rescale=True`` (the attacks' direction-only path) the matrix products run in float32,
+    about twice as fast; the loss and exact gradient (``rescale=False``) stay in float64.
+    """
 
     def __init__(self, estimator):
         if estimator.activation not in _ACTIVATIONS:
@@ -187,32 +195,37 @@ class _MLPModel:
         self.activation = estimator.activation
         self.coefs = [np.asarray(W, dtype=float) for W in estimator.coefs_]
         self.intercepts = [np.asarray(b, dtype=float) for b in estimator.intercepts_]
+        self.coefs32 = [W.astype(np.float32) for W in self.coefs]
+        self.intercepts32 = [b.astype(np.float32) for b in self.intercepts]
         self.n_features_in_ = self.coefs[0].shape[0]
 
-    def _forward(self, X):
+    def _forward(self, X, single=False):
+        coefs, intercepts = (self.coefs32, self.intercepts32) if single else (self.coefs, self.intercepts)
         hidden = []
-        H = X
-        for W, b in zip(self.coefs[:-1], self.intercepts[:-1]):
+        H = X.astype(np.float32) if single else X
+        for W, b in zip(coefs[:-1], intercepts[:-1]):
             Z = H @ W
             Z += b
             H = _activate(Z, self.activation)
             hidden.append(H)
-        S = H @ self.coefs[-1]
-        S += self.intercepts[-1]
-        return hidden, S
+        S = H @ coefs[-1]
+        S += intercepts[-1]
+        return hidden, S.astype(np.float64) if single else S
 
     def predict_encoded(self, X):
         return _encode_scores(self._forward(X)[1])
 
     def loss_grad(self, X, y_enc, rescale=False):
-        hidden, S = self._forward(X)
+        hidden, S = self._forward(X, single=rescale)
         loss, D = _score_loss_grad(S, y_enc, rescale)
-        for layer in range(len(self.coefs) - 1, 0, -1):
-            D = D @ self.coefs[layer].T
+        coefs = self.coefs32 if rescale else self.coefs
+        D = D.astype(coefs[0].dtype, copy=False)
+        for layer in range(len(coefs) - 1, 0, -1):
+            D = D @ coefs[layer].T
             deriv = _activation_derivative(hidden[layer - 1], self.activation)
             if deriv is not None:
                 D *= deriv
-        return loss, D @ self.coefs[0].T
+        return loss, D @ coefs[0].T
 
 
 class _DuckModel:
