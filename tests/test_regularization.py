@@ -300,3 +300,20 @@ def test_plot_penalty_sweep(fitted):
     ax2 = plot_penalty_sweep(table, relative=True)
     assert ax2.get_yscale() == "log"
     plt.close("all")
+
+
+@pytest.mark.parametrize("make, multiclass, eta", [
+    ("EntropicRobustLogisticRegression", False, 0.05),
+    ("EntropicRobustSVC", True, 0.05),  # one-vs-rest hinge: averaged over sub-problems
+    ("EntropicRobustSVC", False, 0.0),
+])
+def test_matches_skentropic_estimators_entropic_risk(make, multiclass, eta):
+    import skentropic
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    y = y if multiclass else (y == 1).astype(int)
+    est = getattr(skentropic, make)(rho=0.1, eta=eta, norm=2).fit(X, y)
+    r = regularization_penalties(est, X, y)  # rho, eta, norm read from the estimator
+    assert r["entropic_risk"] == pytest.approx(est.entropic_risk(X, y), rel=1e-10)
+    assert r["exact_penalty_se"] == 0.0
