@@ -49,7 +49,7 @@ def tile_offsets(n_tilings, n_features):
 
 @njit(cache=True)
 def active_tiles(obs, low, inv_width, n_tiles, strides, offsets, out):
-    """Write the index of the active tile of each tiling of ``obs`` into ``out`` (shape ``(T,)``)."""
+    """Write the active tile of each tiling of ``obs`` into ``out`` (shape ``(T,)``)."""
     n_tilings, d = offsets.shape
     per_tiling = strides[0] * n_tiles[0]
     for t in range(n_tilings):

@@ -77,7 +77,9 @@ class RobustQLearning(BaseEstimator):
         Q-learning. The ball is applied at every step, so the radius must be small against
         the per-step change of the state (CartPole moves ``θ`` by about ``0.02 θ'`` per step):
         radii above about 0.02 make the adversary stronger than the controller and nothing
-        is learned.
+        is learned. On CartPole, ``approximation="tiles"`` with ``rho=0.005, eta=0.1`` is
+        the pair chosen on mildly perturbed validation systems by
+        ``benchmarks/bench_qlearning.py``.
     eta : float, default=1.0
         Entropic temperature ``η ≥ 0`` (``np.inf`` allowed: mean over the ball).
     norm : {np.inf, "inf", 2, 1}, default=np.inf
@@ -141,6 +143,12 @@ class RobustQLearning(BaseEstimator):
     (3, 3, 8, 10, 2)
     >>> int(agent.predict([0.0, 0.0, 0.05, 0.0])[0]) in (0, 1)
     True
+    >>> tiles = RobustQLearning(approximation="tiles", n_tilings=8, rho=0.005, eta=0.1,
+    ...                         n_episodes=50, random_state=0).fit()
+    >>> tiles.weights_.shape
+    (8, 4, 4, 9, 11, 2)
+    >>> tiles.q_values([0.0, 0.0, 0.05, 0.0]).shape
+    (1, 2)
     """
 
     _parameter_constraints = {
