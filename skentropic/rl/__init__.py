@@ -1,7 +1,8 @@
 """Robust Q-learning with the entropic Bellman operator, and a perturbable CartPole.
 
-- :class:`RobustQLearning`: tabular Q-learning whose target replaces ``max_b Q(s', b)``
-  by ``max_b −η log E_{s ~ U(B_ρ(s'))} exp(−Q(s, b)/η)``; ``rho=0`` is regular Q-learning.
+- :class:`RobustQLearning`: Q-learning (tabular or tile-coded) whose target replaces
+  ``max_b Q(s', b)`` by ``max_b −η log E_{s ~ U(B_ρ(s'))} exp(−Q(s, b)/η)``; ``rho=0`` is
+  regular Q-learning.
 - :class:`CartPoleEnv`: gymnasium's CartPole-v1, step for step, with pole mass, pole
   length and gravity as parameters.
 - :func:`evaluate`, :func:`perturbed_cartpoles`, :func:`robustness_study`,

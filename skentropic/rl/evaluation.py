@@ -8,7 +8,6 @@ from sklearn.utils import check_random_state
 
 from .._sampling import draw_seed
 from ._cartpole import CartPoleEnv
-from ._qlearning import evaluate_cartpole
 
 #: Perturbation factors of :func:`perturbed_cartpoles` (applied to CartPole-v1's constants).
 # Chosen so that a regular agent trained on the nominal system loses reward: CartPole is
@@ -49,7 +48,7 @@ def evaluate(agent, env=None, n_episodes=100, random_state=None, return_rewards=
     """Mean and standard deviation of the greedy policy's undiscounted return.
 
     Each episode starts from the environment's initial law and runs the greedy policy
-    ``argmax_a Q(bin(s), a)`` until termination or truncation.
+    ``argmax_a Q(s, a)`` until termination or truncation.
 
     Parameters
     ----------
@@ -67,24 +66,21 @@ def evaluate(agent, env=None, n_episodes=100, random_state=None, return_rewards=
     mean, std : float
     rewards : ndarray of shape (n_episodes,), only if ``return_rewards``
     """
-    if not hasattr(agent, "q_table_"):
+    if not hasattr(agent, "n_actions_"):
         raise ValueError("The agent is not fitted; call fit first.")
     if int(n_episodes) != n_episodes or n_episodes < 1:
         raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}.")
     env = CartPoleEnv() if env is None else env
     seed = draw_seed(check_random_state(random_state))
-    q = agent.q_table_.reshape(-1, agent.n_actions_)
     if isinstance(env, CartPoleEnv):
-        low, inv_width, bins, strides, _ = agent._tables()
-        rewards = evaluate_cartpole(q, env.params, int(n_episodes), env.max_episode_steps, low,
-                                    inv_width, bins, strides, seed)
+        rewards = agent._evaluate_cartpole(env, int(n_episodes), seed)
     else:
         rewards = np.empty(int(n_episodes))
         for e in range(int(n_episodes)):
             obs, _ = env.reset(seed=seed if e == 0 else None)
             total = 0.0
             while True:
-                a = int(np.argmax(q[agent._row(obs)]))
+                a = int(agent.predict(obs)[0])
                 obs, reward, terminated, truncated, _ = env.step(a)
                 total += reward
                 if terminated or truncated:
