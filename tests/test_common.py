@@ -23,6 +23,19 @@ def _instances():
             yield cls(solver="rt-mlmc", max_iter=30, random_state=0)
 
 
-@parametrize_with_checks(list(_instances()))
+def _expected_failed_checks(estimator):
+    if getattr(estimator, "solver", "auto") in ("rt-mlmc", "vanilla", "saa"):
+        reason = (
+            "stochastic solvers draw data indices with probabilities proportional to the "
+            "weights, so weighted and repeated data follow different random paths and give "
+            "statistically equivalent but not equal iterates after finitely many epochs"
+        )
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+        }
+    return {}
+
+
+@parametrize_with_checks(list(_instances()), expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
