@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import _mlp_kernels as kernels
 from ._norms import norm_code
@@ -39,7 +40,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
     rows per point), by the vanilla plug-in with ``2^max_level`` samples, or by a fixed
     sample average (SAA) of ``n_saa_samples`` samples per point. Forward and backward passes
     run in numba on the stacked perturbed copies of one minibatch; no ``n × m × d`` array is
-    formed.
+    formed. BLAS runs single-threaded during training (the per-minibatch matrices are too
+    small to gain from threads, and threads oversubscribe shared machines).
 
     Baselines in the same estimator: ``training="erm"`` (plain cross-entropy, ``rho`` and
     ``eta`` unused), ``"fgm"`` and ``"pgd"`` (adversarial training: every minibatch is replaced
@@ -259,7 +261,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        return self._fit(X, y, incremental=False, classes=None)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y, incremental=False, classes=None)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -276,7 +279,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y, incremental=True, classes=classes)
 
     def _fit(self, X, y, incremental, classes):
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
