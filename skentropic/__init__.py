@@ -1,8 +1,17 @@
 """skentropic: entropic-regularized adversarially robust learning with a scikit-learn API."""
 
+from . import attacks, metrics, regularization, rl, worst_case
 from ._logistic import EntropicRobustLogisticRegression
 from ._svc import EntropicRobustSVC
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["EntropicRobustLogisticRegression", "EntropicRobustSVC"]
+__all__ = [
+    "EntropicRobustLogisticRegression",
+    "EntropicRobustSVC",
+    "attacks",
+    "metrics",
+    "regularization",
+    "rl",
+    "worst_case",
+]

@@ -1,0 +1,279 @@
+"""The worst-case distribution ``P*`` of the entropic risk: sampling, density and pictures.
+
+For ``η > 0`` the maximiser of ``E_P[ℓ] − η H(γ)`` over couplings that move each ``x_i`` at most
+``ρ`` is absolutely continuous (DESIGN.md section 1):
+
+    p*(z) = 1/n Σ_i 1{z ∈ B_ρ(x_i)} exp(ℓ(z, y_i)/η) / (vol(B_ρ) E_u exp(ℓ(x_i + ρu, y_i)/η)),
+
+a mixture of per-point laws ``P*_i ∝ exp(ℓ/η)`` on the balls. As ``η → 0`` each ``P*_i`` collapses
+onto the maximisers of ``ℓ`` on ``B_ρ(x_i)`` (for a binary linear model under the ``l_2`` ball,
+the point ``x_i − ρ y_i w/||w||_2``); as ``η → ∞`` it becomes uniform on the ball.
+
+Exact identity used by the tests: with ``G_i(β) = log E_u exp(β ℓ(x_i + ρu))``,
+``E_{P*_i}[ℓ] = G_i'(1/η)``, and ``F_i = η G_i(1/η)``, so the mean loss under ``P*`` is the
+derivative of ``β ↦ β F(1/β)`` at ``β = 1/η``.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import gammaln
+from sklearn.utils import Bunch, check_random_state
+
+from ._loss_models import loss_model
+from ._mgf import entropic_mean_pairs
+from ._norms import NORM_INF, NORM_L2, norm_code
+from ._sampling import draw_seed, sample_unit_ball_kernel
+from ._worst_case_kernels import RESAMPLE_MULTINOMIAL, RESAMPLE_SYSTEMATIC, resample_rows
+from ._worst_case_kernels import worst_case_log_density as _log_density_kernel
+from .regularization import _check_inputs, _check_scalar, _resolve, perturbed_losses
+
+_SCHEMES = {"systematic": RESAMPLE_SYSTEMATIC, "multinomial": RESAMPLE_MULTINOMIAL}
+
+
+def _single_part(estimator, X, y):
+    parts = loss_model(estimator, X, y)
+    if len(parts) != 1:
+        raise ValueError(
+            "The worst-case distribution is defined per binary sub-problem of a one-vs-rest "
+            f"model; {type(estimator).__name__} has {len(parts)}. Fit a binary problem or use "
+            "a multinomial model."
+        )
+    return parts[0]
+
+
+def _check_count(value, name, low):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def sample_worst_case(estimator, X, y, *, rho=None, eta=None, norm=None, n_proposals=1024, n_draws=1,
+                      resampling="systematic", random_state=None):
+    """Draw from the worst-case distribution ``P*`` by self-normalised importance resampling.
+
+    For each point, ``m = n_proposals`` proposals ``z_ij = x_i + ρ u_ij``, ``u_ij ~ U(B_1)``, get
+    weights ``w_ij = softmax_j(ℓ(z_ij, y_i)/η)`` (max-subtracted, stable for any ``η > 0``;
+    uniform over the best proposals when ``η = 0``), and ``n_draws`` of them are resampled. The
+    draws follow ``P*_i`` as ``m → ∞``; the effective sample size ``ESS_i = 1/Σ_j w_ij²`` says
+    how many proposals carry the weight (small ``ESS`` means ``η`` is small relative to the loss
+    variation over the ball and more proposals are needed).
+
+    Parameters
+    ----------
+    estimator : fitted classifier or callable ``loss_grad(X, y) -> (loss, grad)``
+        As in :func:`skentropic.regularization.regularization_penalties`; one-vs-rest models
+        with several sub-problems are rejected.
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    rho, eta : float or None
+        ``ρ >= 0``, ``η >= 0`` (``0``: the best proposal, an approximation of the adversarial
+        point); ``None`` reads the estimator's attributes.
+    norm : {np.inf, "inf", 2, 1} or None
+    n_proposals : int, default=1024
+    n_draws : int, default=1
+        Draws per data point.
+    resampling : {"systematic", "multinomial"}, default="systematic"
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    Bunch
+        ``samples`` (n_samples * n_draws, n_features), ``origin`` (index of the data point of
+        each draw), ``y`` (its label), ``ess`` (n_samples,), ``mean_loss`` (n_samples,): the
+        self-normalised estimate ``Σ_j w_ij ℓ(z_ij)`` of ``E_{P*_i}[ℓ]``, and ``objective``
+        (n_samples,): the Monte Carlo ``η log mean_j exp(ℓ(z_ij)/η)`` estimate of ``F_i``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skentropic.worst_case import sample_worst_case
+    >>> X = np.array([[0., 0.], [1., 1.], [0., 1.], [1., 0.]]); y = [0, 1, 1, 0]
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> draws = sample_worst_case(clf, X, y, rho=0.3, eta=0.1, norm=2, random_state=0)
+    >>> bool((np.linalg.norm(draws.samples - X[draws.origin], axis=1) <= 0.3).all())
+    True
+    """
+    rho = _check_scalar(_resolve(estimator, "rho", rho), "rho")
+    eta = _check_scalar(_resolve(estimator, "eta", eta), "eta")
+    code = norm_code(_resolve(estimator, "norm", norm))
+    n_proposals = _check_count(n_proposals, "n_proposals", 1)
+    n_draws = _check_count(n_draws, "n_draws", 1)
+    if resampling not in _SCHEMES:
+        raise ValueError(f"resampling must be one of {sorted(_SCHEMES)}, got {resampling!r}.")
+    X, y, _ = _check_inputs(estimator, X, y, None, 4)
+    part = _single_part(estimator, X, y)
+    rng = check_random_state(random_state)
+    n, d = X.shape
+    rows = max(1, 1_000_000 // (n_proposals * d))
+    seeds = [(draw_seed(rng), draw_seed(rng)) for _ in range(0, n, rows)]
+    samples = np.empty((n, n_draws, d))
+    ess, mean_loss, objective = np.empty(n), np.empty(n), np.empty(n)
+    for (seed_u, seed_r), start in zip(seeds, range(0, n, rows)):
+        stop = min(n, start + rows)
+        Z = X[start:stop, None, :] + rho * sample_unit_ball_kernel(
+            (stop - start) * n_proposals, d, code, seed_u).reshape(stop - start, n_proposals, d)
+        target = np.repeat(part.target[start:stop], n_proposals)
+        L = part.loss(Z.reshape(-1, d), target).reshape(stop - start, n_proposals)
+        idx, ess[start:stop], mean_loss[start:stop], objective[start:stop] = resample_rows(
+            np.ascontiguousarray(L), eta, n_draws, _SCHEMES[resampling], seed_r)
+        samples[start:stop] = np.take_along_axis(Z, idx[:, :, None], axis=1)
+    origin = np.repeat(np.arange(n), n_draws)
+    return Bunch(samples=samples.reshape(-1, d), origin=origin, y=y[origin], ess=ess,
+                 mean_loss=mean_loss, objective=objective)
+
+
+def log_ball_volume(rho, n_features, code):
+    """``log vol(B_ρ)``: ``(2ρ)^d`` (``l_∞``), ``π^{d/2} ρ^d / Γ(d/2+1)`` (``l_2``), ``(2ρ)^d/d!`` (``l_1``)."""
+    d = float(n_features)
+    if code == NORM_INF:
+        return d * np.log(2.0 * rho)
+    if code == NORM_L2:
+        return 0.5 * d * np.log(np.pi) + d * np.log(rho) - gammaln(0.5 * d + 1.0)
+    return d * np.log(2.0 * rho) - gammaln(d + 1.0)
+
+
+def worst_case_log_density(estimator, X, y, Z, *, rho=None, eta=None, norm=None, n_inner_samples=4096,
+                           random_state=None):
+    """Log-density ``log p*(z)`` of the worst-case distribution at the points ``Z``.
+
+    ``p*(z) = 1/n Σ_i 1{z ∈ B_ρ(x_i)} exp(ℓ(z, y_i)/η − log N_i) / vol(B_ρ)`` with the normaliser
+    ``log N_i = log E_u exp(ℓ(x_i + ρu, y_i)/η) = F_i/η``: exact (quadrature) for binary linear
+    margin-loss models under the ``l_2`` ball, otherwise a Monte Carlo estimate with
+    ``n_inner_samples`` antithetic proposals (its error shifts each component's total mass,
+    not its shape). ``−inf`` outside every ball. Any dimension works; 2-D data makes a picture.
+
+    Parameters
+    ----------
+    estimator, X, y, rho, norm, random_state
+        As in :func:`sample_worst_case`.
+    Z : array-like of shape (n_points, n_features)
+        Where to evaluate the density.
+    eta : float > 0 or None
+        ``P*`` has no density at ``η = 0``.
+    n_inner_samples : int, default=4096
+
+    Returns
+    -------
+    ndarray of shape (n_points,)
+    """
+    rho = _check_scalar(_resolve(estimator, "rho", rho), "rho", allow_zero=False)
+    eta = _check_scalar(_resolve(estimator, "eta", eta), "eta", allow_zero=False)
+    code = norm_code(_resolve(estimator, "norm", norm))
+    X, y, _ = _check_inputs(estimator, X, y, None, n_inner_samples)
+    Z = np.ascontiguousarray(np.asarray(Z, dtype=float))
+    if Z.ndim != 2 or Z.shape[1] != X.shape[1] or not np.isfinite(Z).all():
+        raise ValueError(f"Z must be a finite array of shape (n_points, {X.shape[1]}), got {Z.shape}.")
+    part = _single_part(estimator, X, y)
+    F = part.exact(X, part.target, rho, eta, code)
+    if F is None:
+        L = perturbed_losses(part, X, rho, code, n_inner_samples // 2, check_random_state(random_state))
+        F = entropic_mean_pairs(L, eta)[0]
+    targets, y_enc = np.unique(part.target, return_inverse=True)
+    LZ = np.column_stack([part.loss(Z, np.full(Z.shape[0], t)) for t in targets])
+    return _log_density_kernel(Z, X, y_enc.astype(np.int64), np.ascontiguousarray(LZ), F / eta,
+                                         rho, eta, code, log_ball_volume(rho, X.shape[1], code))
+
+
+
+def plot_worst_case(estimator, X, y, *, rho=None, etas=(1.0, 0.1, 0.01, 1e-4), norm=None, grid_size=150,
+                    n_inner_samples=2048, n_proposals=2048, log_range=8.0, random_state=None):
+    """The talk's two pictures for 2-D data: the loss surface, and ``P*`` over it for each ``η``.
+
+    Panel 1 shows ``ℓ(z; θ)`` for the label of the second class (``classes_[1]``; the loss of
+    ``y = +1`` for binary margin models) with the data, the balls ``B_ρ(x_i)`` and the decision
+    boundary ``ℓ(z, +1) = ℓ(z, −1)`` where it exists. The other panels show
+    ``log p*(z)`` (:func:`worst_case_log_density`, clipped ``log_range`` below its maximum) with
+    one resampled draw per point (:func:`sample_worst_case`) on top; as ``η → 0`` the mass
+    collapses onto each ball's worst points.
+
+    Parameters
+    ----------
+    estimator, X, y, rho, norm, random_state
+        As in :func:`sample_worst_case`; ``X`` must have 2 columns.
+    etas : sequence of float > 0, default=(1.0, 0.1, 0.01, 1e-4)
+        From large to tiny.
+    grid_size : int, default=150
+        Grid points per axis.
+    n_inner_samples, n_proposals : int
+        Monte Carlo sizes of the normalisers and of the sampler.
+    log_range : float, default=8.0
+        Decades of ``e`` shown below each panel's maximal log-density.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install skentropic[plots]``).
+    """
+    try:
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Circle, Polygon, Rectangle
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "plot_worst_case needs matplotlib: pip install matplotlib (or skentropic[plots])."
+        ) from exc
+    rho = _check_scalar(_resolve(estimator, "rho", rho), "rho", allow_zero=False)
+    code = norm_code(_resolve(estimator, "norm", norm))
+    X, y, _ = _check_inputs(estimator, X, y, None, n_inner_samples)
+    if X.shape[1] != 2:
+        raise ValueError(f"plot_worst_case needs 2-D data, got {X.shape[1]} features.")
+    part = _single_part(estimator, X, y)
+    rng = check_random_state(random_state)
+    lo, hi = X.min(axis=0) - 1.5 * rho, X.max(axis=0) + 1.5 * rho
+    gx, gy = np.linspace(lo[0], hi[0], grid_size), np.linspace(lo[1], hi[1], grid_size)
+    xx, yy = np.meshgrid(gx, gy)
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    targets = np.unique(part.target)
+    surfaces = [part.loss(grid, np.full(len(grid), t)).reshape(xx.shape) for t in targets]
+
+    def balls(ax):
+        for x in X:
+            if code == NORM_L2:
+                patch = Circle(x, rho)
+            elif code == NORM_INF:
+                patch = Rectangle(x - rho, 2 * rho, 2 * rho)
+            else:
+                patch = Polygon([x + [rho, 0], x + [0, rho], x - [rho, 0], x - [0, rho]])
+            patch.set(fill=False, lw=0.5, ec="white", alpha=0.7)
+            ax.add_patch(patch)
+
+    fig, axes = plt.subplots(1, len(etas) + 1, figsize=(3.2 * (len(etas) + 1), 3.4),
+                             sharex=True, sharey=True, constrained_layout=True)
+    ax = axes[0]
+    im = ax.contourf(xx, yy, surfaces[-1], levels=30, cmap="viridis")
+    if len(surfaces) == 2:
+        ax.contour(xx, yy, surfaces[1] - surfaces[0], levels=[0.0], colors="red", linewidths=1)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(targets, part.target), cmap="coolwarm",
+               edgecolors="k", s=18)
+    balls(ax)
+    ax.set_title("loss ℓ(z; θ)")
+    for ax, eta in zip(axes[1:], etas):
+        seed = draw_seed(rng)
+        logp = worst_case_log_density(estimator, X, y, grid, rho=rho, eta=eta, norm=code_to_norm(code),
+                                      n_inner_samples=n_inner_samples, random_state=seed)
+        logp = logp.reshape(xx.shape)
+        top = np.max(logp[np.isfinite(logp)])
+        shown = np.where(np.isfinite(logp), np.maximum(logp, top - log_range), np.nan)
+        ax.contourf(xx, yy, surfaces[-1], levels=30, cmap="Greys", alpha=0.35)
+        ax.pcolormesh(xx, yy, shown, cmap="magma", shading="auto")
+        draws = sample_worst_case(estimator, X, y, rho=rho, eta=eta, norm=code_to_norm(code),
+                                  n_proposals=n_proposals, n_draws=3, random_state=seed)
+        ax.scatter(draws.samples[:, 0], draws.samples[:, 1], s=5, c="cyan", lw=0, alpha=0.8)
+        balls(ax)
+        ax.set_title(f"P*, η = {eta:g}")
+    axes[0].set_xlim(lo[0], hi[0])
+    axes[0].set_ylim(lo[1], hi[1])
+    for ax in axes:
+        ax.set_aspect("equal")
+    return fig
+
+
+def code_to_norm(code):
+    """The public ``norm`` value (``np.inf``, 2 or 1) of a norm code."""
+    return {NORM_INF: np.inf, NORM_L2: 2}.get(code, 1)

@@ -1,0 +1,175 @@
+"""Deterministic entropic objective of linear models and its L-BFGS solver."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import logsumexp
+from sklearn.linear_model import LogisticRegression
+
+from skentropic._lbfgs import fit_lbfgs
+from skentropic._linear_objective import linear_objective, make_inner_rule, per_sample_objective
+from skentropic._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
+from skentropic._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
+from skentropic._sampling import sample_unit_ball
+
+BINARY = [LOGISTIC, HINGE, SQUARED_HINGE]
+NORMS = [NORM_INF, NORM_L2, NORM_L1]
+P = {NORM_INF: np.inf, NORM_L2: 2, NORM_L1: 1}
+
+
+def _data(n=30, d=4, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, d)
+    return X, np.sign(rng.randn(n)), rng.randint(0, 3, n), np.full(n, 1.0 / n), rng
+
+
+def _np_loss(scores, y, loss):
+    if loss == SOFTMAX:
+        return logsumexp(scores, axis=-1) - np.take_along_axis(scores, y[..., None], -1)[..., 0]
+    z = scores
+    if loss == LOGISTIC:
+        return np.logaddexp(0, -z)
+    g = np.maximum(0, 1 - z)
+    return g if loss == HINGE else g * g
+
+
+def _mc_per_sample(W, b, X, y, rho, eta, norm, loss, m=20000, seed=5):
+    """Plain NumPy Monte Carlo of F_i with independent samples; returns (estimate, std error)."""
+    U = sample_unit_ball(m, X.shape[1], P[norm], random_state=seed)
+    if loss == SOFTMAX:
+        L = _np_loss(((X @ W.T + b)[:, None, :] + rho * (U @ W.T)[None]), np.repeat(y[:, None], m, 1), loss)
+    else:
+        L = _np_loss(y[:, None] * ((X @ W[0] + b[0])[:, None] + rho * (U @ W[0])[None]), None, loss)
+    E = np.exp((L - L.max(1, keepdims=True)) / eta)
+    mean = E.mean(1)
+    # delta method: se(η log mean) = η se(mean)/mean
+    return L.max(1) + eta * np.log(mean), eta * E.std(1) / np.sqrt(m) / mean
+
+
+@pytest.mark.parametrize("loss", BINARY + [SOFTMAX])
+@pytest.mark.parametrize("norm", NORMS)
+def test_matches_monte_carlo(norm, loss):
+    X, yb, yk, _, rng = _data(n=8, d=3)
+    y = yk if loss == SOFTMAX else yb
+    K = 3 if loss == SOFTMAX else 1
+    W, b = rng.randn(K, 3), rng.randn(K) * 0.1
+    rule = make_inner_rule(norm, 3, loss, n_inner_samples=4096, seed=11)
+    got = per_sample_objective(W, b, X, y, 0.7, 0.5, norm, loss, rule)
+    ref, se = _mc_per_sample(W, b, X, y, 0.7, 0.5, norm, loss)
+    # the fixed-sample rule (m=4096) has its own error: combine both standard errors
+    tol = 5 * se * (1.0 if rule.quadrature else np.sqrt(1 + 20000 / 4096)) + 1e-12
+    assert np.all(np.abs(got - ref) <= tol), (got - ref) / tol
+
+
+@pytest.mark.parametrize("loss", BINARY + [SOFTMAX])
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("eta", [0.3, 0.0])
+def test_gradient_matches_finite_differences(norm, loss, eta):
+    if loss == SOFTMAX and eta == 0:
+        pytest.skip("eta=0 is binary only")
+    X, yb, yk, sw, rng = _data()
+    y = yk if loss == SOFTMAX else yb
+    K = 3 if loss == SOFTMAX else 1
+    rule = make_inner_rule(norm, 4, loss, n_inner_samples=64, seed=1)
+    W, b = rng.randn(K, 4) * 0.5, rng.randn(K) * 0.1
+    f = lambda W, b: linear_objective(W, b, X, y, sw, 0.3, eta, norm, loss, rule)  # noqa: E731
+    _, gW, gb = f(W, b)
+    h = 1e-6
+    for idx in np.ndindex(W.shape):
+        E = np.zeros_like(W)
+        E[idx] = h
+        assert gW[idx] == pytest.approx((f(W + E, b)[0] - f(W - E, b)[0]) / (2 * h), abs=1e-7)
+    for k in range(K):
+        e = h * np.eye(K)[k]
+        assert gb[k] == pytest.approx((f(W, b + e)[0] - f(W, b - e)[0]) / (2 * h), abs=1e-7)
+
+
+@pytest.mark.parametrize("loss", [LOGISTIC, SOFTMAX])
+@pytest.mark.parametrize("norm", NORMS)
+def test_sparse_equals_dense(norm, loss):
+    X, yb, yk, sw, rng = _data()
+    X[X < 0.3] = 0.0
+    y = yk if loss == SOFTMAX else yb
+    K = 3 if loss == SOFTMAX else 1
+    rule = make_inner_rule(norm, 4, loss, n_inner_samples=32)
+    W, b = rng.randn(K, 4), rng.randn(K)
+    dense = linear_objective(W, b, X, y, sw, 0.2, 0.1, norm, loss, rule)
+    sparse = linear_objective(W, b, sp.csr_matrix(X), y, sw, 0.2, 0.1, norm, loss, rule)
+    for a, c in zip(dense, sparse):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", BINARY)
+@pytest.mark.parametrize("norm", NORMS)
+def test_limits_in_rho_and_eta(norm, loss):
+    X, y, _, _, rng = _data()
+    W, b = rng.randn(1, 4), rng.randn(1)
+    s = y * (X @ W[0] + b[0])
+    rule = make_inner_rule(norm, 4, loss, n_inner_samples=256)
+    for eta in [1e-3, 1.0]:
+        np.testing.assert_allclose(per_sample_objective(W, b, X, y, 0.0, eta, norm, loss, rule), _np_loss(s, None, loss))
+    adv = _np_loss(s - 0.5 * dual_norm(W[0], norm), None, loss)
+    np.testing.assert_allclose(per_sample_objective(W, b, X, y, 0.5, 0.0, norm, loss, rule), adv)
+    values = [per_sample_objective(W, b, X, y, 0.5, eta, norm, loss, rule) for eta in [1e-4, 1e-2, 0.1, 1, 10]]
+    assert np.all(np.diff(values, axis=0) <= 1e-12)  # non-increasing in eta
+    assert np.all(values[0] <= adv + 1e-12)
+    if norm == NORM_L2:  # exact expectation: gap to the adversarial loss is O(η d log(1/η))
+        # ≈ η (d+1)/2 log(ρ||w|| / η) = 2.4e-3 here; the sample rules only reach the max over samples
+        assert np.all(adv - values[0] <= 5e-3)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_tiny_eta_huge_loss_is_finite(norm):
+    X, y, yk, sw, rng = _data()
+    W = rng.randn(1, 4) * 300
+    for loss in BINARY:
+        rule = make_inner_rule(norm, 4, loss)
+        v, g, gb = linear_objective(W, np.zeros(1), X, y, sw, 1.0, 1e-6, norm, loss, rule)
+        assert np.isfinite(v) and np.all(np.isfinite(g)) and np.isfinite(gb).all() and v > 100
+    rule = make_inner_rule(norm, 4, SOFTMAX)
+    v, g, gb = linear_objective(rng.randn(3, 4) * 300, np.zeros(3), X, yk, sw, 1.0, 1e-6, norm, SOFTMAX, rule)
+    assert np.isfinite(v) and np.all(np.isfinite(g)) and v > 100
+
+
+def test_softmax_eta_zero_raises():
+    X, _, yk, sw, _ = _data()
+    rule = make_inner_rule(NORM_L2, 4, SOFTMAX)
+    with pytest.raises(ValueError, match="eta=0"):
+        linear_objective(np.zeros((3, 4)), np.zeros(3), X, yk, sw, 0.1, 0.0, NORM_L2, SOFTMAX, rule)
+
+
+def test_rule_is_reproducible_and_antithetic():
+    a = make_inner_rule(NORM_INF, 5, LOGISTIC, n_inner_samples=16, seed=3)
+    b = make_inner_rule(NORM_INF, 5, LOGISTIC, n_inner_samples=16, seed=3)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    np.testing.assert_array_equal(a.samples[:8], -a.samples[8:])
+    with pytest.raises(ValueError):
+        make_inner_rule(NORM_INF, 5, LOGISTIC, n_inner_samples=15)
+
+
+def test_fit_lbfgs_reproduces_sklearn_logistic_regression():
+    X, y, _, _, _ = _data(n=200, d=5, seed=2)
+    n, C = X.shape[0], 0.7
+    clf = LogisticRegression(C=C, tol=1e-12, max_iter=10000).fit(X, y)
+    rule = make_inner_rule(NORM_L2, 5, LOGISTIC)
+    coef, intercept, n_iter, converged = fit_lbfgs(
+        X, y, np.full(n, 1.0 / n), rho=0.0, eta=0.1, norm_code=NORM_L2, loss_code=LOGISTIC, alpha=1.0 / (C * n),
+        fit_intercept=True, coef_init=np.zeros((1, 5)), intercept_init=np.zeros(1), max_iter=1000, tol=1e-10, rule=rule)
+    assert converged and n_iter > 0
+    np.testing.assert_allclose(coef, clf.coef_, atol=1e-5)
+    np.testing.assert_allclose(intercept, clf.intercept_, atol=1e-5)
+
+
+@pytest.mark.parametrize("norm", [NORM_INF, NORM_L2])
+def test_fit_lbfgs_eta_zero_is_stationary(norm):
+    # the adversarial fit lowers the objective and reports convergence; fit_intercept=False keeps b = 0
+    X, y, _, sw, _ = _data(n=100, d=4)
+    rule = make_inner_rule(norm, 4, LOGISTIC)
+    kw = dict(rho=0.2, eta=0.0, norm_code=norm, loss_code=LOGISTIC, alpha=1e-2, rule=rule, max_iter=500, tol=1e-8)
+    coef, intercept, _, converged = fit_lbfgs(X, y, sw, fit_intercept=False, coef_init=np.zeros((1, 4)),
+                                              intercept_init=np.zeros(1), **kw)
+    assert converged and intercept[0] == 0.0
+    obj = lambda W: linear_objective(W, np.zeros(1), X, y, sw, 0.2, 0.0, norm, LOGISTIC, rule)[0] + 5e-3 * np.sum(W**2)  # noqa: E731
+    rng = np.random.RandomState(0)
+    base = obj(coef)
+    assert all(obj(coef + 1e-3 * rng.randn(1, 4)) >= base - 1e-10 for _ in range(20))

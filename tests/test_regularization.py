@@ -1,0 +1,319 @@
+"""Tests of skentropic.regularization and its kernels (skentropic._mgf).
+
+Property tests: each surrogate's relative error to the exact penalty ``F − ERM`` goes to 0 in
+its joint limit (small ``ρ`` and ``C = ρ/η → ∞`` for the gradient norm, ``C → 0`` for the
+variance), on linear models (exact ``F`` by quadrature) and on MLPs (Monte Carlo ``F``).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.special import gammaln, ive
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from skentropic._mgf import (
+    entropic_mean_pairs, log_mean_cosh_rows, log_mgf_l2, log_mgf_linf_rows, log_sinhc,
+)
+from skentropic._sampling import sample_unit_ball
+from skentropic.regularization import (
+    FIELDS, penalty_sweep, plot_penalty_sweep, regularization_penalties, variance_factor,
+)
+from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
+
+# ---------------------------------------------------------------- kernels vs NumPy/SciPy
+
+
+def test_log_sinhc_matches_numpy():
+    a = np.array([-30.0, -3.0, -0.3, -0.05, 0.09, 0.11, 2.0, 19.9, 20.1, 300.0])
+    ref = np.log(np.sinh(a) / a)
+    got = np.array([log_sinhc(v) for v in a])
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert log_sinhc(0.0) == 0.0
+    assert log_sinhc(1e-9) == pytest.approx(1e-18 / 6, rel=1e-12)
+    assert log_sinhc(1e4) == pytest.approx(1e4 - np.log(2e4), rel=1e-15)  # sinh overflows here
+
+
+def test_log_mgf_linf_rows_matches_product_formula():
+    A = np.random.RandomState(0).randn(5, 4) * 3
+    ref = np.log(np.prod(np.sinh(A) / A, axis=1))
+    np.testing.assert_allclose(log_mgf_linf_rows(A), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 64])
+def test_log_mgf_l2_matches_bessel_formula(d):
+    # E exp(cT) = Γ(ν+1) (2/c)^ν I_ν(c), ν = d/2; ive is reliable for c not tiny
+    c = np.logspace(-0.5, 3, 60)
+    nu = d / 2
+    ref = gammaln(nu + 1) + nu * np.log(2 / c) + np.log(ive(nu, c)) + c
+    np.testing.assert_allclose(log_mgf_l2(c, d), ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("d", [2, 64, 3072])
+def test_log_mgf_l2_limits(d):
+    # c → 0: Λ = c² Var(T)/2 = c²/(2(d+2)); c → ∞: Λ = c − ((d+1)/2) log c + O(1)
+    assert log_mgf_l2(1e-9, d) == pytest.approx(1e-18 / (2 * (d + 2)), rel=1e-9)
+    big = np.array([1e4, 1e5]) * d * d
+    lam = log_mgf_l2(big, d)
+    # Λ(c2) − Λ(c1) − (c2 − c1) = −((d+1)/2) log(c2/c1) + O(d²/c1)
+    gap = (lam[1] - lam[0]) - (big[1] - big[0])
+    assert gap == pytest.approx(-(d + 1) / 2 * np.log(10), rel=1e-3)
+    assert np.all(np.diff(log_mgf_l2(np.logspace(-3, 6, 50), d)) > 0)
+
+
+def test_log_mgf_l2_matches_monte_carlo():
+    U = sample_unit_ball(400_000, 3, norm=2, random_state=0)
+    g = np.array([0.5, -1.0, 2.0])
+    vals = np.exp(U @ g)
+    mc = np.log(vals.mean())
+    se = vals.std() / vals.mean() / np.sqrt(len(vals))
+    assert abs(log_mgf_l2(np.linalg.norm(g), 3) - mc) < 4 * se
+
+
+def test_log_mean_cosh_rows_matches_numpy():
+    P = np.random.RandomState(1).randn(3, 50)
+    value, se = log_mean_cosh_rows(P, 2.5)
+    c = np.cosh(2.5 * P)
+    np.testing.assert_allclose(value, np.log(c.mean(axis=1)), rtol=1e-12)
+    np.testing.assert_allclose(se, c.std(axis=1, ddof=1) / np.sqrt(50) / c.mean(axis=1), rtol=1e-10)
+
+
+@pytest.mark.parametrize("eta", [0.0, 1e-3, 0.7])
+def test_entropic_mean_pairs_matches_numpy(eta):
+    L = np.random.RandomState(2).randn(4, 10) * 3
+    value, se = entropic_mean_pairs(L, eta)
+    if eta == 0:
+        np.testing.assert_array_equal(value, L.max(axis=1))
+        return
+    top = L.max(axis=1, keepdims=True)
+    e = np.exp((L - top) / eta)
+    np.testing.assert_allclose(value, top[:, 0] + eta * np.log(e.mean(axis=1)), rtol=1e-12)
+    pairs = 0.5 * (e[:, :5] + e[:, 5:])
+    ref_se = eta * pairs.std(axis=1, ddof=1) / np.sqrt(5) / pairs.mean(axis=1)
+    np.testing.assert_allclose(se, ref_se, rtol=1e-10)
+
+
+def test_variance_factors_match_monte_carlo():
+    g = np.array([1.0, -2.0, 0.5, 3.0])
+    for norm, code in [(2, NORM_L2), (np.inf, NORM_INF), (1, NORM_L1)]:
+        proj = sample_unit_ball(200_000, 4, norm=norm, random_state=3) @ g
+        assert variance_factor(code, 4) * g @ g == pytest.approx(proj.var(), rel=0.02)
+
+
+# ---------------------------------------------------------------- property tests
+
+
+def _data(seed, n, d):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, d)
+    y = (X @ rng.randn(d) + 0.5 * rng.randn(n) > 0).astype(int)
+    if y.min() == y.max():
+        y[0] = 1 - y[0]
+    return X, y
+
+
+def _rel_errors(model, X, y, path, field, norm, **kwargs):
+    errors = []
+    for rho, C in path:
+        table = penalty_sweep(model, X, y, rho=rho, C=[C], norm=norm, **kwargs)
+        errors.append(abs(table[field][0]))
+    return np.array(errors)
+
+
+GRAD_PATH = [(1e-2, 1e2), (1e-3, 1e3), (1e-4, 1e4)]
+VAR_PATH = [(1e-3, 1e-1), (1e-5, 1e-2), (1e-7, 1e-3)]
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), d=st.integers(1, 6), scale=st.floats(0.3, 3.0))
+def test_surrogates_converge_linear_l2(seed, d, scale):
+    X, y = _data(seed, 25, d)
+    clf = LogisticRegression(C=1.0).fit(X * scale, y)
+    grad = _rel_errors(clf, X * scale, y, GRAD_PATH, "gradient_norm_rel_error", 2)
+    var = _rel_errors(clf, X * scale, y, VAR_PATH, "variance_rel_error", 2)
+    assert np.all(np.diff(grad) < 0) and grad[-1] < 0.05
+    assert np.all(np.diff(var) < 0) and var[-1] < 0.05
+    # the log-MGF surrogate is uniformly good at small rho (curvature matters again for C < rho)
+    table = penalty_sweep(clf, X * scale, y, rho=1e-5, C=np.logspace(-1, 4, 6), norm=2)
+    assert np.all(np.abs(table["log_mgf_rel_error"]) < 0.01)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), activation=st.sampled_from(["tanh", "logistic"]))
+def test_surrogates_converge_mlp(seed, activation):
+    X, y = _data(seed, 20, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier((8,), activation=activation, max_iter=300, random_state=seed).fit(X, y)
+    # gradient norm: the adversarial end C = ∞ (eta = 0: max over 4096 proposals in 2-D)
+    grad = []
+    for rho in (1e-1, 1e-2, 1e-3):
+        table = penalty_sweep(mlp, X, y, rho=rho, eta=[0.0], norm=2, n_inner_samples=4096,
+                              random_state=seed)
+        grad.append(abs(table["gradient_norm_rel_error"][0]))
+    # the curvature error O(rho) at rho = 0.1 reaches a Monte Carlo floor (the sup over 4096
+    # proposals, about 0.5%) at small rho: no monotonicity below that floor
+    assert grad[1] < 0.03 and grad[2] < 0.03
+    var = _rel_errors(mlp, X, y, VAR_PATH, "variance_rel_error", 2, n_inner_samples=2048,
+                      random_state=seed)
+    assert var[-1] < 0.05
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), d=st.integers(1, 6))
+def test_log_mgf_interpolates_linf(seed, d):
+    """l_∞: the exact log-MGF surrogate tends to the variance surrogate (C → 0) and to the
+    gradient-norm surrogate (C → ∞); the Monte Carlo exact penalty matches at small C."""
+    X, y = _data(seed, 15, d)
+    clf = LogisticRegression().fit(X, y)
+    table = penalty_sweep(clf, X, y, rho=1e-6, C=[1e-4, 1e9], norm=np.inf, random_state=0)
+    small, big = table[0], table[1]
+    assert small["log_mgf_penalty"] == pytest.approx(small["variance_penalty"], rel=1e-6)
+    # Λ(a) = Σ |a_k| − Σ log(2|a_k|) + ..., so the relative gap is O(d log(C|g|) / (C||g||_1))
+    assert big["log_mgf_penalty"] == pytest.approx(big["gradient_norm_penalty"], rel=1e-3)
+    assert abs(small["exact_penalty"] - small["variance_penalty"]) < max(
+        4 * small["exact_penalty_se"], 0.02 * small["variance_penalty"])
+
+
+# ---------------------------------------------------------------- API behaviour
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _data(0, 30, 3)
+    return LogisticRegression().fit(X, y), X, y
+
+
+def test_regularization_penalties_fields_and_identities(fitted):
+    clf, X, y = fitted
+    r = regularization_penalties(clf, X, y, rho=0.01, eta=0.001, norm=2)
+    assert set(r) == set(FIELDS)
+    assert r["C"] == pytest.approx(10.0)
+    assert r["entropic_risk"] == pytest.approx(r["erm_risk"] + r["exact_penalty"])
+    # log-MGF surrogate lies between 0 and the gradient-norm surrogate (Λ(a) ≤ ||a||_*)
+    assert 0 < r["log_mgf_penalty"] < r["gradient_norm_penalty"]
+    assert r["exact_penalty_se"] == 0.0 and r["log_mgf_se"] == 0.0
+    adv = regularization_penalties(clf, X, y, rho=0.01, eta=0.0, norm=2)
+    assert adv["C"] == np.inf and adv["variance_penalty"] == np.inf
+    # η = 0 closed form φ(s − ρ||w||) − φ(s) ≥ F − ERM at η > 0
+    assert adv["exact_penalty"] >= r["exact_penalty"]
+
+
+def test_callable_loss_matches_estimator(fitted):
+    clf, X, y = fitted
+    w, b = clf.coef_[0], clf.intercept_[0]
+
+    def loss_grad(Z, labels):
+        s = np.where(np.asarray(labels) == 1, 1.0, -1.0)
+        z = s * (Z @ w + b)
+        return np.logaddexp(0, -z), (-s / (1 + np.exp(z)))[:, None] * w
+
+    a = penalty_sweep(clf, X, y, rho=0.01, C=[0.1, 10.0], norm=2)
+    b_ = penalty_sweep(loss_grad, X, y, rho=0.01, C=[0.1, 10.0], norm=2, n_inner_samples=20_000,
+                       random_state=0)
+    np.testing.assert_allclose(b_["gradient_norm_penalty"], a["gradient_norm_penalty"], rtol=1e-12)
+    np.testing.assert_allclose(b_["log_mgf_penalty"], a["log_mgf_penalty"], rtol=1e-12)
+    diff = np.abs(b_["exact_penalty"] - a["exact_penalty"])
+    assert np.all(diff < 4 * b_["exact_penalty_se"] + 1e-12)
+    assert np.all(b_["exact_penalty_se"] > 0)
+
+
+def test_l1_uses_monte_carlo_with_standard_error(fitted):
+    clf, X, y = fitted
+    table = penalty_sweep(clf, X, y, rho=1e-5, C=[1e-3], norm=1, random_state=0)
+    assert table["log_mgf_se"][0] > 0
+    assert abs(table["log_mgf_penalty"][0] - table["variance_penalty"][0]) < 4 * table["log_mgf_se"][0]
+
+
+def test_reproducible(fitted):
+    clf, X, y = fitted
+    a = penalty_sweep(clf, X, y, rho=0.1, C=[1.0, 5.0], norm=np.inf, random_state=7)
+    b = penalty_sweep(clf, X, y, rho=0.1, C=[1.0, 5.0], norm=np.inf, random_state=7)
+    c = penalty_sweep(clf, X, y, rho=0.1, C=[1.0, 5.0], norm=np.inf, random_state=8)
+    assert a.tobytes() == b.tobytes()
+    assert not np.array_equal(a["exact_penalty"], c["exact_penalty"])
+
+
+def test_sweep_over_eta_equals_sweep_over_C(fitted):
+    clf, X, y = fitted
+    a = penalty_sweep(clf, X, y, rho=0.02, C=[0.5, 50.0], norm=2)
+    b = penalty_sweep(clf, X, y, rho=0.02, eta=[0.04, 0.0004], norm=2)
+    np.testing.assert_allclose(a["exact_penalty"], b["exact_penalty"], rtol=1e-12)
+
+
+def test_reads_estimator_attributes(fitted):
+    clf, X, y = fitted
+    clf.rho, clf.eta, clf.norm = 0.01, 0.001, 2  # duck-typed defaults
+    try:
+        r = regularization_penalties(clf, X, y)
+    finally:
+        del clf.rho, clf.eta, clf.norm
+    assert r == regularization_penalties(clf, X, y, rho=0.01, eta=0.001, norm=2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(rho=-1.0, eta=0.1, norm=2), "rho"),
+        (dict(rho=0.1, eta=-0.1, norm=2), "eta"),
+        (dict(rho=0.1, eta=float("nan"), norm=2), "eta"),
+        (dict(rho=0.1, eta=0.1, norm=3), "norm"),
+        (dict(rho=0.1, eta=0.1, norm=2, n_inner_samples=1), "n_inner_samples"),
+        (dict(rho=0.1, norm=2), "eta"),
+    ],
+)
+def test_invalid_parameters(fitted, kwargs, match):
+    clf, X, y = fitted
+    with pytest.raises(ValueError, match=match):
+        regularization_penalties(clf, X, y, **kwargs)
+
+
+def test_invalid_sweeps_and_data(fitted):
+    clf, X, y = fitted
+    with pytest.raises(ValueError, match="exactly one"):
+        penalty_sweep(clf, X, y, rho=0.1, C=[1.0], eta=[1.0], norm=2)
+    with pytest.raises(ValueError, match="C must"):
+        penalty_sweep(clf, X, y, rho=0.1, C=[0.0], norm=2)
+    with pytest.raises(ValueError, match="features"):
+        penalty_sweep(clf, X[:, :2], y, rho=0.1, C=[1.0], norm=2)
+    with pytest.raises(ValueError, match="not in classes_"):
+        penalty_sweep(clf, X, y + 5, rho=0.1, C=[1.0], norm=2)
+    with pytest.raises(NotFittedError):
+        penalty_sweep(LogisticRegression(), X, y, rho=0.1, C=[1.0], norm=2)
+    with pytest.raises(NotFittedError):
+        penalty_sweep(MLPClassifier(), X, y, rho=0.1, C=[1.0], norm=2)
+
+
+def test_plot_penalty_sweep(fitted):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clf, X, y = fitted
+    table = penalty_sweep(clf, X, y, rho=1e-3, C=np.logspace(-1, 3, 5), norm=2)
+    ax = plot_penalty_sweep(table)
+    assert len(ax.get_lines()) == 4
+    ax2 = plot_penalty_sweep(table, relative=True)
+    assert ax2.get_yscale() == "log"
+    plt.close("all")
+
+
+@pytest.mark.parametrize("make, multiclass, eta", [
+    ("EntropicRobustLogisticRegression", False, 0.05),
+    ("EntropicRobustSVC", True, 0.05),  # one-vs-rest hinge: averaged over sub-problems
+    ("EntropicRobustSVC", False, 0.0),
+])
+def test_matches_skentropic_estimators_entropic_risk(make, multiclass, eta):
+    import skentropic
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    y = y if multiclass else (y == 1).astype(int)
+    est = getattr(skentropic, make)(rho=0.1, eta=eta, norm=2).fit(X, y)
+    r = regularization_penalties(est, X, y)  # rho, eta, norm read from the estimator
+    assert r["entropic_risk"] == pytest.approx(est.entropic_risk(X, y), rel=1e-10)
+    assert r["exact_penalty_se"] == 0.0
