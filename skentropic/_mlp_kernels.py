@@ -41,6 +41,7 @@ import numpy as np
 from numba import njit
 
 from ._logmeanexp import entropic_weights
+from ._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, VANILLA, draw_level, level_probability  # noqa: F401
 from ._optimizers import optimizer_step
 from ._sampling import fill_unit_ball
 
@@ -49,11 +50,7 @@ RELU = 1
 TANH = 2
 ACTIVATION_CODES = {"elu": ELU, "relu": RELU, "tanh": TANH}
 
-ERM = 0
-RT_MLMC = 1
-VANILLA = 2
-SAA = 3
-ESTIMATOR_CODES = {"rt-mlmc": RT_MLMC, "vanilla": VANILLA, "saa": SAA}
+ERM = -1  # beside the estimator codes of ``_mlmc`` (RT_MLMC, VANILLA, SAA)
 
 
 def parameter_offsets(sizes):
@@ -205,24 +202,6 @@ def loss_input_gradient(theta, sizes, offsets, act_code, X, labels):
     layer_rows(dbuf, n, sizes, top)[:, :] = S
     backward(theta, sizes, offsets, act_code, hbuf, dbuf, n, np.empty(0), True)
     return losses, layer_rows(dbuf, n, sizes, 0).copy()
-
-
-@njit(cache=True)
-def level_probability(level, max_level):
-    """``p_l = 2^{−l} / (2 − 2^{−L})`` on ``{0..L}``."""
-    return 0.5**level / (2.0 - 0.5**max_level)
-
-
-@njit(cache=True)
-def draw_level(max_level):
-    """Draw ``l`` with probability :func:`level_probability` from numba's generator."""
-    r = np.random.random()
-    cum = 0.0
-    for level in range(max_level):
-        cum += level_probability(level, max_level)
-        if r < cum:
-            return level
-    return max_level
 
 
 @njit(cache=True)

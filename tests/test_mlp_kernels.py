@@ -179,14 +179,6 @@ def test_rt_mlmc_row_weights_formula():
         L[0] * (2 - 2.0**-max_level))
 
 
-def test_level_law_sums_to_one_and_matches_draws():
-    probs = np.array([K.level_probability(level, 4) for level in range(5)])
-    assert probs.sum() == pytest.approx(1.0)
-    seed_numba(0)
-    counts = np.bincount([K.draw_level(4) for _ in range(20000)], minlength=5) / 20000
-    np.testing.assert_allclose(counts, probs, atol=0.015)
-
-
 def _mean_and_se(mode, max_level, n_chunks=20, chunk=1500):
     sizes, offsets, theta = _network((3, 4, 3), seed=12)
     X, y = np.array([[0.2, -0.1, 0.4]]), np.array([2])
