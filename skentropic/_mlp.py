@@ -293,9 +293,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         sizes = np.array([n_features, *self._hidden_sizes(), classes_.shape[0]], dtype=np.int64)
         offsets = kernels.parameter_offsets(sizes)
 
-        if not continuing:
-            self._rng = check_random_state(self.random_state)
-        elif not incremental:
+        if not (continuing and incremental):  # partial_fit calls share one generator
             self._rng = check_random_state(self.random_state)
         rng = self._rng
         self.classes_ = classes_
