@@ -11,12 +11,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from . import _mlp_kernels as kernels
 from ._norms import norm_code
 from ._optimizers import SOLVER_CODES
 from ._sampling import draw_seed
+from ._threads import single_blas_thread
 
 _TRAINING_MODES = ("entropic", "erm", "fgm", "pgd")
 _PREDICT_CHUNK = 4096
@@ -38,7 +38,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
     The gradient of each point's term is estimated by RT-MLMC (default; unbiased for the
     level-``max_level`` plug-in, expected cost about ``(max_level + 1)/2`` forward/backward
     rows per point), by the vanilla plug-in with ``2^max_level`` samples, or by a fixed
-    sample average (SAA) of ``n_saa_samples`` samples per point. Forward and backward passes
+    sample average (SAA) of ``n_inner_samples`` samples per point. Forward and backward passes
     run in numba on the stacked perturbed copies of one minibatch; no ``n × m × d`` array is
     formed. BLAS runs single-threaded during training (the per-minibatch matrices are too
     small to gain from threads, and threads oversubscribe shared machines).
@@ -74,7 +74,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         Gradient estimator of the entropic risk (DESIGN.md section 3).
     max_level : int, default=6
         Level ``L`` of RT-MLMC and vanilla (``2^L`` samples at the top level).
-    n_saa_samples : int, default=32
+    n_inner_samples : int, default=32
         Samples per point of the SAA estimator (fixed for the whole fit).
     attack_steps : int, default=10
         Steps of the PGD attack used by ``training="pgd"`` (step ``2.5 rho / attack_steps``).
@@ -161,7 +161,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         "norm": [Options(Real, {np.inf, 2, 1}), StrOptions({"inf"})],
         "gradient_estimator": [StrOptions(set(kernels.ESTIMATOR_CODES))],
         "max_level": [Interval(Integral, 0, 16, closed="both")],
-        "n_saa_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_inner_samples": [Interval(Integral, 1, None, closed="left")],
         "attack_steps": [Interval(Integral, 1, None, closed="left")],
         "clip": [tuple, list, None],
         "solver": [StrOptions(set(SOLVER_CODES))],
@@ -195,7 +195,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         norm=np.inf,
         gradient_estimator="rt-mlmc",
         max_level=6,
-        n_saa_samples=32,
+        n_inner_samples=32,
         attack_steps=10,
         clip=None,
         solver="adam",
@@ -225,7 +225,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         self.norm = norm
         self.gradient_estimator = gradient_estimator
         self.max_level = max_level
-        self.n_saa_samples = n_saa_samples
+        self.n_inner_samples = n_inner_samples
         self.attack_steps = attack_steps
         self.clip = clip
         self.solver = solver
@@ -261,7 +261,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             return self._fit(X, y, incremental=False, classes=None)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -279,7 +279,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_blas_thread():
             return self._fit(X, y, incremental=True, classes=classes)
 
     def _fit(self, X, y, incremental, classes):
@@ -476,7 +476,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         return dict(
             act_code=kernels.ACTIVATION_CODES[self.activation], batch_size=int(batch), mode=mode,
             rho=float(self.rho), eta=float(self.eta), norm_code=norm_code(self.norm),
-            max_level=int(self.max_level), n_saa=int(self.n_saa_samples),
+            max_level=int(self.max_level), n_saa=int(self.n_inner_samples),
             saa_seed=int(self._saa_seed), lo=lo, hi=hi, has_box=has_box,
             alpha=float(self.alpha), solver_code=SOLVER_CODES[self.solver], state1=state1,
             state2=state2, counter=counter, hyper=hyper,

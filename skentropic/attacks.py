@@ -18,12 +18,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from ._input_gradients import differentiable_model
 from ._norms import norm_code
 from ._projections import ascent_step_rows, project_rows
 from ._sampling import draw_seed, sample_unit_ball_kernel
+from ._threads import single_blas_thread
 
 __all__ = ["FastGradientMethod", "ProjectedGradientDescent", "UniformNoise"]
 
@@ -32,10 +32,6 @@ __all__ = ["FastGradientMethod", "ProjectedGradientDescent", "UniformNoise"]
 # spinning cost far more than they save (x5 slower on a loaded 2-core machine), so the batch
 # loops run with one BLAS thread.
 _ROWS_PER_BATCH_ELEMENTS = 1 << 18
-
-
-def _single_blas_thread():
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _batches(n, d):
@@ -208,7 +204,7 @@ class FastGradientMethod(_BaseAttack):
 
     def _perturb(self, X, y_enc, model, code, lo, hi, has_box):
         delta = np.zeros_like(X)
-        with _single_blas_thread():
+        with single_blas_thread():
             for sl in _batches(*X.shape):
                 _, grad = model.loss_grad(X[sl], y_enc[sl], rescale=True)
                 ascent_step_rows(delta[sl], np.ascontiguousarray(grad), X[sl], float(self.eps),
@@ -294,7 +290,7 @@ class ProjectedGradientDescent(_BaseAttack):
             else:
                 delta = sample_unit_ball_kernel(X.shape[0], X.shape[1], code, seed) * eps
                 project_rows(delta, X, eps, code, lo, hi, has_box)
-            with _single_blas_thread():
+            with single_blas_thread():
                 for sl in _batches(*X.shape):
                     x, d, y = X[sl], delta[sl], y_enc[sl]
                     for _ in range(self.n_steps):
