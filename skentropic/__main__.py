@@ -21,15 +21,31 @@ BUDGETS = {np.inf: [0.0, 0.01, 0.02, 0.05, 0.1], 2: [0.0, 0.1, 0.25, 0.5, 1.0]}
 NORM_NAMES = {np.inf: "l-inf", 2: "l2"}
 
 
-def run_demo(train_rho=None, eta=0.01, C=1.0, random_state=0, verbose=True):
-    """Fit the three models and return ``{model: {norm: [certified accuracy per eps]}}``.
+def demo_models(eta=0.01, C=1.0, random_state=0):
+    """The compared models: scikit-learn's, entropic l2 and l-inf, and the η = 0 l-inf limit.
+
+    The robust models are fitted one-vs-rest, so that every sub-problem is binary and uses the
+    exact computations (l2 quadrature, closed-form ``eta=0``) rather than fixed ball samples.
+    """
+    common = dict(multi_class="ovr", C=C, max_iter=500, random_state=random_state)
+    return {
+        "LogisticRegression": LogisticRegression(C=C, max_iter=2000),
+        f"Entropic l2 (rho=0.5, eta={eta})": EntropicRobustLogisticRegression(
+            rho=0.5, eta=eta, norm=2, **common),
+        f"Entropic l-inf (rho=0.05, eta={eta})": EntropicRobustLogisticRegression(
+            rho=0.05, eta=eta, norm=np.inf, **common),
+        "Adversarial l-inf (rho=0.05, eta=0)": EntropicRobustLogisticRegression(
+            rho=0.05, eta=0.0, norm=np.inf, **common),
+    }
+
+
+def run_demo(eta=0.01, C=1.0, random_state=0, verbose=True):
+    """Fit the models of :func:`demo_models` on digits and return their certified accuracies.
 
     Parameters
     ----------
-    train_rho : dict or None
-        Training radius per norm; default ``{np.inf: 0.05, 2: 0.5}``.
     eta : float
-        Entropic regularisation of the robust models.
+        Entropic regularisation of the entropic models.
     C : float
         Inverse L2 penalty of every model.
     random_state : int
@@ -40,21 +56,15 @@ def run_demo(train_rho=None, eta=0.01, C=1.0, random_state=0, verbose=True):
     Returns
     -------
     results : dict
+        ``{model name: {norm: [certified test accuracy per eps], "fit_seconds": float}}``.
     """
-    train_rho = {np.inf: 0.05, 2: 0.5} if train_rho is None else train_rho
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=random_state
     )
-    models = {"LogisticRegression": LogisticRegression(C=C, max_iter=2000)}
-    for norm, rho in train_rho.items():
-        name = f"Entropic {NORM_NAMES[norm]} (rho={rho}, eta={eta})"
-        models[name] = EntropicRobustLogisticRegression(
-            rho=rho, eta=eta, norm=norm, C=C, max_iter=500, random_state=random_state
-        )
     results = {}
-    for name, model in models.items():
+    for name, model in demo_models(eta, C, random_state).items():
         start = time.perf_counter()
         model.fit(X_train, y_train)
         elapsed = time.perf_counter() - start
@@ -81,6 +91,13 @@ def print_table(results):
         print()
     for name, res in results.items():
         print(f"fit time {name}: {res['fit_seconds']:.2f} s")
+    print(
+        "\nThe robust models are fitted one-vs-rest. For the l2 ball each binary problem is "
+        "integrated exactly (quadrature);\nfor the l-inf ball with eta > 0 the expectation uses "
+        "fixed uniform samples of the 64-dimensional cube,\nwhich almost never come near its "
+        "worst-case corner, so that model behaves like noise-averaged training;\n"
+        "eta=0 is the exact adversarial limit."
+    )
 
 
 def plot_results(results, path):

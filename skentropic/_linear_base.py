@@ -6,8 +6,8 @@ Both linear estimators minimise, for each binary (or softmax) sub-problem,
     F_i(θ) = η log E_{u ~ U(B_1)} exp( ℓ(x_i + ρu, y_i; θ) / η ),
 
 which has the same minimiser as scikit-learn's ``C Σ_i s_i ℓ_i + ||W||²/2`` when
-``ρ = 0``. They differ only in the loss and in how classes are split into sub-problems;
-subclasses say so through :meth:`_subproblems`.
+``ρ = 0``. They differ only in the binary loss (``_binary_loss_code``) and in whether more than two
+classes form one multinomial problem or one binary problem per class (``_multinomial``).
 """
 
 import warnings
@@ -73,8 +73,24 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                 "losses; the multinomial loss needs eta > 0."
             )
 
-    def _uses_softmax(self, n_classes):
+    def _multinomial(self, n_classes):
+        """Whether more than two classes are fitted as one softmax problem (else one-vs-rest)."""
         return False
+
+    def _uses_softmax(self, n_classes):
+        return n_classes > 2 and self._multinomial(n_classes)
+
+    def _subproblems(self, y_idx):
+        """``(target, loss_code, n_outputs)`` of each problem: one binary problem, one
+        multinomial problem, or one binary problem per class (one-vs-rest)."""
+        n_classes = self.classes_.shape[0]
+        if n_classes == 2:
+            yield binary_target(y_idx), self._binary_loss_code(), 1
+        elif self._multinomial(n_classes):
+            yield y_idx.astype(np.int64), SOFTMAX, n_classes
+        else:
+            for k in range(n_classes):
+                yield binary_target(y_idx, positive=k), self._binary_loss_code(), 1
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -196,7 +212,8 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         return np.zeros((n_out, n_features)), np.zeros(n_out)
 
     def _n_subproblems(self):
-        return 1
+        n_classes = self.classes_.shape[0]
+        return 1 if n_classes == 2 or self._multinomial(n_classes) else n_classes
 
     def entropic_risk(self, X, y, sample_weight=None, per_sample=False):
         """Entropic risk ``F`` of the fitted model on ``(X, y)``, without the penalty.

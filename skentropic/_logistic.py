@@ -4,8 +4,10 @@ import numpy as np
 from scipy.special import expit, softmax
 from sklearn.utils.validation import check_is_fitted
 
-from ._linear_base import _BaseEntropicLinearClassifier, binary_target
-from ._losses import LOGISTIC, SOFTMAX
+from sklearn.utils._param_validation import StrOptions
+
+from ._linear_base import _BaseEntropicLinearClassifier
+from ._losses import LOGISTIC
 
 
 class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
@@ -26,6 +28,12 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         ``φ(y(w·x + b) − ρ||w||_q)``; only binary problems with ``solver='lbfgs'``.
     norm : {np.inf, "inf", 2, 1}, default=2
         Exponent ``p`` of the ball.
+    multi_class : {"multinomial", "ovr"}, default="multinomial"
+        More than two classes: one softmax (cross-entropy) problem, or one binary logistic
+        problem per class (one-vs-rest). Only binary problems have the exact computations
+        of DESIGN.md section 2 (l2 quadrature, ``eta=0``); the multinomial loss always uses
+        ``n_inner_samples`` fixed ball samples, which in high dimension rarely come near the
+        worst-case direction, so ``"ovr"`` is the choice for certified robustness.
     C : float, default=1.0
         Inverse L2-penalty strength, as in :class:`sklearn.linear_model.LogisticRegression`.
     fit_intercept : bool, default=True
@@ -83,11 +91,17 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
     True
     """
 
+    _parameter_constraints: dict = {
+        **_BaseEntropicLinearClassifier._parameter_constraints,
+        "multi_class": [StrOptions({"multinomial", "ovr"})],
+    }
+
     def __init__(
         self,
         rho=0.1,
         eta=0.1,
         norm=2,
+        multi_class="multinomial",
         C=1.0,
         fit_intercept=True,
         solver="auto",
@@ -107,6 +121,7 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         self.rho = rho
         self.eta = eta
         self.norm = norm
+        self.multi_class = multi_class
         self.C = C
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -123,19 +138,15 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _uses_softmax(self, n_classes):
-        return n_classes > 2
+    def _binary_loss_code(self):
+        return LOGISTIC
 
-    def _subproblems(self, y_idx):
-        """One logistic problem (binary) or one multinomial problem (``K > 2`` classes)."""
-        n_classes = self.classes_.shape[0]
-        if n_classes == 2:
-            yield binary_target(y_idx), LOGISTIC, 1
-        else:
-            yield y_idx.astype(np.int64), SOFTMAX, n_classes
+    def _multinomial(self, n_classes):
+        return self.multi_class == "multinomial"
 
     def predict_proba(self, X):
-        """Class probabilities: ``expit`` of the score (binary) or ``softmax`` of the scores.
+        """Class probabilities: ``expit`` of the score (binary), ``softmax`` of the scores
+        (multinomial) or normalised ``expit`` of the one-vs-rest scores.
 
         Parameters
         ----------
@@ -150,7 +161,10 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         if scores.ndim == 1:
             p = expit(scores)
             return np.column_stack([1.0 - p, p])
-        return softmax(scores, axis=1)
+        if self._multinomial(len(self.classes_)):
+            return softmax(scores, axis=1)
+        p = expit(scores)
+        return p / p.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""

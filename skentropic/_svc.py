@@ -2,7 +2,7 @@
 
 from sklearn.utils._param_validation import StrOptions
 
-from ._linear_base import _BaseEntropicLinearClassifier, binary_target
+from ._linear_base import _BaseEntropicLinearClassifier
 from ._losses import HINGE, SQUARED_HINGE
 
 
@@ -111,15 +111,5 @@ class EntropicRobustSVC(_BaseEntropicLinearClassifier):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _n_subproblems(self):
-        return 1 if self.classes_.shape[0] == 2 else self.classes_.shape[0]
-
-    def _subproblems(self, y_idx):
-        """One binary problem, or one per class (one-vs-rest) for ``K > 2`` classes."""
-        loss_code = HINGE if self.loss == "hinge" else SQUARED_HINGE
-        n_classes = self.classes_.shape[0]
-        if n_classes == 2:
-            yield binary_target(y_idx), loss_code, 1
-            return
-        for k in range(n_classes):
-            yield binary_target(y_idx, positive=k), loss_code, 1
+    def _binary_loss_code(self):
+        return HINGE if self.loss == "hinge" else SQUARED_HINGE

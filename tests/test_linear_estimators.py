@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
@@ -165,6 +165,27 @@ def test_robust_training_improves_certified_accuracy(digits):
     assert certified_accuracy(robust, X, y, eps=1.0, norm=2) > certified_accuracy(
         plain, X, y, eps=1.0, norm=2
     ) + 0.05
+
+
+def test_one_vs_rest_exact_subproblems_improve_certified_accuracy(digits):
+    """multi_class="ovr" makes every sub-problem binary: exact l2 quadrature and eta=0 apply."""
+    X, y = digits
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
+                                                        random_state=0)
+    plain = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+    robust = EntropicRobustLogisticRegression(rho=0.5, eta=0.01, norm=2, multi_class="ovr")
+    robust.fit(X_train, y_train)
+    assert robust.coef_.shape == (10, 64)
+    np.testing.assert_allclose(robust.predict_proba(X_test).sum(axis=1), 1.0)
+    gain = certified_accuracy(robust, X_test, y_test, eps=0.5, norm=2) - certified_accuracy(
+        plain, X_test, y_test, eps=0.5, norm=2
+    )
+    assert gain > 0.05
+    adversarial = EntropicRobustLogisticRegression(rho=0.1, eta=0.0, norm=np.inf,
+                                                   multi_class="ovr").fit(X_train, y_train)
+    assert certified_accuracy(adversarial, X_test, y_test, eps=0.1, norm=np.inf) > (
+        certified_accuracy(plain, X_test, y_test, eps=0.1, norm=np.inf) + 0.1
+    )
 
 
 def test_grid_search_in_pipeline(binary):
