@@ -1,6 +1,7 @@
 """Sphinx configuration of the skentropic documentation."""
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
@@ -40,6 +41,12 @@ intersphinx_mapping = {
 }
 intersphinx_timeout = 5
 
+# The gallery runs every example in its quick mode (under a minute each on two cores) unless
+# SKENTROPIC_QUICK=0 is set. tests/test_docs.py builds with SKENTROPIC_PLOT_GALLERY=False
+# (examples rendered, not executed) to keep the test suite short: tests/test_examples.py
+# already runs every example in quick mode.
+os.environ.setdefault("SKENTROPIC_QUICK", "1")
+
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
@@ -48,6 +55,25 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
 }
+
+# numpydoc prints the type after "name :" as reST, so the scikit-learn convention
+# ``ndarray of shape (n_features_in_,)`` would read ``n_features_in_`` as a link target and
+# ``(*n_bins_, ...)`` as the start of emphasis. Escape those two characters in type
+# specifications (before numpydoc parses the docstring) rather than in every docstring.
+_PARAM_LINE = re.compile(r"^(\s*[A-Za-z_*][\w, *]* : )([^`]+)$")
+
+
+def _escape_types(app, what, name, obj, options, lines):
+    for i, line in enumerate(lines):
+        match = _PARAM_LINE.match(line)
+        if match:
+            spec = re.sub(r"(?<=\w)_(?!\w)", r"\\_", match.group(2)).replace("*", r"\*")
+            lines[i] = match.group(1) + spec
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _escape_types, priority=400)
+
 
 html_theme = "alabaster"
 html_static_path = []

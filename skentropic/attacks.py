@@ -250,6 +250,16 @@ class ProjectedGradientDescent(_BaseAttack):
     ----------
     n_features_in_ : int
         Number of features seen by ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skentropic.attacks import ProjectedGradientDescent
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> ProjectedGradientDescent(clf, eps=0.5, n_steps=10).fit_transform(X, y).ravel().tolist()
+    [0.5, 1.5, 1.5, 2.5]
     """
 
     _parameter_constraints = {
@@ -333,6 +343,15 @@ class UniformNoise(_BaseAttack):
     ----------
     n_features_in_ : int
         Number of features seen by ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skentropic.attacks import UniformNoise
+    >>> X = np.zeros((100, 3))
+    >>> X_noisy = UniformNoise(eps=0.5, random_state=0).fit_transform(X)
+    >>> bool(np.abs(X_noisy).max() <= 0.5)
+    True
     """
 
     _parameter_constraints = {

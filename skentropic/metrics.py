@@ -29,6 +29,17 @@ def robust_accuracy(estimator, X, y, attack, sample_weight=None):
     Returns
     -------
     score : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skentropic.attacks import ProjectedGradientDescent
+    >>> from skentropic.metrics import robust_accuracy
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> robust_accuracy(clf, X, y, ProjectedGradientDescent(None, eps=0.6))
+    0.5
     """
     attack = clone(attack).set_params(estimator=estimator)
     X_adv = attack.fit_transform(X, y)
@@ -107,6 +118,16 @@ def certified_accuracy(estimator, X, y, eps, norm=np.inf):
     ------
     TypeError
         If the estimator is not a linear classifier.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skentropic.metrics import certified_accuracy
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> certified_accuracy(clf, X, y, eps=0.4), certified_accuracy(clf, X, y, eps=0.6)
+    (1.0, 0.5)
     """
     code = norm_code(norm)
     if not np.isfinite(eps) or eps < 0:

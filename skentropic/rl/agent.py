@@ -41,6 +41,12 @@ def schedule(init, final, n_episodes, decay_fraction, kind="exponential"):
     Returns
     -------
     values : ndarray of shape (n_episodes,)
+
+    Examples
+    --------
+    >>> from skentropic.rl import schedule
+    >>> schedule(1.0, 0.0, 5, 1.0, kind="linear").tolist()
+    [1.0, 0.75, 0.5, 0.25, 0.0]
     """
     horizon = max(decay_fraction * (n_episodes - 1), 1.0)
     frac = np.minimum(np.arange(n_episodes) / horizon, 1.0)

@@ -35,6 +35,12 @@ def perturbed_cartpoles(heavy=HEAVY_POLE_FACTOR, short=SHORT_POLE_FACTOR,
     -------
     envs : dict
         ``{"original", "heavy", "short", "strong g"}`` → :class:`CartPoleEnv`.
+
+    Examples
+    --------
+    >>> from skentropic.rl import perturbed_cartpoles
+    >>> perturbed_cartpoles()["heavy"]
+    CartPoleEnv(masspole=2.0, length=0.5, gravity=9.8)
     """
     return {
         "original": CartPoleEnv(max_episode_steps=max_episode_steps),
