@@ -16,6 +16,12 @@ Binary margin losses (``K = 1``, ``y ∈ {−1, +1}``, ``s_i = y_i (w·x_i + b)`
 Multinomial cross-entropy (``SOFTMAX``, ``K >= 2``, integer labels): always the
 sample-average approximation, ``F_i ≈ η log (1/m) Σ_j exp(CE(W x_i + b + ρ W u_j, y_i)/η)``.
 
+Inside :func:`linear_objective` (the objective of the L-BFGS fits) the binary ``η > 0``
+cases with many points are evaluated on a grid of scores (:mod:`skentropic._score_grid`:
+``F_i = f(s_i)`` with one function ``f`` for all points, tabulated at adaptively chosen nodes
+and interpolated, error about ``1e-10`` relative); :func:`per_sample_objective` always
+evaluates every point directly.
+
 ``ρ = 0`` gives the ERM loss for every ``η``. ``X`` may be dense or CSR; only ``X @ v``
 and ``X.T @ g`` are used.
 """

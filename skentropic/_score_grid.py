@@ -43,7 +43,7 @@ from ._quadrature import _MAX_PIECES, _loss_and_derivative, entropic_margin_l2_s
 
 _TOL = 1e-10  # error bound tested at every midpoint (relative to 1 + |value|)
 _N_START = 64  # intervals of the initial uniform grid
-_POINTS_PER_NODE = 8  # the grid is used only while it has at most n / 8 nodes
+_POINTS_PER_NODE = 4  # the grid is used only while it has at most n / 4 nodes
 _MIN_POINTS = 1024  # below this many points the direct evaluation is used
 _MAX_NODES = 8192
 
