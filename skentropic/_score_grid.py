@@ -142,8 +142,10 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     n = scores.shape[0]
     cap = min(_MAX_NODES, n // _POINTS_PER_NODE)
     lo, hi = float(scores.min()), float(scores.max())
-    if n < _MIN_POINTS or cap < 2 * _N_START + 1 or not hi > lo:
+    if n < _MIN_POINTS or cap < 2 * _N_START + 1 or not np.isfinite(hi - lo):
         return None
+    if hi == lo:  # one distinct score (w = 0, b = 0): any grid holding it is exact there
+        hi = lo + 1.0
     nodes = np.empty(0) if nodes is None else nodes
     weights = np.empty(0) if weights is None else weights
     proj = np.empty(0) if proj is None else np.ascontiguousarray(proj, dtype=np.float64)

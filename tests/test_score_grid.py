@@ -134,3 +134,17 @@ def test_grid_is_reproducible_and_skipped_for_small_problems():
     s = y[:500] * (X[:500] @ W[0] + b[0])
     assert build_grid(s, quadrature=False, r=0.0, eta=0.05, d=0.0, loss_code=LOGISTIC, proj=rule.samples @ W[0],
                       rho=0.3) is None
+
+
+@pytest.mark.parametrize("intercept", [0.0, 0.4])
+def test_grid_at_zero_weights_matches_direct_evaluation(intercept):
+    # w = 0 (the L-BFGS start): one or two distinct scores, f = φ and the perturbation part vanishes
+    X, y, sw, _, _ = _problem(10000)
+    W, b = np.zeros((1, X.shape[1])), np.array([intercept])
+    rule = make_inner_rule(NORM_INF, X.shape[1], LOGISTIC, n_inner_samples=32)
+    assert _uses_grid(W, b, X, y, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
+    grid = linear_objective(W, b, X, y, sw, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
+    direct = linear_objective(W, b, X, y, sw, 0.3, 0.05, NORM_INF, LOGISTIC, rule, score_grid=False)
+    assert grid[0] == pytest.approx(direct[0], rel=1e-12)
+    np.testing.assert_allclose(grid[2], direct[2], rtol=1e-12)
+    np.testing.assert_allclose(grid[1], direct[1], atol=1e-15)
