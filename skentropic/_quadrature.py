@@ -34,7 +34,9 @@ ignored and Gauss–Legendre is not exact); ``tests/test_quadrature.py`` measure
 relative error against ``scipy.integrate.quad`` on a grid of ``(d, s, r, η, loss)``.
 
 The same nodes give the derivatives: ``∂F/∂s = E_π[φ'(s + rT)]`` and
-``∂F/∂r = E_π[φ'(s + rT) T]`` with ``π ∝ exp(φ/η) × law(T)``.
+``∂F/∂r = E_π[φ'(s + rT) T]`` with ``π ∝ exp(φ/η) × law(T)``, and the second derivatives
+in ``s`` that the score grid (:mod:`skentropic._score_grid`) interpolates with
+(:func:`entropic_margin_l2_second`).
 """
 
 import math

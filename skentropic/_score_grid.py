@@ -25,9 +25,10 @@ ends; an interval whose errors exceed ``_TOL (1 + |value|)`` (absolute ``_TOL`` 
 ``ψ_j``) is split, and the midpoint is kept as a node in either case, so that the
 interpolation error on the final half-intervals is about ``1/16`` of the tested bound
 (``O(h⁴)``). Midpoint tests are an estimate, not a proof. When the grid would need more than
-``n / _POINTS_PER_NODE`` nodes (small ``n``, or a function that the check cannot resolve:
-for instance the ``l_2`` hinge with ``d = 1``, whose ``f_ss`` jumps), the caller falls back
-to the direct per-point evaluation. The sample rule is tabulated for the logistic loss only:
+``n / _POINTS_PER_NODE`` nodes (small ``n``, or a function that the check cannot resolve
+within that budget), the caller falls back to the direct per-point evaluation. Where a
+tabulated function is less smooth (the ``l_2`` hinge with ``d = 1``: ``f_ss`` jumps at
+``s = 1 ± r``) the local error is ``O(h²)`` and the bisection simply goes deeper there. The sample rule is tabulated for the logistic loss only:
 with fixed samples the (squared) hinge is non-smooth at ``m`` kinks and is evaluated
 directly. Everything runs on one thread, in a fixed order: results are bit-reproducible (and
 thread launches, costly on a loaded machine, are avoided).
