@@ -28,7 +28,8 @@ interpolation error on the final half-intervals is about ``1/16`` of the tested 
 ``n / _POINTS_PER_NODE`` nodes (small ``n``, or a function that the check cannot resolve
 within that budget), the caller falls back to the direct per-point evaluation. Where a
 tabulated function is less smooth (the ``l_2`` hinge with ``d = 1``: ``f_ss`` jumps at
-``s = 1 ± r``) the local error is ``O(h²)`` and the bisection simply goes deeper there. The sample rule is tabulated for the logistic loss only:
+``s = 1 ± r``) the local error is ``O(h²)`` and the bisection simply goes deeper there.
+The sample rule is tabulated for the logistic loss only:
 with fixed samples the (squared) hinge is non-smooth at ``m`` kinks and is evaluated
 directly. Everything runs on one thread, in a fixed order: results are bit-reproducible (and
 thread launches, costly on a loaded machine, are avoided).
@@ -53,7 +54,8 @@ _MAX_NODES = 8192
 def _sample_node(s, proj, rho, eta, loss_code, out, psi, dpsi):
     """Exact ``f, f_s, f_ss`` (into ``out[:3]``) and ``ψ_j, ψ_j'`` of the sample rule at ``s``.
 
-    ``f_ss = Σ π_j φ''_j + Σ π_j (φ'_j − f_s)²/η`` and ``ψ_j' = π_j φ''_j + π_j φ'_j (φ'_j − f_s)/η``.
+    ``f_ss = Σ π_j φ''_j + Σ π_j (φ'_j − f_s)²/η`` and
+    ``ψ_j' = π_j φ''_j + π_j φ'_j (φ'_j − f_s)/η``.
     """
     m = proj.shape[0]
     top = -np.inf

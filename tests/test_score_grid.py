@@ -84,7 +84,8 @@ def test_interpolation_matches_scipy_hermite_and_spread_weights():
     v, ds, dr, spread = np.empty(500), np.empty(500), np.empty(500), np.empty((svals.shape[0], 2))
     interpolate_grid(scores, sw, svals, scal, v, ds, dr, spread)
     for got, (a, b) in [(v, (0, 1)), (ds, (1, 2)), (dr, (3, 4))]:
-        np.testing.assert_allclose(got, CubicHermiteSpline(svals, scal[:, a], scal[:, b])(scores), rtol=1e-12, atol=1e-12)
+        ref = CubicHermiteSpline(svals, scal[:, a], scal[:, b])(scores)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
     g, dg = rng.randn(svals.shape[0]), rng.randn(svals.shape[0])  # any interpolated function
     expected = sw @ CubicHermiteSpline(svals, g, dg)(scores)
     assert spread[:, 0] @ g + spread[:, 1] @ dg == pytest.approx(expected, rel=1e-12)
