@@ -16,6 +16,12 @@ Binary margin losses (``K = 1``, ``y ∈ {−1, +1}``, ``s_i = y_i (w·x_i + b)`
 Multinomial cross-entropy (``SOFTMAX``, ``K >= 2``, integer labels): always the
 sample-average approximation, ``F_i ≈ η log (1/m) Σ_j exp(CE(W x_i + b + ρ W u_j, y_i)/η)``.
 
+Inside :func:`linear_objective` (the objective of the L-BFGS fits) the binary ``η > 0``
+cases with many points are evaluated on a grid of scores (:mod:`skentropic._score_grid`:
+``F_i = f(s_i)`` with one function ``f`` for all points, tabulated at adaptively chosen nodes
+and interpolated, error about ``1e-10`` relative); :func:`per_sample_objective` always
+evaluates every point directly.
+
 ``ρ = 0`` gives the ERM loss for every ``η``. ``X`` may be dense or CSR; only ``X @ v``
 and ``X.T @ g`` are used.
 """
@@ -25,10 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
+from ._losses import LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from ._norms import NORM_INF, NORM_L2, dual_norm
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
 from ._sampling import sample_unit_ball_kernel
+from ._score_grid import build_grid, interpolate_grid
 
 _ETA0_SOFTMAX = (
     "eta=0 (the exact adversarial risk) is only tractable for binary margin losses; "
@@ -217,7 +224,7 @@ def _check_rule(rule, n_features):
                          "build it with make_inner_rule(norm_code, n_features, loss_code).")
 
 
-def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule):
+def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, score_grid=False):
     """Per-sample values and the pieces of the gradient (see :func:`linear_objective`)."""
     _check(rho, eta, loss_code)
     coef = np.asarray(coef, dtype=np.float64)
@@ -257,14 +264,30 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule):
             raise ValueError("The inner rule does not match the norm (expected the l2 quadrature).")
         norm = float(np.linalg.norm(w))
         dr = np.empty(n)
-        entropic_margin_l2_batch(scores, rho * norm, float(eta), float(X.shape[1]), int(loss_code), rule.log_z, rule.bulk,
-              rule.nodes, rule.weights, values, ds, dr)
+        r, d = rho * norm, float(X.shape[1])
+        grid = None
+        if score_grid and r > 0:
+            grid = build_grid(scores, quadrature=True, r=r, eta=eta, d=d, loss_code=loss_code, log_z=rule.log_z,
+                              bulk=rule.bulk, nodes=rule.nodes, weights=rule.weights)
+        if grid is None:
+            entropic_margin_l2_batch(scores, r, float(eta), d, int(loss_code), rule.log_z, rule.bulk,
+                                     rule.nodes, rule.weights, values, ds, dr)
+        else:
+            interpolate_grid(scores, sw, grid[0], grid[1], values, ds, dr, np.empty((grid[0].shape[0], 2)))
         norm_grad = w / norm if norm > 0 else np.zeros_like(w)
         return values, ("margin", ds, dr, rho * norm_grad)
     _check_rule(rule, w.shape[0])
     proj = rule.samples @ w
     wu = np.empty(proj.shape[0])
-    _margin_samples(scores, yy, sw, proj, float(rho), float(eta), int(loss_code), values, ds, wu)
+    grid = None
+    if score_grid and loss_code == LOGISTIC:  # the antithetic rule makes f independent of the label
+        grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss_code, proj=proj, rho=rho)
+    if grid is None:
+        _margin_samples(scores, yy, sw, proj, float(rho), float(eta), int(loss_code), values, ds, wu)
+    else:
+        spread = np.empty((grid[0].shape[0], 2))
+        interpolate_grid(scores, sw, grid[0], grid[1], values, ds, np.empty(n), spread)
+        wu = spread[:, 0] @ grid[2] + spread[:, 1] @ grid[3]
     return values, ("margin", ds, None, rho * (rule.samples.T @ wu))
 
 
@@ -293,7 +316,7 @@ def per_sample_objective(coef, intercept, X, y, rho, eta, norm_code, loss_code, 
     return _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule)[0]
 
 
-def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, loss_code, rule):
+def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, loss_code, rule, *, score_grid=True):
     """Weighted entropic risk ``Σ_i sw_i F_i`` of a linear model and its exact gradient.
 
     Chain rule: binary, ``∂F_i/∂w = (∂F_i/∂s_i) y_i x_i + ∂F_i/∂w|_perturbation`` where the
@@ -308,6 +331,11 @@ def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, 
         As in :func:`per_sample_objective`.
     sample_weight : ndarray of shape (n,)
         Non-negative weights summing to one.
+    score_grid : bool, default=True
+        Binary losses with ``η > 0``, ``ρ > 0``: tabulate the per-point loss as a function of
+        the score and interpolate (:mod:`skentropic._score_grid`, error about ``1e-10``
+        relative, used only when ``n`` is large compared with the grid) instead of evaluating
+        every point directly.
 
     Returns
     -------
@@ -316,7 +344,7 @@ def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, 
     grad_intercept : ndarray of shape (K,)
     """
     sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
-    values, parts = _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule)
+    values, parts = _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, score_grid)
     value = float(sw @ values)
     if parts[0] == "softmax":
         _, g, hu = parts

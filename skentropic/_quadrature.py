@@ -34,7 +34,9 @@ ignored and Gauss–Legendre is not exact); ``tests/test_quadrature.py`` measure
 relative error against ``scipy.integrate.quad`` on a grid of ``(d, s, r, η, loss)``.
 
 The same nodes give the derivatives: ``∂F/∂s = E_π[φ'(s + rT)]`` and
-``∂F/∂r = E_π[φ'(s + rT) T]`` with ``π ∝ exp(φ/η) × law(T)``.
+``∂F/∂r = E_π[φ'(s + rT) T]`` with ``π ∝ exp(φ/η) × law(T)``, and the second derivatives
+in ``s`` that the score grid (:mod:`skentropic._score_grid`) interpolates with
+(:func:`entropic_margin_l2_second`).
 """
 
 import math
@@ -42,7 +44,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._losses import LOGISTIC, margin_loss, margin_loss_derivative, margin_loss_second_derivative
+from ._losses import HINGE, LOGISTIC, margin_loss, margin_loss_derivative, margin_loss_second_derivative
 
 _DROP = 36.0  # a window ends where the log-integrand is this far below its peak
 _NEGLIGIBLE = 40.0  # a window whose peak is this far below the other one is dropped
@@ -145,41 +147,13 @@ def _window(theta, s, r, eta, d, loss_code, out):
 
 
 @njit(cache=True)
-def entropic_margin_l2(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
-    """Entropic loss ``F(s, r)`` of one point and its partial derivatives (``l_2`` ball).
+def _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
+    """Quadrature points of ``F(s, r)`` for ``r > 0, η > 0`` (see the module docstring).
 
-    Parameters
-    ----------
-    s : float
-        Signed score ``y (w·x + b)``.
-    r : float
-        ``ρ ||w||_2 >= 0``.
-    eta : float
-        Temperature ``η >= 0``; ``η = 0`` gives ``φ(s − r)``.
-    d : float
-        Dimension (the exponent of ``sin^d θ``).
-    loss_code : int
-        Margin loss code from ``_losses``.
-    log_z : float
-        ``log Z_d`` (:func:`log_sphere_normaliser`).
-    bulk : float
-        :func:`bulk_half_width` of ``d``; a window holding ``π/2 ± bulk`` is normalised by
-        its own quadrature of ``sin^d`` instead of ``Z_d`` (errors cancel; matters for large η).
-    nodes, weights : ndarray of shape (n,)
-        Gauss–Legendre rule on ``[−1, 1]``.
-    scratch : ndarray of shape (4 * _MAX_PIECES * n,)
-        Work space.
-
-    Returns
-    -------
-    value, d_s, d_r : float
-        ``F``, ``∂F/∂s = E_π[φ']`` and ``∂F/∂r = E_π[φ' T]``.
+    Fills ``scratch[4k : 4k + 4] = (log weight, φ', t, log prior weight)`` of point ``k`` and
+    returns ``(m, top, log_norm)``: the number of points, the largest log weight and the log
+    normaliser of the prior, so that ``F = η (top + log Σ exp(lw − top) − log_norm)``.
     """
-    if r == 0.0:
-        return margin_loss(s, loss_code), margin_loss_derivative(s, loss_code), 0.0
-    if eta == 0.0:
-        dphi = margin_loss_derivative(s - r, loss_code)
-        return margin_loss(s - r, loss_code), dphi, -dphi
     win = np.empty(3)
     theta_a = _find_mode(s, r, eta, d, loss_code, 1.0)
     theta_b = _find_mode(s, r, eta, d, loss_code, 0.0)
@@ -233,25 +207,110 @@ def entropic_margin_l2(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scr
             if lw0 > top0:
                 top0 = lw0
             m += 1
+    lo_bulk = 0.5 * math.pi - bulk
+    hi_bulk = 0.5 * math.pi + bulk
+    if (a1 <= lo_bulk and b1 >= hi_bulk) or (a2 <= lo_bulk and b2 >= hi_bulk):
+        # the window holds all of sin^d: normalise by the same rule (its errors cancel)
+        acc0 = 0.0
+        for j in range(m):
+            acc0 += math.exp(scratch[4 * j + 3] - top0)
+        return m, top, top0 + math.log(acc0)
+    return m, top, log_z
+
+
+@njit(cache=True)
+def entropic_margin_l2(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
+    """Entropic loss ``F(s, r)`` of one point and its partial derivatives (``l_2`` ball).
+
+    Parameters
+    ----------
+    s : float
+        Signed score ``y (w·x + b)``.
+    r : float
+        ``ρ ||w||_2 >= 0``.
+    eta : float
+        Temperature ``η >= 0``; ``η = 0`` gives ``φ(s − r)``.
+    d : float
+        Dimension (the exponent of ``sin^d θ``).
+    loss_code : int
+        Margin loss code from ``_losses``.
+    log_z : float
+        ``log Z_d`` (:func:`log_sphere_normaliser`).
+    bulk : float
+        :func:`bulk_half_width` of ``d``; a window holding ``π/2 ± bulk`` is normalised by
+        its own quadrature of ``sin^d`` instead of ``Z_d`` (errors cancel; matters for large η).
+    nodes, weights : ndarray of shape (n,)
+        Gauss–Legendre rule on ``[−1, 1]``.
+    scratch : ndarray of shape (4 * _MAX_PIECES * n,)
+        Work space.
+
+    Returns
+    -------
+    value, d_s, d_r : float
+        ``F``, ``∂F/∂s = E_π[φ']`` and ``∂F/∂r = E_π[φ' T]``.
+    """
+    if r == 0.0:
+        return margin_loss(s, loss_code), margin_loss_derivative(s, loss_code), 0.0
+    if eta == 0.0:
+        dphi = margin_loss_derivative(s - r, loss_code)
+        return margin_loss(s - r, loss_code), dphi, -dphi
+    m, top, log_norm = _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch)
     acc = 0.0
     acc_s = 0.0
     acc_r = 0.0
-    acc0 = 0.0
     for j in range(m):
         p = math.exp(scratch[4 * j] - top)
         acc += p
         acc_s += p * scratch[4 * j + 1]
         acc_r += p * scratch[4 * j + 1] * scratch[4 * j + 2]
-        acc0 += math.exp(scratch[4 * j + 3] - top0)
-    lo_bulk = 0.5 * math.pi - bulk
-    hi_bulk = 0.5 * math.pi + bulk
-    if (a1 <= lo_bulk and b1 >= hi_bulk) or (a2 <= lo_bulk and b2 >= hi_bulk):
-        # the window holds all of sin^d: normalise by the same rule (its errors cancel)
-        log_norm = top0 + math.log(acc0)
-    else:
-        log_norm = log_z
     value = eta * (top + math.log(acc) - log_norm)
     return value, acc_s / acc, acc_r / acc
+
+
+@njit(cache=True)
+def entropic_margin_l2_second(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch, out):
+    """:func:`entropic_margin_l2` plus the second derivatives used by the score grid.
+
+    Writes ``out[:5] = (F, F_s, F_ss, F_r, F_rs)`` for ``r > 0, η > 0``, with
+    ``F_ss = E_π[φ''] + Var_π(φ')/η`` and ``F_rs = E_π[φ'' T] + Cov_π(φ' T, φ')/η``. For the
+    hinge ``φ'' = δ(z − 1)`` contributes ``π_T(t_k)/r`` and ``t_k π_T(t_k)/r`` with
+    ``t_k = (1 − s)/r`` and ``π_T`` the tilted density of ``T``. Same rule as
+    :func:`entropic_margin_l2` (same points, same value and first derivatives).
+    """
+    m, top, log_norm = _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch)
+    acc = 0.0
+    acc_s = 0.0
+    acc_r = 0.0
+    for j in range(m):
+        p = math.exp(scratch[4 * j] - top)
+        scratch[4 * j] = p
+        acc += p
+        acc_s += p * scratch[4 * j + 1]
+        acc_r += p * scratch[4 * j + 1] * scratch[4 * j + 2]
+    f_s = acc_s / acc
+    f_r = acc_r / acc
+    acc_ss = 0.0
+    acc_rs = 0.0
+    for j in range(m):
+        p = scratch[4 * j]
+        dl = scratch[4 * j + 1]
+        t = scratch[4 * j + 2]
+        d2 = margin_loss_second_derivative(s + r * t, loss_code)
+        acc_ss += p * (d2 + (dl - f_s) * (dl - f_s) / eta)
+        acc_rs += p * (d2 * t + (dl * t - f_r) * (dl - f_s) / eta)
+    f_ss = acc_ss / acc
+    f_rs = acc_rs / acc
+    if loss_code == HINGE:
+        tk = (1.0 - s) / r
+        if -1.0 < tk < 1.0:
+            dens = math.exp(0.5 * (d - 1.0) * math.log(1.0 - tk * tk) - top - math.log(acc)) / r
+            f_ss += dens
+            f_rs += dens * tk
+    out[0] = eta * (top + math.log(acc) - log_norm)
+    out[1] = f_s
+    out[2] = f_ss
+    out[3] = f_r
+    out[4] = f_rs
 
 
 @njit(cache=True, parallel=True)
