@@ -63,7 +63,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from skentropic._mlp import EntropicRobustMLPClassifier
+from skentropic import EntropicRobustMLPClassifier, datasets
 from skentropic.attacks import ProjectedGradientDescent, UniformNoise
 
 RHO_ATTACK = 0.1
@@ -174,17 +174,12 @@ def tune(X_train, y_train, epochs):
 
 
 def load_mnist(n_train, n_test):
-    """MNIST from OpenML scaled to [0, 1] (first n_train / last n_test of the 70k), or None."""
-    from sklearn.datasets import fetch_openml
-
+    """MNIST through :func:`skentropic.datasets.load_mnist`, or None without network."""
     try:
-        X, y = fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False,
-                            parser="liac-arff", n_retries=1, delay=0.1)
+        return datasets.load_mnist(n_train, n_test)
     except Exception as exc:  # no network, proxy, or OpenML down
         print(f"\nMNIST skipped: fetch_openml('mnist_784') failed ({type(exc).__name__}: {exc})")
         return None
-    X = np.asarray(X, dtype=np.float64) / 255.0
-    return X[:n_train], y[:n_train], X[-n_test:], y[-n_test:]
 
 
 def main():

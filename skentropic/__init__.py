@@ -1,6 +1,6 @@
 """skentropic: entropic-regularized adversarially robust learning with a scikit-learn API."""
 
-from . import attacks, metrics, regularization, rl, worst_case
+from . import attacks, datasets, metrics, regularization, rl, worst_case
 from ._logistic import EntropicRobustLogisticRegression
 from ._mlp import EntropicRobustMLPClassifier
 from ._svc import EntropicRobustSVC
@@ -12,6 +12,7 @@ __all__ = [
     "EntropicRobustMLPClassifier",
     "EntropicRobustSVC",
     "attacks",
+    "datasets",
     "metrics",
     "regularization",
     "rl",
