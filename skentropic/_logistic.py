@@ -50,7 +50,9 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
     tol : float, default=1e-6
         L-BFGS tolerance on the projected gradient and the relative decrease.
     n_inner_samples : int, default=256
-        Fixed ball samples of the deterministic solver (and of ``solver='saa'``).
+        Fixed ball samples of the deterministic solver where it does not use quadrature
+        (even: half are drawn, half are their mirror images ``-u``), and samples per point
+        of ``solver='saa'``.
     max_level : int, default=6
         Level ``L`` of the stochastic estimators (``2^L`` inner samples at most).
     batch_size : int, default=32
