@@ -83,6 +83,16 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
     n_iter_ : int
         Iterations (L-BFGS) or epochs (stochastic solvers) run.
 
+    Notes
+    -----
+    Where the expectation over the ball is not computed exactly (``norm=np.inf`` or ``1``
+    with ``eta > 0``, and the multinomial loss), it is a sample average over
+    ``n_inner_samples`` uniform points of the ball. In dimension ``d`` such points have
+    ``|w·u| ≈ ||w||_2 / sqrt(3)`` for the cube, far from the worst case ``||w||_1``; the
+    samples then act like noise and small ``eta`` gives the worst case *of the samples*, not
+    of the ball. ``eta=0`` (exact adversarial risk, binary sub-problems) and the exact l2
+    quadrature do not have this limit; ``python -m skentropic`` shows both on digits.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
