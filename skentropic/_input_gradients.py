@@ -40,7 +40,7 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def softmax_score_gradient(S, y_enc, rescale, loss, A):
     """Cross-entropy of score rows and its gradient with respect to the scores.
 
@@ -81,7 +81,7 @@ def softmax_score_gradient(S, y_enc, rescale, loss, A):
             A[i, yi] = -rest
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def logistic_score_gradient(s, y_enc, rescale, loss, a):
     """Logistic loss ``log(1 + e^{−m})`` of the margins ``m = y s`` (``y = 2 y_enc − 1``).
 

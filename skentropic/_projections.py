@@ -24,7 +24,7 @@ from numba import njit
 from ._norms import NORM_INF, NORM_L1, NORM_L2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ascent_direction(g, norm_code, out):
     """Write the steepest-ascent unit direction for gradient ``g`` into ``out``.
 
@@ -55,7 +55,7 @@ def ascent_direction(g, norm_code, out):
             out[best] = 1.0 if g[best] > 0.0 else -1.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def project_ball(delta, eps, norm_code):
     """Project the 1-D array ``delta`` onto ``{||δ||_p <= eps}`` in place (Euclidean projection)."""
     d = delta.shape[0]
@@ -105,7 +105,7 @@ def project_ball(delta, eps, norm_code):
                 delta[k] = -a
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def clip_to_box(x, delta, lo, hi):
     """Shrink ``delta`` so that ``lo <= x + delta <= hi`` (``x`` inside the box).
 
@@ -119,7 +119,7 @@ def clip_to_box(x, delta, lo, hi):
             delta[k] = lo[k] - x[k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ascent_step_rows(delta, grad, X, step, eps, norm_code, lo, hi, has_box):
     """One projected steepest-ascent step on every row, in place.
 
@@ -152,7 +152,7 @@ def ascent_step_rows(delta, grad, X, step, eps, norm_code, lo, hi, has_box):
             clip_to_box(X[i], row, lo, hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def project_rows(delta, X, eps, norm_code, lo, hi, has_box):
     """Project every row of ``delta`` onto the ball, then clip ``X + delta`` into the box."""
     for i in range(delta.shape[0]):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.neural_network import MLPClassifier
@@ -193,3 +193,14 @@ def test_bad_input():
         ProjectedGradientDescent(LogisticRegression()).fit(XB)
     with pytest.raises(ValueError, match="NaN"):
         FastGradientMethod(LOGREG).fit_transform(np.full_like(XB, np.nan), YB)
+
+
+def test_pgd_threads_give_identical_result():
+    """Blocks of rows are attacked independently, so n_jobs does not change the output."""
+    X, y = make_classification(n_samples=3000, n_features=200, n_informative=20, n_classes=3,
+                               random_state=0)
+    clf = LogisticRegression(max_iter=500).fit(X, y)
+    one = ProjectedGradientDescent(clf, eps=0.2, n_steps=5, random_start=True, random_state=0)
+    many = ProjectedGradientDescent(clf, eps=0.2, n_steps=5, random_start=True, random_state=0,
+                                    n_jobs=2)
+    np.testing.assert_array_equal(one.fit_transform(X, y), many.fit_transform(X, y))
