@@ -248,30 +248,15 @@ def test_predict_and_unfitted():
         agent.predict(np.zeros((2, 3)))
 
 
-class Wrapped:
-    """A gymnasium-style env that is not a ``CartPoleEnv`` (forces the Python loop)."""
-
-    def __init__(self, env):
-        self.env = env
-        self.observation_space, self.action_space = env.observation_space, env.action_space
-        self.unwrapped = env
-
-    def reset(self, seed=None, options=None):
-        return self.env.reset(seed=seed, options=options)
-
-    def step(self, action):
-        return self.env.step(action)
-
-
-def test_python_loop_on_gymnasium_equals_builtin_env():
+def test_python_loop_on_gymnasium_equals_builtin_env(wrap_env):
     gym = pytest.importorskip("gymnasium")
     kw = dict(rho=0.01, eta=0.5, n_episodes=40, random_state=3)
-    ours = RobustQLearning(**kw).fit(Wrapped(CartPoleEnv()))
+    ours = RobustQLearning(**kw).fit(wrap_env(CartPoleEnv()))
     theirs = RobustQLearning(**kw).fit(gym.make("CartPole-v1"))
     np.testing.assert_array_equal(ours.q_table_, theirs.q_table_)
     np.testing.assert_array_equal(ours.episode_rewards_, theirs.episode_rewards_)
     assert evaluate(ours, gym.make("CartPole-v1"), 5, random_state=0) == \
-        evaluate(ours, Wrapped(CartPoleEnv()), 5, random_state=0)
+        evaluate(ours, wrap_env(CartPoleEnv()), 5, random_state=0)
 
 
 class Chain:
@@ -310,11 +295,11 @@ def chain_with_infinite_bounds():
     return env
 
 
-def test_evaluate_paths_agree_on_a_fixed_policy():
+def test_evaluate_paths_agree_on_a_fixed_policy(wrap_env):
     agent = RobustQLearning(n_episodes=1, random_state=0).fit()
     agent.q_table_[..., 0] = 1.0  # always push left
     agent.q_table_[..., 1] = 0.0
-    for env in (CartPoleEnv(), Wrapped(CartPoleEnv())):
+    for env in (CartPoleEnv(), wrap_env(CartPoleEnv())):
         mean, std, rewards = evaluate(agent, env, 20, random_state=0, return_rewards=True)
         assert rewards.shape == (20,) and np.all((rewards >= 7) & (rewards <= 12))
         assert std == pytest.approx(rewards.std())

@@ -174,32 +174,17 @@ def test_tiles_agent_learns():
     assert evaluate(agent, n_episodes=30, random_state=0)[0] > 100
 
 
-class Wrapped:
-    """A gymnasium-style env that is not a ``CartPoleEnv`` (forces the Python loops)."""
-
-    def __init__(self, env):
-        self.env = env
-        self.observation_space, self.action_space = env.observation_space, env.action_space
-        self.unwrapped = env
-
-    def reset(self, seed=None, options=None):
-        return self.env.reset(seed=seed, options=options)
-
-    def step(self, action):
-        return self.env.step(action)
-
-
-def test_tiles_python_loop_and_evaluation_paths():
+def test_tiles_python_loop_and_evaluation_paths(wrap_env):
     kw = dict(approximation="tiles", n_tilings=3, rho=0.01, eta=0.5, n_episodes=30,
               random_state=2)
-    ours = RobustQLearning(**kw).fit(Wrapped(CartPoleEnv()))
+    ours = RobustQLearning(**kw).fit(wrap_env(CartPoleEnv()))
     assert ours.weights_.shape[0] == 3 and np.any(ours.weights_ != 0)
     gym = pytest.importorskip("gymnasium")
     theirs = RobustQLearning(**kw).fit(gym.make("CartPole-v1"))
     np.testing.assert_array_equal(ours.weights_, theirs.weights_)
     np.testing.assert_array_equal(ours.episode_rewards_, theirs.episode_rewards_)
     on_gym = evaluate(ours, gym.make("CartPole-v1"), 5, random_state=0, return_rewards=True)
-    on_ours = evaluate(ours, Wrapped(CartPoleEnv()), 5, random_state=0, return_rewards=True)
+    on_ours = evaluate(ours, wrap_env(CartPoleEnv()), 5, random_state=0, return_rewards=True)
     np.testing.assert_array_equal(on_gym[2], on_ours[2])
 
 
