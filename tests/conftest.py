@@ -7,7 +7,6 @@ so a CI result can be reproduced exactly; locally it explores new examples each 
 import os
 
 import pytest
-
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, deadline=None)
