@@ -59,7 +59,6 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -192,8 +191,7 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
 
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
+    X, y = datasets.load_digits_unit()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0,
                                                         stratify=y)
     seeds, epochs = ((0, 1), 30) if args.quick else ((0, 1, 2, 3, 4), 100)

@@ -13,9 +13,9 @@ import argparse
 import time
 
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 
+from skentropic.datasets import load_digits_unit
 from skentropic.regularization import penalty_sweep
 
 
@@ -27,8 +27,7 @@ def main():
     parser.add_argument("--points-per-decade", type=int, default=2)
     args = parser.parse_args()
 
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
+    X, y = load_digits_unit()
     y = (y >= 5).astype(int)
     clf = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
     C = args.cmin * np.logspace(0, args.decades, args.decades * args.points_per_decade + 1)

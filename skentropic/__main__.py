@@ -10,11 +10,12 @@ import argparse
 import time
 
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from . import EntropicRobustLogisticRegression
+from ._plotting import import_pyplot
+from .datasets import load_digits_unit
 from .metrics import certified_accuracy
 
 BUDGETS = {np.inf: [0.0, 0.01, 0.02, 0.05, 0.1], 2: [0.0, 0.1, 0.25, 0.5, 1.0]}
@@ -58,8 +59,7 @@ def run_demo(eta=0.01, C=1.0, random_state=0, verbose=True):
     results : dict
         ``{model name: {norm: [certified test accuracy per eps], "fit_seconds": float}}``.
     """
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
+    X, y = load_digits_unit()
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=random_state
     )
@@ -102,11 +102,8 @@ def print_table(results):
 
 def plot_results(results, path):
     """Save certified accuracy against ``eps``, one panel per norm, to ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = import_pyplot("the demo's plot")
+    plt.switch_backend("Agg")  # a file, never a window
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, (norm, eps) in zip(axes, BUDGETS.items()):
         for name, res in results.items():

@@ -40,6 +40,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array
 from ._loss_models import loss_model, n_features_of
 from ._mgf import entropic_mean_pairs, log_mean_cosh_rows, log_mgf_l2, log_mgf_linf_rows
 from ._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm, norm_code
+from ._plotting import import_pyplot
 from ._sampling import draw_seed, sample_unit_ball_kernel
 
 FIELDS = (
@@ -330,12 +331,7 @@ def plot_penalty_sweep(table, ax=None, relative=False):
     ImportError
         If matplotlib is not installed (``pip install skentropic[plots]``).
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plot_penalty_sweep needs matplotlib: pip install matplotlib (or skentropic[plots])."
-        ) from exc
+    plt = import_pyplot("plot_penalty_sweep")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     C = table["C"]

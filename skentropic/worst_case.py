@@ -23,6 +23,7 @@ from sklearn.utils import Bunch, check_random_state
 from ._loss_models import loss_model
 from ._mgf import entropic_mean_pairs
 from ._norms import NORM_INF, NORM_L2, norm_code
+from ._plotting import import_pyplot
 from ._sampling import draw_seed, sample_unit_ball_kernel
 from ._worst_case_kernels import RESAMPLE_MULTINOMIAL, RESAMPLE_SYSTEMATIC, resample_rows
 from ._worst_case_kernels import worst_case_log_density as _log_density_kernel
@@ -210,13 +211,8 @@ def plot_worst_case(estimator, X, y, *, rho=None, etas=(1.0, 0.1, 0.01, 1e-4), n
     ImportError
         If matplotlib is not installed (``pip install skentropic[plots]``).
     """
-    try:
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Circle, Polygon, Rectangle
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plot_worst_case needs matplotlib: pip install matplotlib (or skentropic[plots])."
-        ) from exc
+    plt = import_pyplot("plot_worst_case")
+    from matplotlib.patches import Circle, Polygon, Rectangle
     rho = _check_scalar(_resolve(estimator, "rho", rho), "rho", allow_zero=False)
     code = norm_code(_resolve(estimator, "norm", norm))
     X, y, _ = _check_inputs(estimator, X, y, None, n_inner_samples)
