@@ -41,6 +41,7 @@ import numpy as np
 from numba import njit
 
 from ._logmeanexp import entropic_weights
+from ._losses import softmax_loss
 from ._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, VANILLA, draw_level, level_probability  # noqa: F401
 from ._optimizers import optimizer_step
 from ._sampling import fill_unit_ball
@@ -133,17 +134,11 @@ def forward(theta, sizes, offsets, act_code, hbuf, n_rows):
 def softmax_cross_entropy(S, labels, losses):
     """``losses[r] = logsumexp(S_r) − S_{r, y_r}``; overwrite ``S`` with ``softmax(S) − e_y``."""
     n, k = S.shape
+    probs = np.empty(k)
     for r in range(n):
-        top = S[r, 0]
-        for c in range(1, k):
-            if S[r, c] > top:
-                top = S[r, c]
-        acc = 0.0
+        losses[r] = softmax_loss(S[r], labels[r], probs)
         for c in range(k):
-            acc += np.exp(S[r, c] - top)
-        losses[r] = top + np.log(acc) - S[r, labels[r]]
-        for c in range(k):
-            S[r, c] = np.exp(S[r, c] - top) / acc
+            S[r, c] = probs[c]
         S[r, labels[r]] -= 1.0
 
 
