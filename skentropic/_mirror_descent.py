@@ -25,7 +25,7 @@ from numba import njit
 from sklearn.utils import check_random_state
 
 from ._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
-from ._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, draw_level, point_estimate
+from ._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, draw_level, point_estimate, point_scratch
 from ._norms import NORM_INF
 from ._sampling import draw_seed, fill_unit_ball
 
@@ -93,13 +93,7 @@ def _epoch_kernel(
         if method == RT_MLMC:
             levels[t] = draw_level(max_level)
     m_max = n_saa if method == SAA else 2**max_level
-    U = np.empty((m_max, d))
-    losses = np.empty(m_max)
-    dscores = np.empty((m_max, k_out))
-    weights = np.empty((2, m_max))
-    base = np.empty(k_out)
-    scores = np.empty(k_out)
-    probs = np.empty(k_out)
+    U, losses, dscores, weights, base, scores, probs = point_scratch(m_max, k_out, d)
     gcoef = np.empty((k_out, d))
     gint = np.zeros(k_out)
     inv_b = 1.0 / batch_size

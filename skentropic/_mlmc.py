@@ -180,6 +180,14 @@ def draw_level(max_level):
 
 
 @njit(cache=True)
+def point_scratch(m_max, k_out, d):
+    """Buffers of :func:`point_estimate` for up to ``m_max`` inner samples:
+    ``(U, losses, dscores, weights, base, scores, probs)``."""
+    return (np.empty((m_max, d)), np.empty(m_max), np.empty((m_max, k_out)),
+            np.empty((2, m_max)), np.empty(k_out), np.empty(k_out), np.empty(k_out))
+
+
+@njit(cache=True)
 def point_estimate(
     method, level, max_level, x, y, coef, intercept, rho, eta, loss_code, U, m,
     losses, dscores, base, scores, probs, weights, scale, fit_intercept, gcoef, gint,
@@ -226,13 +234,7 @@ def draw_gradient_estimates(
     np.random.seed(seed)
     k_out, d = coef.shape
     m_max = 2**max_level
-    U = np.empty((m_max, d))
-    losses = np.empty(m_max)
-    dscores = np.empty((m_max, k_out))
-    weights = np.empty((2, m_max))
-    base = np.empty(k_out)
-    scores = np.empty(k_out)
-    probs = np.empty(k_out)
+    U, losses, dscores, weights, base, scores, probs = point_scratch(m_max, k_out, d)
     gcoef = np.zeros((n_draws, k_out, d))
     gint = np.zeros((n_draws, k_out))
     n_inner = 0
