@@ -19,7 +19,7 @@ time in the same run; targets: at most 3x for l2 and 10x for l_inf), median of 5
     l_inf samples (m=256)         0.01     0.488      15    3.56
 
 Under heavier load (load average 5-6) the ratios were 1.75, 1.88, 3.01, 5.53 (sklearn 0.356 s).
-Before the score grid (:mod:`skentropic._score_grid`; every point evaluated directly, load
+Before the score grid (:mod:`skentropic.linear_model._score_grid`; every point evaluated directly, load
 average 1.8-3.8) they were 7.50, 8.87, 22.3 and 65.3 (sklearn 0.124 s). The l_inf rows
 take more L-BFGS iterations than sklearn at eta=0.01: that is the objective, not the solver.
 """
@@ -31,10 +31,10 @@ import time
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from skentropic._lbfgs import fit_lbfgs
-from skentropic._linear_objective import make_inner_rule
-from skentropic._losses import LOGISTIC
-from skentropic._norms import NORM_INF, NORM_L2
+from skentropic._core._losses import LOGISTIC
+from skentropic._core._norms import NORM_INF, NORM_L2
+from skentropic.linear_model._lbfgs import fit_lbfgs
+from skentropic.linear_model._objective import make_inner_rule
 
 
 def make_data(n, d, seed=0):

@@ -64,7 +64,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
 from skentropic import EntropicRobustMLPClassifier, datasets
-from skentropic._threads import single_blas_thread
+from skentropic._core._threads import single_blas_thread
 from skentropic.attacks import ProjectedGradientDescent, UniformNoise
 
 RHO_ATTACK = 0.1

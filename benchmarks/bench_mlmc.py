@@ -7,7 +7,7 @@ Reference: :func:`reference_objective` is a Monte Carlo objective with ``m = 409
 random numbers ``u_1..u_m`` shared by every point and every θ (so differences
 ``F(θ) − F(θ*)`` are far more accurate than the value itself); :func:`reference_optimum`
 minimises it with L-BFGS. Both are the only functions to change when an exact objective
-(``skentropic._linear_objective``, Gauss–Gegenbauer quadrature for ``p = 2``) is available.
+(``skentropic.linear_model._objective``, Gauss–Gegenbauer quadrature for ``p = 2``) is available.
 
 Both solvers use the same level ``L``, batch size, step-size heuristic and ``"sqrt"``
 schedule, and average iterates from epoch ``--average-start`` on. After every epoch the
@@ -30,10 +30,10 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from skentropic._losses import LOGISTIC
-from skentropic._mirror_descent import fit_stochastic
-from skentropic._norms import NORM_L2
-from skentropic._sampling import sample_unit_ball_kernel
+from skentropic._core._losses import LOGISTIC
+from skentropic._core._norms import NORM_L2
+from skentropic._core._sampling import sample_unit_ball_kernel
+from skentropic.linear_model._mirror_descent import fit_stochastic
 
 
 def make_data(n, d, seed):

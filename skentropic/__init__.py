@@ -1,9 +1,8 @@
 """skentropic: entropic-regularized adversarially robust learning with a scikit-learn API."""
 
-from . import attacks, datasets, metrics, regularization, rl, worst_case
-from ._logistic import EntropicRobustLogisticRegression
-from ._mlp import EntropicRobustMLPClassifier
-from ._svc import EntropicRobustSVC
+from . import attacks, datasets, linear_model, metrics, neural_network, regularization, rl, worst_case
+from .linear_model import EntropicRobustLogisticRegression, EntropicRobustSVC
+from .neural_network import EntropicRobustMLPClassifier
 
 __version__ = "0.1.0.dev0"
 
@@ -13,7 +12,9 @@ __all__ = [
     "EntropicRobustSVC",
     "attacks",
     "datasets",
+    "linear_model",
     "metrics",
+    "neural_network",
     "regularization",
     "rl",
     "worst_case",

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from . import EntropicRobustLogisticRegression
-from ._plotting import import_pyplot
+from ._core._plotting import import_pyplot
 from .datasets import load_digits_unit
 from .metrics import certified_accuracy
 

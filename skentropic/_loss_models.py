@@ -11,15 +11,15 @@ entropic risk of a model is the mean over its parts (as in the linear estimators
   computable without Monte Carlo (binary margin losses of linear models under the ``l_2`` ball
   by quadrature, and ``η = 0`` for every norm), else ``None``.
 
-Input gradients of non-linear models come from :mod:`skentropic._input_gradients`.
+Input gradients of non-linear models come from :mod:`skentropic.attacks._input_gradients`.
 """
 
 import numpy as np
 
-from ._input_gradients import _score_loss_grad, differentiable_model, linear_scores_params
-from ._losses import LOGISTIC, SOFTMAX
-from ._norms import NORM_L2
-from ._worst_case_kernels import margin_loss_rows
+from ._core._losses import LOGISTIC, SOFTMAX
+from ._core._norms import NORM_L2
+from ._core._worst_case_kernels import margin_loss_rows
+from .attacks._input_gradients import _score_loss_grad, differentiable_model, linear_scores_params
 
 
 class _LinearPart:
@@ -47,7 +47,7 @@ class _LinearPart:
     def exact(self, X, target, rho, eta, code):
         if self.loss_code == SOFTMAX or not (code == NORM_L2 or eta == 0.0):
             return None
-        from ._linear_objective import make_inner_rule, per_sample_objective
+        from .linear_model._objective import make_inner_rule, per_sample_objective
 
         rule = make_inner_rule(code, X.shape[1], self.loss_code)
         return per_sample_objective(
@@ -103,7 +103,7 @@ def loss_model(estimator, X, y):
     scalers ending in one of these, estimators with ``_loss_input_gradient``) or a callable
     ``loss_grad(X, y) -> (loss, grad)`` that receives ``y`` unchanged.
     """
-    from ._linear_base import _BaseEntropicLinearClassifier
+    from .linear_model._base import _BaseEntropicLinearClassifier
 
     if _is_callable_loss(estimator):
         return [_CallablePart(estimator, np.asarray(y))]

@@ -4,8 +4,9 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
 
-from ._input_gradients import linear_scores_params
-from ._norms import dual_norm, norm_code
+from ._core._norms import dual_norm, norm_code
+from .attacks._attacks import _BaseAttack
+from .attacks._input_gradients import linear_scores_params
 
 __all__ = ["robust_accuracy", "make_robust_scorer", "certified_accuracy"]
 
@@ -82,8 +83,6 @@ def make_robust_scorer(attack):
     >>> scoring = {"clean": "accuracy",
     ...            "pgd": make_robust_scorer(ProjectedGradientDescent(None, eps=0.1))}
     """
-    from .attacks import _BaseAttack
-
     if not isinstance(attack, _BaseAttack):
         raise TypeError(f"attack must be a skentropic.attacks transformer; got {type(attack).__name__}.")
     return _RobustScorer(attack)

@@ -21,7 +21,7 @@ interpolation (:func:`penalty_sweep`).
 How each quantity is computed
 -----------------------------
 - ``Λ``: exact for ``l_∞`` (``Σ_k log(sinh a_k / a_k)``) and ``l_2`` (a Bessel-function series
-  and a windowed Gauss–Legendre rule, see ``skentropic._mgf``); Monte Carlo with antithetic
+  and a windowed Gauss–Legendre rule, see ``skentropic._core._mgf``); Monte Carlo with antithetic
   pairs for ``l_1`` (``log_mgf_se`` reports its standard error).
 - ``F``: exact (quadrature to near machine precision) for binary linear models with a margin
   loss under the ``l_2`` ball, and closed form at ``η = 0``; otherwise Monte Carlo with
@@ -37,11 +37,11 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_array
 
+from ._core._mgf import entropic_mean_pairs, log_mean_cosh_rows, log_mgf_l2, log_mgf_linf_rows
+from ._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm, norm_code
+from ._core._plotting import import_pyplot
+from ._core._sampling import draw_seed, sample_unit_ball_kernel
 from ._loss_models import loss_model, n_features_of
-from ._mgf import entropic_mean_pairs, log_mean_cosh_rows, log_mgf_l2, log_mgf_linf_rows
-from ._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm, norm_code
-from ._plotting import import_pyplot
-from ._sampling import draw_seed, sample_unit_ball_kernel
 
 FIELDS = (
     "rho", "eta", "C", "entropic_risk", "erm_risk", "exact_penalty", "exact_penalty_se",

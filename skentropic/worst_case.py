@@ -20,13 +20,13 @@ import numpy as np
 from scipy.special import gammaln
 from sklearn.utils import Bunch, check_random_state
 
+from ._core._mgf import entropic_mean_pairs
+from ._core._norms import NORM_INF, NORM_L2, norm_code
+from ._core._plotting import import_pyplot
+from ._core._sampling import draw_seed, sample_unit_ball_kernel
+from ._core._worst_case_kernels import RESAMPLE_MULTINOMIAL, RESAMPLE_SYSTEMATIC, resample_rows
+from ._core._worst_case_kernels import worst_case_log_density as _log_density_kernel
 from ._loss_models import loss_model
-from ._mgf import entropic_mean_pairs
-from ._norms import NORM_INF, NORM_L2, norm_code
-from ._plotting import import_pyplot
-from ._sampling import draw_seed, sample_unit_ball_kernel
-from ._worst_case_kernels import RESAMPLE_MULTINOMIAL, RESAMPLE_SYSTEMATIC, resample_rows
-from ._worst_case_kernels import worst_case_log_density as _log_density_kernel
 from .regularization import _check_inputs, _check_scalar, _resolve, perturbed_losses
 
 _SCHEMES = {"systematic": RESAMPLE_SYSTEMATIC, "multinomial": RESAMPLE_MULTINOMIAL}

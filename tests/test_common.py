@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skentropic
-from skentropic._linear_base import _BaseEntropicLinearClassifier
+from skentropic.linear_model._base import _BaseEntropicLinearClassifier
 
 
 def _exported_estimators():

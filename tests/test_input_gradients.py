@@ -11,14 +11,14 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, Normalizer, Standa
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from skentropic._input_gradients import (
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
+from skentropic._core._projections import ascent_direction, ascent_step_rows, project_ball
+from skentropic.attacks._input_gradients import (
     differentiable_model,
     linear_scores_params,
     logistic_score_gradient,
     softmax_score_gradient,
 )
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic._projections import ascent_direction, ascent_step_rows, project_ball
 
 RNG = np.random.RandomState(0)
 X3 = RNG.normal(size=(60, 5))

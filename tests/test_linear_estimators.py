@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skentropic import EntropicRobustLogisticRegression, EntropicRobustSVC
-from skentropic._norms import dual_norm, norm_code
+from skentropic._core._norms import dual_norm, norm_code
 from skentropic.metrics import certified_accuracy
 
 ESTIMATORS = [EntropicRobustLogisticRegression, EntropicRobustSVC]

@@ -6,11 +6,11 @@ import scipy.sparse as sp
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 
-from skentropic._lbfgs import fit_lbfgs
-from skentropic._linear_objective import linear_objective, make_inner_rule, per_sample_objective
-from skentropic._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
-from skentropic._sampling import sample_unit_ball
+from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
+from skentropic._core._sampling import sample_unit_ball
+from skentropic.linear_model._lbfgs import fit_lbfgs
+from skentropic.linear_model._objective import linear_objective, make_inner_rule, per_sample_objective
 
 BINARY = [LOGISTIC, HINGE, SQUARED_HINGE]
 NORMS = [NORM_INF, NORM_L2, NORM_L1]

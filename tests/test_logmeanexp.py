@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.special import logsumexp, softmax
 
-from skentropic._logmeanexp import entropic_mean, entropic_mean_rows, entropic_weights
+from skentropic._core._logmeanexp import entropic_mean, entropic_mean_rows, entropic_weights
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp, softmax
 
-from skentropic._losses import (
+from skentropic._core._losses import (
     HINGE,
     LOGISTIC,
     SQUARED_HINGE,

@@ -6,10 +6,10 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 
-from skentropic._losses import HINGE, LOGISTIC, SOFTMAX
-from skentropic._mirror_descent import default_step_size, fit_stochastic
-from skentropic._norms import NORM_INF, NORM_L2
-from skentropic._sampling import sample_unit_ball_kernel
+from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX
+from skentropic._core._norms import NORM_INF, NORM_L2
+from skentropic._core._sampling import sample_unit_ball_kernel
+from skentropic.linear_model._mirror_descent import default_step_size, fit_stochastic
 
 
 def binary_data(n=200, d=3, seed=0):

@@ -4,16 +4,10 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp, softmax
 
-from skentropic._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
-from skentropic._mlmc import (
-    RT_MLMC,
-    VANILLA,
-    draw_gradient_estimates,
-    level_probability,
-    plugin_gradients,
-)
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic._sampling import sample_unit_ball_kernel
+from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
+from skentropic._core._mlmc import RT_MLMC, VANILLA, draw_gradient_estimates, level_probability, plugin_gradients
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
+from skentropic._core._sampling import sample_unit_ball_kernel
 
 
 def np_margin(z, code):

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skentropic._mlp import EntropicRobustMLPClassifier as MLP
+from skentropic.neural_network._mlp import EntropicRobustMLPClassifier as MLP
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from skentropic import _mlp_kernels as K
-from skentropic._norms import NORM_INF, NORM_L2
-from skentropic._optimizers import ADAM, SGD, optimizer_step
-from skentropic._sampling import sample_unit_ball_kernel, seed_numba
+from skentropic._core._norms import NORM_INF, NORM_L2
+from skentropic._core._sampling import sample_unit_ball_kernel, seed_numba
+from skentropic.neural_network import _mlp_kernels as K
+from skentropic.neural_network._optimizers import ADAM, SGD, optimizer_step
 
 ACTS = {
     K.ELU: lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),

@@ -8,7 +8,7 @@ import pytest
 from scipy import integrate
 from scipy.special import gammaln
 
-from skentropic._quadrature import bulk_half_width, entropic_margin_l2, log_sphere_normaliser
+from skentropic.linear_model._quadrature import bulk_half_width, entropic_margin_l2, log_sphere_normaliser
 
 
 def _phi(z, loss):

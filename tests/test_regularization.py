@@ -1,4 +1,4 @@
-"""Tests of skentropic.regularization and its kernels (skentropic._mgf).
+"""Tests of skentropic.regularization and its kernels (skentropic._core._mgf).
 
 Property tests: each surrogate's relative error to the exact penalty ``F − ERM`` goes to 0 in
 its joint limit (small ``ρ`` and ``C = ρ/η → ∞`` for the gradient norm, ``C → 0`` for the
@@ -16,14 +16,16 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-from skentropic._mgf import (
-    entropic_mean_pairs, log_mean_cosh_rows, log_mgf_l2, log_mgf_linf_rows, log_sinhc,
-)
-from skentropic._sampling import sample_unit_ball
+from skentropic._core._mgf import entropic_mean_pairs, log_mean_cosh_rows, log_mgf_l2, log_mgf_linf_rows, log_sinhc
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
+from skentropic._core._sampling import sample_unit_ball
 from skentropic.regularization import (
-    FIELDS, penalty_sweep, plot_penalty_sweep, regularization_penalties, variance_factor,
+    FIELDS,
+    penalty_sweep,
+    plot_penalty_sweep,
+    regularization_penalties,
+    variance_factor,
 )
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
 
 # ---------------------------------------------------------------- kernels vs NumPy/SciPy
 
@@ -308,8 +310,9 @@ def test_plot_penalty_sweep(fitted):
     ("EntropicRobustSVC", False, 0.0),
 ])
 def test_matches_skentropic_estimators_entropic_risk(make, multiclass, eta):
-    import skentropic
     from sklearn.datasets import load_iris
+
+    import skentropic
 
     X, y = load_iris(return_X_y=True)
     y = y if multiclass else (y == 1).astype(int)

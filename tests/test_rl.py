@@ -6,10 +6,17 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic._sampling import sample_unit_ball_kernel, seed_numba
-from skentropic.rl import (CartPoleEnv, RobustQLearning, evaluate, format_table,
-                           perturbed_cartpoles, robustness_study, schedule)
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
+from skentropic._core._sampling import sample_unit_ball_kernel, seed_numba
+from skentropic.rl import (
+    CartPoleEnv,
+    RobustQLearning,
+    evaluate,
+    format_table,
+    perturbed_cartpoles,
+    robustness_study,
+    schedule,
+)
 from skentropic.rl._cartpole import cartpole_step, physics_params
 from skentropic.rl._qlearning import robust_value, state_index, td_update
 

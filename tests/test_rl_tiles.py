@@ -6,12 +6,11 @@ from numba import njit
 from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic._sampling import draw_seed, sample_unit_ball_kernel, seed_numba
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
+from skentropic._core._sampling import draw_seed, sample_unit_ball_kernel, seed_numba
 from skentropic.rl import CartPoleEnv, RobustQLearning, evaluate
 from skentropic.rl._qlearning import state_index, td_update
-from skentropic.rl._tilecoding import (active_tiles, tile_offsets, tile_q_values,
-                                       tile_robust_value, tile_td_update)
+from skentropic.rl._tilecoding import active_tiles, tile_offsets, tile_q_values, tile_robust_value, tile_td_update
 
 
 def tile_tables(bins=(3, 4, 5), bounds=((-1.0, 1.0), (-2.0, 2.0), (0.0, 1.0)), n_tilings=4):

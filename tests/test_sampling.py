@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from scipy import stats, special
+from scipy import special, stats
 
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2, norm_code
-from skentropic._sampling import sample_unit_ball, sample_unit_ball_kernel
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, norm_code
+from skentropic._core._sampling import sample_unit_ball, sample_unit_ball_kernel
 
 ORDS = {NORM_INF: np.inf, NORM_L2: 2, NORM_L1: 1}
 

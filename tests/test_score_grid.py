@@ -4,16 +4,16 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicHermiteSpline
 
-from skentropic._linear_objective import linear_objective, make_inner_rule
-from skentropic._losses import HINGE, LOGISTIC, SQUARED_HINGE
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic._quadrature import (
+from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
+from skentropic.linear_model._objective import linear_objective, make_inner_rule
+from skentropic.linear_model._quadrature import (
     bulk_half_width,
     entropic_margin_l2,
     entropic_margin_l2_second,
     log_sphere_normaliser,
 )
-from skentropic._score_grid import _sample_node, build_grid, interpolate_grid
+from skentropic.linear_model._score_grid import _sample_node, build_grid, interpolate_grid
 
 BINARY = [LOGISTIC, HINGE, SQUARED_HINGE]
 

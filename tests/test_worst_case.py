@@ -1,4 +1,4 @@
-"""Tests of skentropic.worst_case and its kernels (skentropic._worst_case_kernels).
+"""Tests of skentropic.worst_case and its kernels (skentropic._core._worst_case_kernels).
 
 Exact check: with ``G_i(β) = log E_u exp(β ℓ(x_i + ρu))`` and ``F_i(η) = η G_i(1/η)``,
 ``E_{P*_i}[ℓ] = G_i'(1/η)``. For a binary linear model under the ``l_2`` ball ``F`` is exact
@@ -14,14 +14,11 @@ from scipy.special import softmax
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
-from skentropic._norms import NORM_INF, NORM_L1, NORM_L2, lp_norm
-from skentropic._worst_case_kernels import (
-    RESAMPLE_MULTINOMIAL, RESAMPLE_SYSTEMATIC, resample_rows, worst_case_log_density as density_kernel,
-)
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, lp_norm
+from skentropic._core._worst_case_kernels import RESAMPLE_MULTINOMIAL, RESAMPLE_SYSTEMATIC, resample_rows
+from skentropic._core._worst_case_kernels import worst_case_log_density as density_kernel
 from skentropic.regularization import penalty_sweep
-from skentropic.worst_case import (
-    log_ball_volume, plot_worst_case, sample_worst_case, worst_case_log_density,
-)
+from skentropic.worst_case import log_ball_volume, plot_worst_case, sample_worst_case, worst_case_log_density
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +86,7 @@ def test_samples_stay_in_the_ball(toy, norm, eta, rho, seed):
     draws = sample_worst_case(clf, X, y, rho=rho, eta=eta, norm=norm, n_proposals=64, n_draws=3,
                               random_state=seed)
     assert draws.samples.shape == (36, 2)
-    from skentropic._norms import norm_code
+    from skentropic._core._norms import norm_code
 
     dist = lp_norm(draws.samples - X[draws.origin], norm_code(norm))
     assert np.all(dist <= rho * (1 + 1e-12))
@@ -160,7 +157,7 @@ def test_density_integrates_to_one(toy, norm):
 
 
 def test_log_ball_volume():
-    from skentropic._norms import NORM_INF, NORM_L1, NORM_L2
+    from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
 
     assert np.exp(log_ball_volume(0.5, 2, NORM_L2)) == pytest.approx(np.pi * 0.25)
     assert np.exp(log_ball_volume(0.5, 3, NORM_INF)) == pytest.approx(1.0)

@@ -85,7 +85,7 @@ def sample_unit_ball(n_samples, n_features, norm=2, random_state=None, radius=1.
 
     Examples
     --------
-    >>> from skentropic._sampling import sample_unit_ball
+    >>> from skentropic._core._sampling import sample_unit_ball
     >>> U = sample_unit_ball(1000, 3, norm=1, random_state=0)
     >>> bool((abs(U).sum(axis=1) <= 1).all())
     True

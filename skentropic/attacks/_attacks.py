@@ -1,15 +1,4 @@
-"""Adversarial and random perturbations as scikit-learn transformers.
-
-Every attack moves each input ``x`` inside the ball ``{x' : ||x' − x||_p <= eps}``
-(``p`` = ``norm``) and, when ``clip=(lo, hi)`` is given, inside the feature box
-``lo <= x' <= hi``. ``fit_transform(X, y)`` attacks the true labels ``y``; ``transform(X)``
-attacks the estimator's own predictions, so an attack can sit in front of the model in a
-:class:`~sklearn.pipeline.Pipeline` at evaluation time.
-
-The attacked loss is the cross-entropy of the model (logistic loss of the margin for binary
-models, softmax cross-entropy of the scores for multiclass ones); input gradients come from
-:mod:`skentropic._input_gradients`.
-"""
+"""FGM, PGD and uniform-noise transformers (public through :mod:`skentropic.attacks`)."""
 
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
@@ -21,11 +10,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core._norms import norm_code
+from .._core._projections import ascent_step_rows, project_rows
+from .._core._sampling import draw_seed, sample_unit_ball_kernel
+from .._core._threads import single_blas_thread
 from ._input_gradients import differentiable_model
-from ._norms import norm_code
-from ._projections import ascent_step_rows, project_rows
-from ._sampling import draw_seed, sample_unit_ball_kernel
-from ._threads import single_blas_thread
 
 __all__ = ["FastGradientMethod", "ProjectedGradientDescent", "UniformNoise"]
 
@@ -342,7 +331,7 @@ class UniformNoise(_BaseAttack):
     """Random perturbation drawn uniformly in the ball (then clipped into the feature box).
 
     ``x' = Π_box(x + eps u)`` with ``u ~ U(B_1)``, the uniform law on the unit ``p``-ball (see
-    :mod:`skentropic._sampling`). Labels and the estimator play no role; ``estimator`` is
+    :mod:`skentropic._core._sampling`). Labels and the estimator play no role; ``estimator`` is
     accepted so that all attacks share one signature.
 
     Parameters

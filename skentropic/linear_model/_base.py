@@ -22,12 +22,12 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._core._losses import SOFTMAX
+from .._core._norms import norm_code
+from .._core._sampling import draw_seed
 from ._lbfgs import fit_lbfgs
-from ._linear_objective import make_inner_rule, per_sample_objective
-from ._losses import SOFTMAX
 from ._mirror_descent import fit_stochastic
-from ._norms import norm_code
-from ._sampling import draw_seed
+from ._objective import make_inner_rule, per_sample_objective
 
 STOCHASTIC_SOLVERS = ("rt-mlmc", "vanilla", "saa")
 

@@ -11,8 +11,8 @@ where a coordinate of ``w`` vanishes; the weights are then split ``w = w⁺ − 
 import numpy as np
 from scipy.optimize import minimize
 
-from ._linear_objective import _margin_exact, linear_objective
-from ._norms import NORM_INF
+from .._core._norms import NORM_INF
+from ._objective import _margin_exact, linear_objective
 
 
 def fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit_intercept,
@@ -27,7 +27,7 @@ def fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit
     sample_weight : ndarray of shape (n,)
         Non-negative, summing to one.
     rho, eta : float
-        Radius and temperature (see :func:`~skentropic._linear_objective.linear_objective`).
+        Radius and temperature (see :func:`~skentropic.linear_model._objective.linear_objective`).
     norm_code, loss_code : int
     alpha : float
         Strength of the penalty ``0.5 α ||W||_F²``.

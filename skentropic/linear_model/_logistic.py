@@ -2,12 +2,11 @@
 
 import numpy as np
 from scipy.special import expit, softmax
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn.utils._param_validation import StrOptions
-
-from ._linear_base import _BaseEntropicLinearClassifier
-from ._losses import LOGISTIC
+from .._core._losses import LOGISTIC
+from ._base import _BaseEntropicLinearClassifier
 
 
 class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):

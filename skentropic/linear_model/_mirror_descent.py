@@ -4,7 +4,7 @@ Minimises, over ``θ = (coef, intercept)``,
 
     F(θ) = Σ_i sw_i η log E_{u~U(B_1)} exp(ℓ(x_i + ρu, y_i; θ)/η) + ½ α ||coef||²
 
-with the gradient estimators of :mod:`skentropic._mlmc`. One step with batch ``B``:
+with the gradient estimators of :mod:`skentropic._core._mlmc`. One step with batch ``B``:
 
     g_t = (1/B) Σ_{b=1..B} ĝ(x_{i_b}, y_{i_b}; θ_t) + α coef_t,     i_b ~ sw  (i.i.d.)
     θ_{t+1} = Proj_{||θ||_2 ≤ R}(θ_t − γ_t g_t)
@@ -13,7 +13,7 @@ i.e. the mirror-descent prox with the Euclidean mirror map, which is a projectio
 ball of radius ``R`` when ``radius`` is set (``||θ||² = ||coef||_F² + ||intercept||²``; the
 intercept only counts when it is fitted) and plain SGD otherwise. Data indices are sampled
 with probabilities ``sample_weight`` and averaged uniformly, which is unbiased for the
-weighted objective. One epoch is ``ceil(n / B)`` steps and one call of :func:`_epoch_kernel`;
+weighted objective. One epoch is ``ceil(n / B)`` steps and one call of :func:`~skentropic.linear_model._mirror_descent_kernels.epoch_kernel`;
 the epoch loop, the schedule bookkeeping, averaging start and printing stay in Python.
 """
 
@@ -21,13 +21,13 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from numba import njit
 from sklearn.utils import check_random_state
 
-from ._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
-from ._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, draw_level, point_estimate, point_scratch
-from ._norms import NORM_INF
-from ._sampling import draw_seed, fill_unit_ball
+from .._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
+from .._core._mlmc import ESTIMATOR_CODES, SAA
+from .._core._norms import NORM_INF
+from .._core._sampling import draw_seed
+from ._mirror_descent_kernels import epoch_kernel
 
 SCHEDULE_CONSTANT = 0
 SCHEDULE_SQRT = 1
@@ -37,104 +37,6 @@ SCHEDULE_CODES = {"constant": SCHEDULE_CONSTANT, "sqrt": SCHEDULE_SQRT}
 # cross-entropy Hessian's spectral bound 1). The hinge is not smooth; 1 stands in for its
 # squared Lipschitz constant so the heuristic step is 1 / G² as for subgradient methods.
 _CURVATURE = {LOGISTIC: 0.25, HINGE: 1.0, SQUARED_HINGE: 2.0, SOFTMAX: 0.5}
-
-
-@njit(cache=True)
-def _search_cumulative(cum, r):
-    """Smallest index ``i`` with ``cum[i] > r`` (``cum`` increasing, last entry 1)."""
-    lo, hi = 0, cum.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum[mid] > r:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-@njit(cache=True)
-def _project(coef, intercept, radius, fit_intercept):
-    """Scale ``(coef, intercept)`` onto the Euclidean ball of ``radius`` if outside it."""
-    sq = 0.0
-    for c in range(coef.shape[0]):
-        for k in range(coef.shape[1]):
-            sq += coef[c, k] * coef[c, k]
-        if fit_intercept:
-            sq += intercept[c] * intercept[c]
-    if sq > radius * radius:
-        s = radius / np.sqrt(sq)
-        coef *= s
-        if fit_intercept:
-            intercept *= s
-
-
-@njit(cache=True)
-def _epoch_kernel(
-    X, y, cum_weights, coef, intercept, avg_coef, avg_int, avg_count,
-    rho, eta, norm_code, loss_code, alpha, fit_intercept, method, max_level, n_saa, saa_seeds,
-    batch_size, n_steps, step0, schedule, step_offset, steps_per_epoch, radius, do_average, seed,
-):
-    """Run ``n_steps`` projected SGD steps in place; return ``(n_inner_samples, avg_count)``.
-
-    ``seed`` seeds numba's generator; the data indices (and RT-MLMC levels) of the whole epoch
-    are drawn first, then the inner samples, so the result depends on ``seed`` only. With
-    ``SAA`` the samples of point ``i`` are regenerated from ``saa_seeds[i]`` at every visit.
-    ``step_offset`` is the global index of the first step (for the schedule). When
-    ``do_average`` the running mean ``avg ← avg + (θ − avg)/count`` is updated after each step.
-    """
-    np.random.seed(seed)
-    n, d = X.shape
-    k_out = coef.shape[0]
-    n_draws = n_steps * batch_size
-    idx = np.empty(n_draws, dtype=np.int64)
-    levels = np.full(n_draws, max_level, dtype=np.int64)
-    for t in range(n_draws):
-        idx[t] = _search_cumulative(cum_weights, np.random.random())
-        if method == RT_MLMC:
-            levels[t] = draw_level(max_level)
-    m_max = n_saa if method == SAA else 2**max_level
-    U, losses, dscores, weights, base, scores, probs = point_scratch(m_max, k_out, d)
-    gcoef = np.empty((k_out, d))
-    gint = np.zeros(k_out)
-    inv_b = 1.0 / batch_size
-    n_inner = 0
-    for step in range(n_steps):
-        gcoef[:, :] = 0.0
-        gint[:] = 0.0
-        for b in range(batch_size):
-            t = step * batch_size + b
-            i = idx[t]
-            if method == SAA:
-                m = n_saa
-                np.random.seed(saa_seeds[i])
-            else:
-                m = 2 ** levels[t]
-            for j in range(m):
-                fill_unit_ball(U[j], norm_code)
-            n_inner += m
-            point_estimate(
-                method, levels[t], max_level, X[i], y[i], coef, intercept, rho, eta, loss_code,
-                U, m, losses, dscores, base, scores, probs, weights, inv_b, fit_intercept,
-                gcoef, gint,
-            )
-        gamma = step0
-        if schedule == 1:
-            gamma = step0 / np.sqrt(1.0 + (step_offset + step) / steps_per_epoch)
-        for c in range(k_out):
-            for k in range(d):
-                coef[c, k] -= gamma * (gcoef[c, k] + alpha * coef[c, k])
-            if fit_intercept:
-                intercept[c] -= gamma * gint[c]
-        if radius > 0.0:
-            _project(coef, intercept, radius, fit_intercept)
-        if do_average:
-            avg_count += 1
-            frac = 1.0 / avg_count
-            for c in range(k_out):
-                for k in range(d):
-                    avg_coef[c, k] += frac * (coef[c, k] - avg_coef[c, k])
-                avg_int[c] += frac * (intercept[c] - avg_int[c])
-    return n_inner, avg_count
 
 
 def default_step_size(X, rho, norm_code, loss_code, alpha, fit_intercept):
@@ -169,7 +71,7 @@ def fit_stochastic(
     rho : float >= 0
     eta : float > 0
     norm_code, loss_code : int
-        Codes from :mod:`skentropic._norms` and :mod:`skentropic._losses`.
+        Codes from :mod:`skentropic._core._norms` and :mod:`skentropic._core._losses`.
     alpha : float >= 0
         ``½ α ||coef||²`` penalty (intercept unpenalised).
     fit_intercept : bool
@@ -278,7 +180,7 @@ def fit_stochastic(
     for epoch in range(max_iter):
         tic = time.perf_counter()
         do_average = bool(average) and epoch >= average_start
-        n_inner, avg_count = _epoch_kernel(
+        n_inner, avg_count = epoch_kernel(
             X, y, cum, coef, intercept, avg_coef, avg_int, avg_count,
             float(rho), float(eta), int(norm_code), int(loss_code), float(alpha),
             bool(fit_intercept), method, int(max_level), int(n_saa_samples), saa_seeds,

@@ -6,7 +6,7 @@ Binary margin losses (``K = 1``, ``y ∈ {−1, +1}``, ``s_i = y_i (w·x_i + b)`
 
 - ``η = 0``: ``F_i = φ(s_i − ρ ||w||_q)`` (exact adversarial loss, ``q`` the dual exponent);
 - ``l_2`` ball: ``F_i = η log E exp(φ(s_i + ρ||w||_2 T)/η)`` by one-dimensional quadrature
-  (:mod:`skentropic._quadrature`, relative error about ``1e-8`` or better);
+  (:mod:`skentropic.linear_model._quadrature`, relative error about ``1e-8`` or better);
 - ``l_∞`` / ``l_1`` balls: sample-average approximation with ``m`` *fixed* antithetic
   samples ``±u_j`` drawn once (:func:`make_inner_rule`):
   ``F_i ≈ η log (1/m) Σ_j exp(φ(s_i + ρ y_i u_j·w)/η)``. The objective is then a smooth
@@ -17,7 +17,7 @@ Multinomial cross-entropy (``SOFTMAX``, ``K >= 2``, integer labels): always the
 sample-average approximation, ``F_i ≈ η log (1/m) Σ_j exp(CE(W x_i + b + ρ W u_j, y_i)/η)``.
 
 Inside :func:`linear_objective` (the objective of the L-BFGS fits) the binary ``η > 0``
-cases with many points are evaluated on a grid of scores (:mod:`skentropic._score_grid`:
+cases with many points are evaluated on a grid of scores (:mod:`skentropic.linear_model._score_grid`:
 ``F_i = f(s_i)`` with one function ``f`` for all points, tabulated at adaptively chosen nodes
 and interpolated, error about ``1e-10`` relative); :func:`per_sample_objective` always
 evaluates every point directly.
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from ._losses import LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
-from ._norms import NORM_INF, NORM_L2, dual_norm
+from .._core._losses import LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
+from .._core._norms import NORM_INF, NORM_L2, dual_norm
+from .._core._sampling import sample_unit_ball_kernel
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
-from ._sampling import sample_unit_ball_kernel
 from ._score_grid import build_grid, interpolate_grid
 
 _ETA0_SOFTMAX = (
@@ -333,7 +333,7 @@ def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, 
         Non-negative weights summing to one.
     score_grid : bool, default=True
         Binary losses with ``η > 0``, ``ρ > 0``: tabulate the per-point loss as a function of
-        the score and interpolate (:mod:`skentropic._score_grid`, error about ``1e-10``
+        the score and interpolate (:mod:`skentropic.linear_model._score_grid`, error about ``1e-10``
         relative, used only when ``n`` is large compared with the grid) instead of evaluating
         every point directly.
 

@@ -35,7 +35,7 @@ relative error against ``scipy.integrate.quad`` on a grid of ``(d, s, r, η, los
 
 The same nodes give the derivatives: ``∂F/∂s = E_π[φ'(s + rT)]`` and
 ``∂F/∂r = E_π[φ'(s + rT) T]`` with ``π ∝ exp(φ/η) × law(T)``, and the second derivatives
-in ``s`` that the score grid (:mod:`skentropic._score_grid`) interpolates with
+in ``s`` that the score grid (:mod:`skentropic.linear_model._score_grid`) interpolates with
 (:func:`entropic_margin_l2_second`).
 """
 
@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._losses import HINGE, LOGISTIC, margin_loss, margin_loss_derivative, margin_loss_second_derivative
+from .._core._losses import HINGE, LOGISTIC, margin_loss, margin_loss_derivative, margin_loss_second_derivative
 
 _DROP = 36.0  # a window ends where the log-integrand is this far below its peak
 _NEGLIGIBLE = 40.0  # a window whose peak is this far below the other one is dropped

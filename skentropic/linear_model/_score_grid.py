@@ -3,7 +3,7 @@
 For a binary margin loss every point's entropic loss depends on the point only through its
 signed score ``s_i = y_i (w·x_i + b)``: ``F_i = f(s_i)`` with one function ``f`` for all points.
 
-- ``l_2`` quadrature: ``f(s) = F(s, r)`` of :mod:`skentropic._quadrature`, ``r = ρ ||w||_2``;
+- ``l_2`` quadrature: ``f(s) = F(s, r)`` of :mod:`skentropic.linear_model._quadrature`, ``r = ρ ||w||_2``;
 - fixed antithetic samples ``±u_j`` with projections ``P_j = u_j·w``: the set ``{y P_j}`` is
   the same for ``y = ±1``, so ``f(s) = η log (1/m) Σ_j exp(φ(s + ρ P_j)/η)``, and the
   perturbation part of the gradient is ``ρ Σ_j a_j u_j`` with ``a_j = Σ_i sw_i ψ_j(s_i)``,
@@ -40,7 +40,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._losses import LOGISTIC, margin_loss_second_derivative
+from .._core._losses import LOGISTIC, margin_loss_second_derivative
 from ._quadrature import _MAX_PIECES, _loss_and_derivative, entropic_margin_l2_second
 
 _TOL = 1e-10  # error bound tested at every midpoint (relative to 1 + |value|)

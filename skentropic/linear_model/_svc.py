@@ -2,8 +2,8 @@
 
 from sklearn.utils._param_validation import StrOptions
 
-from ._linear_base import _BaseEntropicLinearClassifier
-from ._losses import HINGE, SQUARED_HINGE
+from .._core._losses import HINGE, SQUARED_HINGE
+from ._base import _BaseEntropicLinearClassifier
 
 
 class EntropicRobustSVC(_BaseEntropicLinearClassifier):

@@ -12,19 +12,16 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core._norms import norm_code
+from .._core._sampling import draw_seed
+from .._core._threads import single_blas_thread
+from ..attacks import FastGradientMethod, ProjectedGradientDescent
 from . import _mlp_kernels as kernels
-from ._norms import norm_code
+from ._network import as_kernel_array, clip_box, glorot_init, hidden_sizes, layer_views, layout, pack
 from ._optimizers import SOLVER_CODES
-from ._sampling import draw_seed
-from ._threads import single_blas_thread
 
 _TRAINING_MODES = ("entropic", "erm", "fgm", "pgd")
 _PREDICT_CHUNK = 4096
-
-
-def _as_kernel_array(X):
-    """C-contiguous, writable float64 (one numba specialisation for every input)."""
-    return np.require(X, dtype=np.float64, requirements=["C", "W"])
 
 
 class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -145,7 +142,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from skentropic._mlp import EntropicRobustMLPClassifier
+    >>> from skentropic.neural_network._mlp import EntropicRobustMLPClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = EntropicRobustMLPClassifier(max_iter=20, random_state=0).fit(X / 16, y)
     >>> clf.score(X / 16, y) > 0.9
@@ -287,10 +284,10 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", reset=not continuing)
         check_classification_targets(y)
         classes_ = self._resolve_classes(y, incremental, continuing, classes)
-        lo, hi, has_box = self._box(X)
+        lo, hi, has_box = clip_box(self.clip, X)
         y_idx = np.searchsorted(classes_, y).astype(np.int64)
         n_features = X.shape[1]
-        sizes = np.array([n_features, *self._hidden_sizes(), classes_.shape[0]], dtype=np.int64)
+        sizes = np.array([n_features, *hidden_sizes(self.hidden_layer_sizes), classes_.shape[0]], dtype=np.int64)
         offsets = kernels.parameter_offsets(sizes)
 
         if not (continuing and incremental):  # partial_fit calls share one generator
@@ -298,14 +295,14 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         rng = self._rng
         self.classes_ = classes_
         if continuing:
-            theta = self._packed()
+            theta = pack(self.coefs_, self.intercepts_)
             if theta.shape[0] != offsets[-1]:
                 raise ValueError(
                     "warm_start/partial_fit needs the same network shape as the previous fit; "
                     f"got layer sizes {sizes.tolist()}."
                 )
         else:
-            theta = self._glorot_init(sizes, offsets, rng)
+            theta = glorot_init(sizes, offsets, rng)
             self._saa_seed = draw_seed(rng)
             self.loss_curve_ = []
             self.n_iter_ = 0
@@ -313,7 +310,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         if not (incremental and continuing and hasattr(self, "_optimizer_state")):
             self._optimizer_state = (np.zeros_like(theta), np.zeros_like(theta),
                                      np.zeros(1, dtype=np.int64))
-        self._set_views(theta, sizes, offsets)
+        self.coefs_, self.intercepts_ = layer_views(theta, sizes, offsets)
 
         early = self.early_stopping and not incremental
         X_val = y_val = None
@@ -331,7 +328,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         best_theta = None
 
         config = self._kernel_config(X.shape[0], theta, sizes, offsets, lo, hi, has_box)
-        X = _as_kernel_array(X)
+        X = as_kernel_array(X)
         n_epochs = 1 if incremental else self.max_iter
         stopped = False
         for _ in range(n_epochs):
@@ -405,63 +402,6 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         return classes_
 
-    def _hidden_sizes(self):
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or sizes.size == 0 or not np.all(
-            [isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes.tolist()]
-        ):
-            raise ValueError(
-                "hidden_layer_sizes must be a positive integer or a non-empty sequence of "
-                f"positive integers, got {self.hidden_layer_sizes!r}."
-            )
-        return [int(s) for s in sizes]
-
-    def _box(self, X):
-        d = X.shape[1]
-        if self.clip is None:
-            return np.full(d, -np.inf), np.full(d, np.inf), False
-        if len(self.clip) != 2:
-            raise ValueError(f"clip must be a pair (lo, hi); got {self.clip!r}.")
-        lo = np.broadcast_to(np.asarray(self.clip[0], dtype=float), (d,)).copy()
-        hi = np.broadcast_to(np.asarray(self.clip[1], dtype=float), (d,)).copy()
-        if np.any(np.isnan(lo)) or np.any(np.isnan(hi)) or np.any(lo > hi):
-            raise ValueError(f"clip=(lo, hi) needs lo <= hi; got {self.clip!r}.")
-        if np.any(X < lo) or np.any(X > hi):
-            raise ValueError("X has values outside clip=(lo, hi).")
-        return lo, hi, True
-
-    @staticmethod
-    def _glorot_init(sizes, offsets, rng):
-        """Glorot-uniform weights and biases, as scikit-learn's MLPClassifier."""
-        theta = np.empty(offsets[-1])
-        for layer in range(sizes.shape[0] - 1):
-            n_in, n_out = int(sizes[layer]), int(sizes[layer + 1])
-            bound = np.sqrt(6.0 / (n_in + n_out))
-            o = offsets[layer]
-            theta[o:o + n_in * n_out] = rng.uniform(-bound, bound, n_in * n_out)
-            theta[o + n_in * n_out:offsets[layer + 1]] = rng.uniform(-bound, bound, n_out)
-        return theta
-
-    def _set_views(self, theta, sizes, offsets):
-        """Expose ``θ`` as ``coefs_``/``intercepts_`` views (they follow the training updates)."""
-        self.coefs_, self.intercepts_ = [], []
-        for layer in range(sizes.shape[0] - 1):
-            n_in, n_out = int(sizes[layer]), int(sizes[layer + 1])
-            o = offsets[layer]
-            self.coefs_.append(theta[o:o + n_in * n_out].reshape(n_in, n_out))
-            self.intercepts_.append(theta[o + n_in * n_out:offsets[layer + 1]])
-
-    def _packed(self):
-        """``(θ, sizes, offsets)`` rebuilt from ``coefs_`` and ``intercepts_``."""
-        return np.concatenate(
-            [np.concatenate([np.ravel(W), np.ravel(b)]) for W, b in zip(self.coefs_, self.intercepts_)]
-        ).astype(np.float64)
-
-    def _layout(self):
-        sizes = np.array([self.coefs_[0].shape[0]] + [W.shape[1] for W in self.coefs_],
-                         dtype=np.int64)
-        return sizes, kernels.parameter_offsets(sizes)
-
     def _kernel_config(self, n_samples, theta, sizes, offsets, lo, hi, has_box):
         batch = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
         if batch > n_samples:
@@ -484,8 +424,6 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _adversarial_epoch(self, theta, sizes, offsets, X, y_idx, order, seed, config):
         """One epoch of FGM/PGD adversarial training (attacks from :mod:`skentropic.attacks`)."""
-        from .attacks import FastGradientMethod, ProjectedGradientDescent
-
         clip = None if not config["has_box"] else (config["lo"], config["hi"])
         if self.training == "fgm":
             attack = FastGradientMethod(self, eps=self.rho, norm=self.norm, clip=clip)
@@ -502,7 +440,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         for start in range(0, X.shape[0], batch):
             idx = order[start:start + batch]
             X_adv = attack.fit_transform(X[idx], self.classes_[y_idx[idx]]) if self.rho > 0 else X[idx]
-            total += kernels.train_batch(theta, sizes, offsets, X=_as_kernel_array(X_adv),
+            total += kernels.train_batch(theta, sizes, offsets, X=as_kernel_array(X_adv),
                                          y=y_idx[idx], idx=np.arange(idx.shape[0]), grad=grad,
                                          **step)
         return total
@@ -530,13 +468,13 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
     # --------------------------------------------------------------- prediction
     def _live(self):
         """``(θ, sizes, offsets)`` of the current parameters (a packed copy)."""
-        sizes, offsets = self._layout()
-        return self._packed(), sizes, offsets
+        sizes, offsets = layout(self.coefs_)
+        return pack(self.coefs_, self.intercepts_), sizes, offsets
 
     def _scores(self, X):
         theta, sizes, offsets = self._live()
         act = kernels.ACTIVATION_CODES[self.activation]
-        X = _as_kernel_array(X)
+        X = as_kernel_array(X)
         return np.vstack([
             kernels.forward_scores(theta, sizes, offsets, act, X[s:s + _PREDICT_CHUNK])
             for s in range(0, max(X.shape[0], 1), _PREDICT_CHUNK)
@@ -593,7 +531,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         Used by :mod:`skentropic.attacks` (duck typing). Returns ``(loss (n,), grad (n, d))``.
         """
         theta, sizes, offsets = self._live()
-        X = _as_kernel_array(X)
+        X = as_kernel_array(X)
         labels = np.asarray(y_encoded, dtype=np.int64)
         return kernels.loss_input_gradient(theta, sizes, offsets,
                                            kernels.ACTIVATION_CODES[self.activation], X, labels)

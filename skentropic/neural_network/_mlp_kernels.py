@@ -40,11 +40,11 @@ as many for the deltas (``m_i`` the samples of point ``i``); no ``n × m × d`` 
 import numpy as np
 from numba import njit
 
-from ._logmeanexp import entropic_weights
-from ._losses import softmax_loss
-from ._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, VANILLA, draw_level, level_probability  # noqa: F401
+from .._core._logmeanexp import entropic_weights
+from .._core._losses import softmax_loss
+from .._core._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, VANILLA, draw_level, level_probability  # noqa: F401
+from .._core._sampling import fill_unit_ball
 from ._optimizers import optimizer_step
-from ._sampling import fill_unit_ball
 
 ELU = 0
 RELU = 1

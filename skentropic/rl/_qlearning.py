@@ -27,8 +27,8 @@ points; ``η = ∞`` gives their mean. A terminated transition has target ``r``.
 import numpy as np
 from numba import njit
 
-from .._logmeanexp import entropic_mean
-from .._sampling import fill_unit_ball
+from .._core._logmeanexp import entropic_mean
+from .._core._sampling import fill_unit_ball
 from ._cartpole import cartpole_step, observe
 
 

@@ -30,8 +30,8 @@ space (``entropic_mean``). The semi-gradient update of a transition ``(s, a, r, 
 import numpy as np
 from numba import njit
 
-from .._logmeanexp import entropic_mean
-from .._sampling import fill_unit_ball
+from .._core._logmeanexp import entropic_mean
+from .._core._sampling import fill_unit_ball
 from ._cartpole import cartpole_step, observe
 
 

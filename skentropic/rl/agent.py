@@ -9,13 +9,19 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._norms import norm_code
-from .._sampling import draw_seed, seed_numba
+from .._core._norms import norm_code
+from .._core._sampling import draw_seed, seed_numba
 from ._cartpole import CartPoleEnv
-from ._qlearning import (epsilon_greedy, evaluate_cartpole, state_index, td_update,
-                         train_cartpole)
-from ._tilecoding import (active_tiles, evaluate_cartpole_tiles, tile_epsilon_greedy,
-                          tile_offsets, tile_q_values, tile_td_update, train_cartpole_tiles)
+from ._qlearning import epsilon_greedy, evaluate_cartpole, state_index, td_update, train_cartpole
+from ._tilecoding import (
+    active_tiles,
+    evaluate_cartpole_tiles,
+    tile_epsilon_greedy,
+    tile_offsets,
+    tile_q_values,
+    tile_td_update,
+    train_cartpole_tiles,
+)
 
 #: Default discretization of CartPole's ``(x, x', θ, θ')``: bins and ``[low, high]`` per dim.
 CARTPOLE_BINS = (3, 3, 8, 10)

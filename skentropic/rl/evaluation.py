@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from .._sampling import draw_seed
+from .._core._sampling import draw_seed
 from ._cartpole import CartPoleEnv
 
 #: Perturbation factors of :func:`perturbed_cartpoles` (applied to CartPole-v1's constants).

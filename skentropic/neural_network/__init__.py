@@ -1,0 +1,5 @@
+"""Entropic-robust neural-network classifiers."""
+
+from ._mlp import EntropicRobustMLPClassifier
+
+__all__ = ["EntropicRobustMLPClassifier"]
