@@ -6,14 +6,14 @@ from scipy.interpolate import CubicHermiteSpline
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic.linear_model._objective import linear_objective, make_inner_rule
+from skentropic.linear_model._objective import CUBE, cube_law, linear_objective, make_inner_rule
 from skentropic.linear_model._quadrature import (
     bulk_half_width,
     entropic_margin_l2,
     entropic_margin_l2_second,
     log_sphere_normaliser,
 )
-from skentropic.linear_model._score_grid import _sample_node, build_grid, interpolate_grid
+from skentropic.linear_model._score_grid import _atom_node, build_grid, interpolate_grid
 
 BINARY = [LOGISTIC, HINGE, SQUARED_HINGE]
 
@@ -25,38 +25,46 @@ def _np_phi(z, loss):
     return g if loss == HINGE else g * g
 
 
-def _np_sample_f(s, proj, rho, eta, loss):
-    v = _np_phi(s + rho * proj, loss) / eta
-    top = v.max()
-    return eta * (top + np.log(np.mean(np.exp(v - top))))
-
-
-def _np_psi(s, proj, rho, eta):
-    z = s + rho * proj
-    v = _np_phi(z, LOGISTIC) / eta
+def _np_atom_pi(s, shift, log_w, eta):
+    v = log_w + _np_phi(s + shift, LOGISTIC) / eta
     pi = np.exp(v - v.max())
-    pi /= pi.sum()
-    return pi * (-1.0 / (1.0 + np.exp(z)))
+    return pi / pi.sum()
 
 
-def test_sample_node_matches_numpy_reference():
+def _np_atom_f(s, shift, log_w, eta):
+    v = log_w + _np_phi(s + shift, LOGISTIC) / eta
+    top = v.max()
+    return eta * (top + np.log(np.sum(np.exp(v - top))))
+
+
+def _np_psi(s, shift, log_w, eta):
+    return _np_atom_pi(s, shift, log_w, eta) * (-1.0 / (1.0 + np.exp(s + shift)))
+
+
+def test_atom_node_matches_numpy_reference():
     rng = np.random.RandomState(0)
-    proj = rng.randn(16)
-    proj = np.concatenate([proj, -proj])
-    out, psi, dpsi = np.empty(5), np.empty(32), np.empty(32)
+    shift = rng.randn(32)
+    log_w = rng.randn(32)
+    log_w -= np.log(np.sum(np.exp(log_w)))  # non-uniform weights summing to one
+    out = np.empty(5)
+    psi, dpsi, pi, dpi = (np.empty(32) for _ in range(4))
     h = 1e-5
-    for s, rho, eta in [(0.3, 0.5, 0.1), (-2.0, 1.0, 0.01), (1.5, 0.2, 3.0)]:
-        _sample_node(s, proj, rho, eta, LOGISTIC, out, psi, dpsi)
-        f = lambda t: _np_sample_f(t, proj, rho, eta, LOGISTIC)  # noqa: E731
+    for s, scale, eta in [(0.3, 0.5, 0.1), (-2.0, 1.0, 0.01), (1.5, 0.2, 3.0)]:
+        sh = scale * shift
+        _atom_node(s, sh, log_w, eta, LOGISTIC, out, psi, dpsi, pi, dpi)
+        f = lambda t: _np_atom_f(t, sh, log_w, eta)  # noqa: E731
         assert out[0] == pytest.approx(f(s), rel=1e-13)
         assert out[1] == pytest.approx((f(s + h) - f(s - h)) / (2 * h), rel=1e-6, abs=1e-9)
         plus, minus = np.empty(5), np.empty(5)
-        _sample_node(s + h, proj, rho, eta, LOGISTIC, plus, np.empty(32), np.empty(32))
-        _sample_node(s - h, proj, rho, eta, LOGISTIC, minus, np.empty(32), np.empty(32))
+        _atom_node(s + h, sh, log_w, eta, LOGISTIC, plus, *(np.empty(32) for _ in range(4)))
+        _atom_node(s - h, sh, log_w, eta, LOGISTIC, minus, *(np.empty(32) for _ in range(4)))
         assert out[2] == pytest.approx((plus[1] - minus[1]) / (2 * h), rel=1e-6, abs=1e-9)
-        np.testing.assert_allclose(psi, _np_psi(s, proj, rho, eta), rtol=1e-12, atol=1e-15)
-        fd = (_np_psi(s + h, proj, rho, eta) - _np_psi(s - h, proj, rho, eta)) / (2 * h)
+        np.testing.assert_allclose(psi, _np_psi(s, sh, log_w, eta), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(pi, _np_atom_pi(s, sh, log_w, eta), rtol=1e-12, atol=1e-15)
+        fd = (_np_psi(s + h, sh, log_w, eta) - _np_psi(s - h, sh, log_w, eta)) / (2 * h)
         np.testing.assert_allclose(dpsi, fd, rtol=1e-5, atol=1e-8)
+        fd = (_np_atom_pi(s + h, sh, log_w, eta) - _np_atom_pi(s - h, sh, log_w, eta)) / (2 * h)
+        np.testing.assert_allclose(dpi, fd, rtol=1e-5, atol=1e-8)
         assert psi.sum() == pytest.approx(out[1], rel=1e-13)
 
 
@@ -103,8 +111,13 @@ def _uses_grid(W, b, X, y, rho, eta, norm, loss, rule):
     if norm == NORM_L2:
         return build_grid(s, quadrature=True, r=rho * np.linalg.norm(W), eta=eta, d=X.shape[1], loss_code=loss,
                           log_z=rule.log_z, bulk=rule.bulk, nodes=rule.nodes, weights=rule.weights) is not None
+    if rule.kind == CUBE:
+        t, log_w = cube_law(W[0], rho, eta, loss, float(np.abs(s).max()))[:2]
+        shift = -t
+    else:
+        shift, log_w = rho * (rule.samples @ W[0]), np.full(rule.samples.shape[0], -np.log(rule.samples.shape[0]))
     return loss == LOGISTIC and build_grid(s, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss,
-                                           proj=rule.samples @ W[0], rho=rho) is not None
+                                           shift=shift, log_w=log_w) is not None
 
 
 @pytest.mark.parametrize("loss", BINARY)
@@ -116,7 +129,7 @@ def test_grid_objective_matches_direct_evaluation(norm, loss):
         grid = linear_objective(W, b, X, y, sw, 0.3, eta, norm, loss, rule)
         direct = linear_objective(W, b, X, y, sw, 0.3, eta, norm, loss, rule, score_grid=False)
         used = _uses_grid(W, b, X, y, 0.3, eta, norm, loss, rule)
-        # the grid is used for the l2 quadrature and the logistic sample rule; else the same code runs
+        # the grid is used for the l2 quadrature and the logistic atom rules; else the same code runs
         assert used == (norm == NORM_L2 or loss == LOGISTIC)
         assert grid[0] == pytest.approx(direct[0], rel=1e-9)
         g1, g0 = np.r_[grid[1].ravel(), grid[2]], np.r_[direct[1].ravel(), direct[2]]
@@ -127,14 +140,14 @@ def test_grid_objective_matches_direct_evaluation(norm, loss):
 
 def test_grid_is_reproducible_and_skipped_for_small_problems():
     X, y, sw, W, b = _problem(10000)
-    rule = make_inner_rule(NORM_INF, X.shape[1], LOGISTIC, n_inner_samples=32)
+    rule = make_inner_rule(NORM_INF, X.shape[1], LOGISTIC, n_inner_samples=32, uniform=True)
     assert _uses_grid(W, b, X, y, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
     a = linear_objective(W, b, X, y, sw, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
     c = linear_objective(W, b, X, y, sw, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
     assert a[0] == c[0] and np.array_equal(a[1], c[1]) and np.array_equal(a[2], c[2])
     s = y[:500] * (X[:500] @ W[0] + b[0])
-    assert build_grid(s, quadrature=False, r=0.0, eta=0.05, d=0.0, loss_code=LOGISTIC, proj=rule.samples @ W[0],
-                      rho=0.3) is None
+    assert build_grid(s, quadrature=False, r=0.0, eta=0.05, d=0.0, loss_code=LOGISTIC,
+                      shift=0.3 * (rule.samples @ W[0]), log_w=np.full(32, -np.log(32))) is None
 
 
 @pytest.mark.parametrize("intercept", [0.0, 0.4])
@@ -142,7 +155,7 @@ def test_grid_at_zero_weights_matches_direct_evaluation(intercept):
     # w = 0 (the L-BFGS start): one or two distinct scores, f = φ and the perturbation part vanishes
     X, y, sw, _, _ = _problem(10000)
     W, b = np.zeros((1, X.shape[1])), np.array([intercept])
-    rule = make_inner_rule(NORM_INF, X.shape[1], LOGISTIC, n_inner_samples=32)
+    rule = make_inner_rule(NORM_INF, X.shape[1], LOGISTIC, n_inner_samples=32, uniform=True)
     assert _uses_grid(W, b, X, y, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
     grid = linear_objective(W, b, X, y, sw, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
     direct = linear_objective(W, b, X, y, sw, 0.3, 0.05, NORM_INF, LOGISTIC, rule, score_grid=False)

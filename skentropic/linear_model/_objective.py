@@ -34,6 +34,8 @@ from numba import njit, prange
 from .._core._losses import LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from .._core._norms import NORM_INF, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
+from ._atom_rule import margin_atoms, normalise_log_weights
+from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
 from ._score_grid import build_grid, interpolate_grid
 
@@ -43,14 +45,20 @@ _ETA0_SOFTMAX = (
 )
 
 
+QUADRATURE = "quadrature"  # l2 ball, binary: one-dimensional quadrature per point
+CUBE = "cube"  # l-inf ball, binary: the law of w·u as weighted atoms (_cube_rule)
+SAMPLES = "samples"  # fixed antithetic uniform ball samples (sample-average approximation)
+
+
 @dataclass(frozen=True)
 class InnerRule:
     """How the expectation over the perturbation is computed (built once per fit).
 
     Attributes
     ----------
-    quadrature : bool
-        ``True`` for the ``l_2`` quadrature of binary losses, ``False`` for fixed samples.
+    kind : {"quadrature", "cube", "samples"}
+        ``l_2`` quadrature and ``l_∞`` atoms for binary losses (exact rules), or fixed uniform
+        ball samples.
     nodes, weights : ndarray of shape (n_nodes,)
         Gauss–Legendre rule on ``[−1, 1]`` (quadrature only).
     log_z, bulk : float
@@ -59,16 +67,25 @@ class InnerRule:
         Antithetic unit-ball samples ``[U; −U]`` (sample rule; empty otherwise).
     """
 
-    quadrature: bool
+    kind: str
     nodes: np.ndarray
     weights: np.ndarray
     log_z: float
     bulk: float
     samples: np.ndarray
 
+    @property
+    def quadrature(self):
+        return self.kind == QUADRATURE
 
-def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_samples=256, seed=0):
+
+def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_samples=256, seed=0,
+                    uniform=False):
     """Build the :class:`InnerRule` for a norm, a dimension and a loss.
+
+    Binary margin losses get an exact rule: ``l_2`` quadrature or, for ``l_∞``, the atoms of
+    :mod:`skentropic.linear_model._cube_rule`. Otherwise (``l_1``, the softmax loss, or
+    ``uniform=True``) ``n_inner_samples`` fixed uniform ball samples are used.
 
     Parameters
     ----------
@@ -84,6 +101,9 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
         Number ``m`` of fixed perturbation samples (even; ``m/2`` are drawn and mirrored).
     seed : int, default=0
         Seed of the samples.
+    uniform : bool, default=False
+        Use the fixed uniform samples even where an exact rule exists (the talk's estimator,
+        kept for comparison).
 
     Returns
     -------
@@ -94,12 +114,17 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
     if int(n_inner_samples) != n_inner_samples or n_inner_samples < 2 or n_inner_samples % 2:
         raise ValueError(f"n_inner_samples must be an even integer >= 2, got {n_inner_samples!r}.")
     d = int(n_features)
-    if norm_code == NORM_L2 and loss_code != SOFTMAX:
-        nodes, weights = np.polynomial.legendre.leggauss(int(n_nodes))
-        return InnerRule(True, nodes, weights, log_sphere_normaliser(d), bulk_half_width(d), np.empty((0, d)))
+    empty = np.empty(0)
+    if not uniform and loss_code != SOFTMAX:
+        if norm_code == NORM_L2:
+            nodes, weights = np.polynomial.legendre.leggauss(int(n_nodes))
+            return InnerRule(QUADRATURE, nodes, weights, log_sphere_normaliser(d), bulk_half_width(d),
+                             np.empty((0, d)))
+        if norm_code == NORM_INF:
+            return InnerRule(CUBE, empty, empty, 0.0, 0.0, np.empty((0, d)))
     half = sample_unit_ball_kernel(int(n_inner_samples) // 2, d, int(norm_code), int(seed))
     samples = np.ascontiguousarray(np.vstack([half, -half]))
-    return InnerRule(False, np.empty(0), np.empty(0), 0.0, 0.0, samples)
+    return InnerRule(SAMPLES, empty, empty, 0.0, 0.0, samples)
 
 
 def _dual_norm_and_grad(w, norm_code):
@@ -125,43 +150,6 @@ def _margin_exact(scores, r, loss_code, out_value, out_ds):
 
 
 _N_CHUNKS = 64  # fixed chunking: per-chunk partial sums are added in order, so results are thread-independent
-
-
-@njit(cache=True, parallel=True)
-def _margin_samples(scores, y, sw, proj, rho, eta, loss_code, out_value, out_ds, out_u):
-    """Fixed-sample rule: ``F_i = η log mean_j exp(φ(s_i + ρ y_i P_j)/η)``.
-
-    ``out_ds[i] = Σ_j π_ij φ'_ij`` and ``out_u[j] = Σ_i sw_i y_i π_ij φ'_ij`` (weight of ``u_j``).
-    """
-    n = scores.shape[0]
-    m = proj.shape[0]
-    n_chunks = max(1, min(n, _N_CHUNKS))
-    partial = np.zeros((n_chunks, m))
-    for c in prange(n_chunks):
-        vals = np.empty(m)
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            top = -np.inf
-            for j in range(m):
-                vals[j] = margin_loss(scores[i] + rho * y[i] * proj[j], loss_code)
-                if vals[j] > top:
-                    top = vals[j]
-            acc = 0.0
-            for j in range(m):
-                vals[j] = np.exp((vals[j] - top) / eta)
-                acc += vals[j]
-            acc_d = 0.0
-            scale = sw[i] * y[i] / acc
-            for j in range(m):
-                pd = vals[j] * margin_loss_derivative(scores[i] + rho * y[i] * proj[j], loss_code)
-                acc_d += pd
-                partial[c, j] += scale * pd
-            out_value[i] = top + eta * np.log(acc / m)
-            out_ds[i] = acc_d / acc
-    for j in range(m):
-        out_u[j] = 0.0
-    for c in range(n_chunks):
-        for j in range(m):
-            out_u[j] += partial[c, j]
 
 
 @njit(cache=True, parallel=True)
@@ -219,7 +207,7 @@ def _check(rho, eta, loss_code):
 
 
 def _check_rule(rule, n_features):
-    if rule.quadrature or rule.samples.shape[1] != n_features:
+    if rule.kind != SAMPLES or rule.samples.shape[1] != n_features:
         raise ValueError("The inner rule does not match the norm or the number of features; "
                          "build it with make_inner_rule(norm_code, n_features, loss_code).")
 
@@ -259,9 +247,11 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
         norm, norm_grad = _dual_norm_and_grad(w, norm_code)
         _margin_exact(scores, rho * norm, loss_code, values, ds)
         return values, ("margin", ds, -ds, rho * norm_grad)
-    if norm_code == NORM_L2:
-        if not rule.quadrature:
-            raise ValueError("The inner rule does not match the norm (expected the l2 quadrature).")
+    expected = {NORM_L2: QUADRATURE, NORM_INF: CUBE}.get(norm_code)
+    if rule.kind != SAMPLES and rule.kind != expected:
+        raise ValueError(f"The inner rule ({rule.kind}) does not match the norm; build it with "
+                         "make_inner_rule(norm_code, n_features, loss_code).")
+    if rule.kind == QUADRATURE:
         norm = float(np.linalg.norm(w))
         dr = np.empty(n)
         r, d = rho * norm, float(X.shape[1])
@@ -276,19 +266,71 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
             interpolate_grid(scores, sw, grid[0], grid[1], values, ds, dr, np.empty((grid[0].shape[0], 2)))
         norm_grad = w / norm if norm > 0 else np.zeros_like(w)
         return values, ("margin", ds, dr, rho * norm_grad)
+    if rule.kind == CUBE:
+        return values, _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
     _check_rule(rule, w.shape[0])
-    proj = rule.samples @ w
-    wu = np.empty(proj.shape[0])
+    m = rule.samples.shape[0]
+    shift = rho * (rule.samples @ w)
+    dshift = _atom_margin(scores, sw, shift, np.full(m, -np.log(m)), eta, loss_code, values, ds, score_grid)[0]
+    return values, ("margin", ds, None, rho * (rule.samples.T @ dshift))
+
+
+def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_grid):
+    """Fill ``values``/``ds`` from an atom rule; return the adjoints ``(Σ sw ψ_j, Σ sw π_j)``.
+
+    The score grid tabulates the logistic loss (the hinge is kinked at every atom).
+    """
+    n, m = scores.shape[0], shift.shape[0]
     grid = None
-    if score_grid and loss_code == LOGISTIC:  # the antithetic rule makes f independent of the label
-        grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss_code, proj=proj, rho=rho)
+    if score_grid and loss_code == LOGISTIC:
+        grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss_code, shift=shift,
+                          log_w=log_w)
     if grid is None:
-        _margin_samples(scores, yy, sw, proj, float(rho), float(eta), int(loss_code), values, ds, wu)
-    else:
-        spread = np.empty((grid[0].shape[0], 2))
-        interpolate_grid(scores, sw, grid[0], grid[1], values, ds, np.empty(n), spread)
-        wu = spread[:, 0] @ grid[2] + spread[:, 1] @ grid[3]
-    return values, ("margin", ds, None, rho * (rule.samples.T @ wu))
+        dshift, pi = np.empty(m), np.empty(m)
+        margin_atoms(scores, sw, shift, log_w, float(eta), int(loss_code), values, ds, dshift, pi)
+        return dshift, pi
+    spread = np.empty((grid[0].shape[0], 2))
+    interpolate_grid(scores, sw, grid[0], grid[1], values, ds, np.empty(n), spread)
+    psi, dpsi, pi, dpi = grid[2:]
+    return spread[:, 0] @ psi + spread[:, 1] @ dpsi, spread[:, 0] @ pi + spread[:, 1] @ dpi
+
+
+def cube_law(w, rho, eta, loss_code, score_span):
+    """Atoms ``(t, log ω)`` of the law of ``T = Σ_k ρ|w_k| u_k`` (``u`` uniform in the cube).
+
+    Returns ``(t, log_w, index, a, grid)`` with normalised log weights, the indices and values
+    ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's grid parameters
+    (:func:`~skentropic.linear_model._cube_rule.atom_grid`), or ``None`` when ``ρ w = 0``.
+    """
+    index, a = active_coordinates(rho * np.abs(np.asarray(w, dtype=np.float64)))
+    if index.shape[0] == 0:
+        return None
+    s0, h, j_lo, n_atoms, spline = atom_grid(a, eta, loss_code, score_span)
+    t, log_w = np.empty(n_atoms), np.empty(n_atoms)
+    cube_atoms(a, s0, h, j_lo, spline, t, log_w)
+    return t, normalise_log_weights(log_w), index, a, (s0, h, j_lo, spline)
+
+
+def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
+    """Exact ``l_∞`` rule: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt``, ``T = Σ_k ρ|w_k| u_k``.
+
+    Returns the gradient parts; the perturbation part of ``∂/∂w`` is
+    ``ρ sign(w_k) Σ_j (α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k)`` with ``α_j = −Σ_i sw_i ψ_ij`` and
+    ``β_j = η Σ_i sw_i (π_ij − ω_j)`` (:mod:`._cube_rule`, :mod:`._atom_rule`).
+    """
+    law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
+    if law is None:  # w = 0: T = 0
+        _margin_exact(scores, 0.0, loss_code, values, ds)
+        return "margin", ds, None, None
+    t, log_w, index, a, (s0, h, j_lo, spline) = law
+    dshift, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid)
+    omega = np.exp(log_w)
+    beta = eta * (pi - float(sw.sum()) * omega)
+    grad_a = np.empty(index.shape[0])
+    cube_atoms_gradient(a, s0, h, j_lo, spline, -dshift, beta, grad_a)
+    extra = np.zeros_like(w)
+    extra[index] = rho * np.sign(w[index]) * grad_a
+    return "margin", ds, None, extra
 
 
 def per_sample_objective(coef, intercept, X, y, rho, eta, norm_code, loss_code, rule):

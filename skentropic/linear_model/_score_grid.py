@@ -4,16 +4,16 @@ For a binary margin loss every point's entropic loss depends on the point only t
 signed score ``s_i = y_i (w·x_i + b)``: ``F_i = f(s_i)`` with one function ``f`` for all points.
 
 - ``l_2`` quadrature: ``f(s) = F(s, r)`` of :mod:`skentropic.linear_model._quadrature`, ``r = ρ ||w||_2``;
-- fixed antithetic samples ``±u_j`` with projections ``P_j = u_j·w``: the set ``{y P_j}`` is
-  the same for ``y = ±1``, so ``f(s) = η log (1/m) Σ_j exp(φ(s + ρ P_j)/η)``, and the
-  perturbation part of the gradient is ``ρ Σ_j a_j u_j`` with ``a_j = Σ_i sw_i ψ_j(s_i)``,
-  ``ψ_j = π_j φ'(s + ρ P_j)``, ``π = softmax(φ(s + ρP)/η)``, for both labels.
+- atom rules (:mod:`skentropic.linear_model._atom_rule`: fixed antithetic samples, the exact
+  ``l_∞`` rule): ``f(s) = η log Σ_j ω_j exp(φ(s + δ_j)/η)``, and the gradient needs the
+  atom adjoints ``Σ_i sw_i ψ_j(s_i)`` and ``Σ_i sw_i π_j(s_i)`` with ``π = softmax(ℓ + φ(s + δ)/η)``
+  and ``ψ_j = π_j φ'(s + δ_j)``, for both labels.
 
-So ``f`` and the functions the gradient needs (``f_s``, and ``f_r = ∂F/∂r`` or the ``ψ_j``)
+So ``f`` and the functions the gradient needs (``f_s``, and ``f_r = ∂F/∂r`` or ``ψ_j, π_j``)
 are computed exactly at ``G`` nodes spanning ``[min_i s_i, max_i s_i]`` and interpolated per
 point by cubic Hermite interpolation, each function with its own ``s``-derivative at the
 nodes (``f`` with ``f_s``, ``f_s`` with ``f_ss``, ``f_r`` with ``f_rs``, ``ψ_j`` with
-``ψ_j'``). The ``a_j`` are aggregated on the nodes: each point spreads its weight onto its
+``ψ_j'``, ``π_j`` with ``π_j'``). The adjoints are aggregated on the nodes: each point spreads its weight onto its
 interval's two nodes with the Hermite basis weights, so the cost is ``O(G m)`` instead of
 ``O(n m)``.
 
@@ -22,16 +22,15 @@ Approximation and error control
 The grid starts uniform (``_N_START`` intervals) and is refined by bisection: every
 interval's midpoint is evaluated exactly and compared with the Hermite interpolants from its
 ends; an interval whose errors exceed ``_TOL (1 + |value|)`` (absolute ``_TOL`` for each
-``ψ_j``) is split, and the midpoint is kept as a node in either case, so that the
+``ψ_j`` and ``π_j``) is split, and the midpoint is kept as a node in either case, so that the
 interpolation error on the final half-intervals is about ``1/16`` of the tested bound
 (``O(h⁴)``). Midpoint tests are an estimate, not a proof. When the grid would need more than
 ``n / _POINTS_PER_NODE`` nodes (small ``n``, or a function that the check cannot resolve
 within that budget), the caller falls back to the direct per-point evaluation. Where a
 tabulated function is less smooth (the ``l_2`` hinge with ``d = 1``: ``f_ss`` jumps at
 ``s = 1 ± r``) the local error is ``O(h²)`` and the bisection simply goes deeper there.
-The sample rule is tabulated for the logistic loss only:
-with fixed samples the (squared) hinge is non-smooth at ``m`` kinks and is evaluated
-directly. Everything runs on one thread, in a fixed order: results are bit-reproducible (and
+Atom rules are tabulated for the logistic loss only: with atoms the (squared) hinge is
+non-smooth at ``m`` kinks and is evaluated directly. Everything runs on one thread, in a fixed order: results are bit-reproducible (and
 thread launches, costly on a loaded machine, are avoided).
 """
 
@@ -51,23 +50,24 @@ _MAX_NODES = 8192
 
 
 @njit(cache=True)
-def _sample_node(s, proj, rho, eta, loss_code, out, psi, dpsi):
-    """Exact ``f, f_s, f_ss`` (into ``out[:3]``) and ``ψ_j, ψ_j'`` of the sample rule at ``s``.
+def _atom_node(s, shift, log_w, eta, loss_code, out, psi, dpsi, pi, dpi):
+    """Exact ``f, f_s, f_ss`` (into ``out[:3]``), ``ψ_j, ψ_j'`` and ``π_j, π_j'`` of an atom rule at ``s``.
 
-    ``f_ss = Σ π_j φ''_j + Σ π_j (φ'_j − f_s)²/η`` and
-    ``ψ_j' = π_j φ''_j + π_j φ'_j (φ'_j − f_s)/η``.
+    ``f = η log Σ_j ω_j exp(φ(s + δ_j)/η)`` (:mod:`._atom_rule`), ``π`` its tilted weights,
+    ``f_ss = Σ π_j φ''_j + Σ π_j (φ'_j − f_s)²/η``, ``ψ_j = π_j φ'_j``,
+    ``ψ_j' = π_j φ''_j + π_j φ'_j (φ'_j − f_s)/η`` and ``π_j' = π_j (φ'_j − f_s)/η``.
     """
-    m = proj.shape[0]
+    m = shift.shape[0]
     top = -np.inf
     for j in range(m):
-        v, dl = _loss_and_derivative(s + rho * proj[j], loss_code)
-        psi[j] = v
+        v, dl = _loss_and_derivative(s + shift[j], loss_code)
+        psi[j] = log_w[j] + v / eta
         dpsi[j] = dl
-        if v > top:
-            top = v
+        if psi[j] > top:
+            top = psi[j]
     acc = 0.0
     for j in range(m):
-        psi[j] = math.exp((psi[j] - top) / eta)
+        psi[j] = math.exp(psi[j] - top)
         acc += psi[j]
     f_s = 0.0
     for j in range(m):
@@ -80,11 +80,13 @@ def _sample_node(s, proj, rho, eta, loss_code, out, psi, dpsi):
         if loss_code == LOGISTIC:
             d2 = -dl * (1.0 + dl)  # σ(−z) σ(z), without a third exponential
         else:
-            d2 = margin_loss_second_derivative(s + rho * proj[j], loss_code)
+            d2 = margin_loss_second_derivative(s + shift[j], loss_code)
         f_ss += p * (d2 + (dl - f_s) * (dl - f_s) / eta)
+        pi[j] = p
+        dpi[j] = p * (dl - f_s) / eta
         dpsi[j] = p * (d2 + dl * (dl - f_s) / eta)
         psi[j] = p * dl
-    out[0] = top + eta * math.log(acc / m)
+    out[0] = eta * (top + math.log(acc))
     out[1] = f_s
     out[2] = f_ss
     out[3] = 0.0
@@ -93,7 +95,7 @@ def _sample_node(s, proj, rho, eta, loss_code, out, psi, dpsi):
 
 @njit(cache=True)
 def _eval_nodes(svals, start, stop, quadrature, r, eta, d, loss_code, log_z, bulk, nodes, weights,
-                proj, rho, scal, psi, dpsi):
+                shift, log_w, scal, psi, dpsi, pi, dpi):
     """Exact node data for nodes ``start..stop-1``."""
     size = 4 * _MAX_PIECES * nodes.shape[0]
     scratch = np.empty(size)
@@ -101,7 +103,7 @@ def _eval_nodes(svals, start, stop, quadrature, r, eta, d, loss_code, log_z, bul
         if quadrature:
             entropic_margin_l2_second(svals[k], r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch, scal[k])
         else:
-            _sample_node(svals[k], proj, rho, eta, loss_code, scal[k], psi[k], dpsi[k])
+            _atom_node(svals[k], shift, log_w, eta, loss_code, scal[k], psi[k], dpsi[k], pi[k], dpi[k])
 
 
 @njit(cache=True)
@@ -111,7 +113,7 @@ def _hermite_mid(fa, ga, fb, gb, h):
 
 
 @njit(cache=True)
-def _check_intervals(svals, left, right, mid, scal, psi, dpsi, tol, bad):
+def _check_intervals(svals, left, right, mid, scal, psi, dpsi, pi, dpi, tol, bad):
     """``bad[k] = True`` where the midpoint errors of interval ``k`` exceed the tolerance."""
     m = psi.shape[1]
     for k in range(left.shape[0]):
@@ -123,7 +125,8 @@ def _check_intervals(svals, left, right, mid, scal, psi, dpsi, tol, bad):
         err = err or abs(_hermite_mid(fa[3], fa[4], fb[3], fb[4], h) - fc[3]) > tol * (1.0 + abs(fc[3]))
         if not err:
             for j in range(m):
-                if abs(_hermite_mid(psi[a, j], dpsi[a, j], psi[b, j], dpsi[b, j], h) - psi[c, j]) > tol:
+                if (abs(_hermite_mid(psi[a, j], dpsi[a, j], psi[b, j], dpsi[b, j], h) - psi[c, j]) > tol
+                        or abs(_hermite_mid(pi[a, j], dpi[a, j], pi[b, j], dpi[b, j], h) - pi[c, j]) > tol):
                     err = True
                     break
         if not err and not (svals[a] < svals[c] < svals[b]):
@@ -132,14 +135,14 @@ def _check_intervals(svals, left, right, mid, scal, psi, dpsi, tol, bad):
 
 
 def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0, nodes=None, weights=None,
-               proj=None, rho=0.0):
+               shift=None, log_w=None):
     """Adaptive node grid of ``f`` over ``[min s, max s]``, or ``None`` to evaluate directly.
 
     Returns
     -------
-    grid : tuple ``(svals, scal, psi, dpsi)`` or None
+    grid : tuple ``(svals, scal, psi, dpsi, pi, dpi)`` or None
         Sorted nodes ``svals (G,)``, ``scal (G, 5) = (f, f_s, f_ss, f_r, f_rs)`` (the ``r``
-        columns are zero for the sample rule) and ``psi, dpsi (G, m)`` (``m = 0`` for the
+        columns are zero for atom rules) and ``psi, dpsi, pi, dpi (G, m)`` (``m = 0`` for the
         quadrature).
     """
     n = scores.shape[0]
@@ -151,16 +154,19 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         hi = lo + 1.0
     nodes = np.empty(0) if nodes is None else nodes
     weights = np.empty(0) if weights is None else weights
-    proj = np.empty(0) if proj is None else np.ascontiguousarray(proj, dtype=np.float64)
-    m = 0 if quadrature else proj.shape[0]
+    shift = np.empty(0) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
+    log_w = np.empty(0) if log_w is None else np.ascontiguousarray(log_w, dtype=np.float64)
+    m = 0 if quadrature else shift.shape[0]
     svals = np.empty(cap)
     scal = np.zeros((cap, 5))
     psi = np.zeros((cap, m))
     dpsi = np.zeros((cap, m))
+    pi = np.zeros((cap, m))
+    dpi = np.zeros((cap, m))
     count = _N_START + 1
     svals[:count] = np.linspace(lo, hi, count)
     args = (bool(quadrature), float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes,
-            weights, proj, float(rho), scal, psi, dpsi)
+            weights, shift, log_w, scal, psi, dpsi, pi, dpi)
     _eval_nodes(svals, 0, count, *args)
     left = np.arange(_N_START)
     right = left + 1
@@ -173,12 +179,12 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         _eval_nodes(svals, count, count + k, *args)
         count += k
         bad = np.empty(k, dtype=np.bool_)
-        _check_intervals(svals, left, right, mid, scal, psi, dpsi, _TOL, bad)
+        _check_intervals(svals, left, right, mid, scal, psi, dpsi, pi, dpi, _TOL, bad)
         left, right = np.concatenate([left[bad], mid[bad]]), np.concatenate([mid[bad], right[bad]])
     if not np.all(np.isfinite(scal[:count])):
         return None
     order = np.argsort(svals[:count], kind="stable")
-    return svals[order], scal[order], psi[order], dpsi[order]
+    return svals[order], scal[order], psi[order], dpsi[order], pi[order], dpi[order]
 
 
 @njit(cache=True)
