@@ -17,6 +17,8 @@ from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from skentropic._core._sampling import sample_unit_ball_kernel
 from skentropic.linear_model._objective import make_inner_rule, per_sample_objective
 
+from _references import cube_expectation
+
 LOSSES = {
     LOGISTIC: lambda z: np.logaddexp(0.0, -z),
     HINGE: lambda z: np.maximum(0.0, 1.0 - z),
@@ -74,9 +76,9 @@ def test_sandwich_and_monotone_in_eta(p):
 
 
 @settings(max_examples=30, deadline=None)
-@given(problems(norms=(NORM_L2,)))
-def test_eta_to_zero_is_adversarial_risk_l2(p):
-    """With the exact l2 quadrature, F(η) − R_adv = O(η d log(1/η)) → 0."""
+@given(problems(norms=(NORM_L2, NORM_INF)))
+def test_eta_to_zero_is_adversarial_risk(p):
+    """With the exact l2 and l-inf rules, F(η) − R_adv = O(η d log(1/η)) → 0."""
     d = p["X"].shape[1]
     eta = 1e-6
     gap = adversarial(p) - F(p, eta=eta)
@@ -96,7 +98,15 @@ def test_eta_to_infinity_is_noise_average(p):
         expected = k1 + k2 / (2 * eta) + k3 / (6 * eta**2)
         np.testing.assert_allclose(F(p, eta=eta), expected, rtol=1e-6, atol=2e-7)
         return
-    # the other norms average over the rule's fixed samples (their law is tested in
+    if p["norm"] == NORM_INF:
+        # exact reference: the cumulants of φ(s − T), T = Σ_k ρ|w_k| u_k, integrated against the
+        # exact piecewise-polynomial density of T (tests/_references.py), no sampling
+        eta = 1e5
+        k1, k2, k3 = linf_noise_cumulants(p)
+        expected = k1 + k2 / (2 * eta) + k3 / (6 * eta**2)
+        np.testing.assert_allclose(F(p, eta=eta), expected, rtol=1e-6, atol=2e-7)
+        return
+    # the l1 ball averages over the rule's fixed samples (their law is tested in
     # test_sampling.py): the limit is the plain mean over exactly those samples
     eta = 1e5
     U = p["rule"].samples
@@ -107,6 +117,19 @@ def test_eta_to_infinity_is_noise_average(p):
     expected = (values.mean(axis=1) + (centred**2).mean(axis=1) / (2 * eta)
                 + (centred**3).mean(axis=1) / (6 * eta**2))
     np.testing.assert_allclose(F(p, eta=eta), expected, rtol=1e-6, atol=2e-7)
+
+
+def linf_noise_cumulants(p):
+    """First three cumulants of φ(s − T) for each point, with the exact law of T."""
+    a = p["rho"] * np.abs(p["coef"][0])
+    loss = LOSSES[p["loss"]]
+    out = []
+    for s in margins(p):
+        kinks = (s - 1.0,)
+        mu = cube_expectation(lambda t: loss(s - t), a, kinks)
+        out.append((mu, cube_expectation(lambda t: (loss(s - t) - mu) ** 2, a, kinks),
+                    cube_expectation(lambda t: (loss(s - t) - mu) ** 3, a, kinks)))
+    return np.array(out).T
 
 
 def l2_noise_cumulants(p):
@@ -139,7 +162,7 @@ def test_rho_zero_is_erm(p):
 
 
 @settings(max_examples=30, deadline=None)
-@given(problems(norms=(NORM_L2,)))
+@given(problems(norms=(NORM_L2, NORM_INF)))
 def test_exact_equals_monte_carlo(p):
     """E exp((φ − M)/η) is estimated without bias by Monte Carlo; compare within 6 SE.
 
@@ -148,7 +171,7 @@ def test_exact_equals_monte_carlo(p):
     """
     m = 40000
     eta = max(p["eta"], 0.05)
-    U = sample_unit_ball_kernel(m, p["X"].shape[1], NORM_L2, 11)
+    U = sample_unit_ball_kernel(m, p["X"].shape[1], p["norm"], 11)
     s = margins(p)[:, None] + p["rho"] * p["y"][:, None] * (U @ p["coef"][0])[None, :]
     top = adversarial(p)[:, None]
     ratio = np.exp((LOSSES[p["loss"]](s) - top) / eta)

@@ -28,13 +28,68 @@ def normalise_log_weights(log_w):
     return log_w - (top + np.log(np.sum(np.exp(log_w - top))))
 
 
+@njit(cache=True)
+def _euler_maclaurin(x, tau):
+    """``G(x, τ) = e^{xτ}/(1 − e^x) + 1/x`` and its partial derivatives ``(G, G_x, G_τ)``.
+
+    For ``g(v) = e^{c(v − a)}`` on ``[a, ∞)`` and nodes ``a + (j + τ)h``, ``j >= 0``, the
+    trapezoidal sum minus the integral is ``h G(ch, τ)`` exactly (the whole Euler–Maclaurin
+    series, ``G = −Σ_{k>=1} B_k(τ) x^{k−1}/k!``); series for ``|x| < 1e-3``.
+    """
+    if abs(x) < 1e-3:
+        b2 = tau * tau - tau + 1.0 / 6.0
+        b3 = tau * (tau - 0.5) * (tau - 1.0)
+        b4 = tau * tau * (tau - 1.0) * (tau - 1.0) - 1.0 / 30.0
+        b5 = tau * (tau - 0.5) * (tau - 1.0) * (tau * tau - tau - 1.0 / 3.0)
+        g = (0.5 - tau) - x * b2 / 2.0 - x * x * b3 / 6.0 - x ** 3 * b4 / 24.0
+        gx = -b2 / 2.0 - x * b3 / 3.0 - x * x * b4 / 8.0 - x ** 3 * b5 / 30.0
+        b1 = tau - 0.5
+        gt = -1.0 - x * b1 - x * x * b2 / 2.0 - x ** 3 * b3 / 6.0
+        return g, gx, gt
+    if x > 0.0:  # e^{xτ}/(1 − e^x) = −e^{−x(1−τ)}/(1 − e^{−x})
+        r = -np.exp(-x * (1.0 - tau)) / (-np.expm1(-x))
+        q = -np.exp(-x) / (-np.expm1(-x))  # e^x/(1 − e^x)
+    else:
+        r = np.exp(x * tau) / (-np.expm1(x))
+        q = np.exp(x) / (-np.expm1(x))
+    g = r + 1.0 / x
+    gx = r * (tau + q) - 1.0 / (x * x)
+    gt = x * r
+    return g, gx, gt
+
+
+@njit(cache=True)
+def _kink_cell(t_kink, shift):
+    """Index ``j`` with ``t_j <= t_kink < t_{j+1}`` for atoms ``t_j = −shift_j`` sorted increasingly."""
+    lo, hi = 0, shift.shape[0] - 1
+    if not (-shift[lo] <= t_kink < -shift[hi]):
+        return -1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if -shift[mid] <= t_kink:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 @njit(cache=True, parallel=True)
-def margin_atoms(scores, sw, shift, log_w, eta, loss_code, out_value, out_ds, out_dshift, out_pi):
+def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_ds, out_dshift, out_pi):
     """``F_i`` and ``∂F_i/∂s_i`` for every point; atom adjoints summed with weights ``sw``.
 
-    ``out_dshift[j] = Σ_i sw_i π_ij φ'_ij`` and ``out_pi[j] = Σ_i sw_i π_ij``. ``log_w`` must be
+    ``out_dshift[j] = Σ_i sw_i ∂F_i/∂δ_j / η·η`` (``= Σ_i sw_i π_ij φ'_ij`` without kink term) and
+    ``out_pi[j] = Σ_i sw_i ∂F_i/∂ℓ_j / η + ω_j Σ_i sw_i`` (``= Σ_i sw_i π_ij``). ``log_w`` must be
     normalised (:func:`normalise_log_weights`). Everything is in log space with
     max-subtraction, so ``η`` down to ``1e-6`` and losses of ``1e3`` do not overflow.
+
+    ``kink`` (hinge with atoms ``δ_j = −t_j`` of a trapezoidal rule, sorted): the integrand
+    ``p(t) e^{φ(s − t)/η}`` gains ``p(t)(e^{(t − t_k)/η} − 1)`` beyond the kink ``t_k = s − 1``,
+    whose trapezoidal sum has an endpoint error (Euler–Maclaurin) that the spectral accuracy
+    of the rule does not cover. With the cell ``[t_j, t_{j+1}]`` holding ``t_k`` at relative
+    position ``θ``, the weight log-linear across it (``x_b = ℓ_{j+1} − ℓ_j`` per step,
+    ``l̄ = e^{ℓ_j + θ x_b}``) and ``x_c = x_b + Δt/η``, the term
+    ``K = −l̄ (G(x_c, 1 − θ) − G(x_b, 1 − θ))`` (:func:`_euler_maclaurin`) removes the endpoint
+    error to all orders of that local model; the gradients include its derivatives.
     """
     n = scores.shape[0]
     m = shift.shape[0]
@@ -53,6 +108,19 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, out_value, out_ds, ou
             for j in range(m):
                 vals[j] = np.exp(vals[j] - top)
                 acc += vals[j]
+            jk = _kink_cell(scores[i] - 1.0, shift) if kink else -1
+            kterm = 0.0
+            if jk >= 0:
+                t0, t1 = -shift[jk], -shift[jk + 1]
+                dt = t1 - t0
+                theta = (scores[i] - 1.0 - t0) / dt
+                xb = log_w[jk + 1] - log_w[jk]
+                xc = xb + dt / eta
+                lbar = np.exp(log_w[jk] + theta * xb - top)
+                gc, gxc, gtc = _euler_maclaurin(xc, 1.0 - theta)
+                gb, gxb, gtb = _euler_maclaurin(xb, 1.0 - theta)
+                kterm = -lbar * (gc - gb)
+                acc += kterm
             acc_d = 0.0
             scale = sw[i] / acc
             for j in range(m):
@@ -60,6 +128,19 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, out_value, out_ds, ou
                 acc_d += pd
                 part_shift[c, j] += scale * pd
                 part_pi[c, j] += scale * vals[j]
+            if jk >= 0:
+                # K(θ, Δt, ℓ_j, ℓ_{j+1}) = −l̄ (G(x_c, 1 − θ) − G(x_b, 1 − θ)), θ = (s − 1 − t_j)/Δt
+                gdx = lbar * (gxc - gxb)
+                k_theta = xb * kterm + lbar * (gtc - gtb)
+                k_dt = -lbar * gxc / eta
+                d_t0 = k_theta * (theta - 1.0) / dt - k_dt
+                d_t1 = -k_theta * theta / dt + k_dt
+                acc_d += eta * k_theta / dt  # ∂F/∂s = η (∂Z/∂s)/Z
+                # δ = −t: ∂/∂δ_j = −∂/∂t_j; part_shift holds Σ_i sw_i ∂F_i/∂δ_j
+                part_shift[c, jk] += scale * (-d_t0) * eta
+                part_shift[c, jk + 1] += scale * (-d_t1) * eta
+                part_pi[c, jk] += scale * ((1.0 - theta) * kterm + gdx)
+                part_pi[c, jk + 1] += scale * (theta * kterm - gdx)
             out_value[i] = eta * (top + np.log(acc))
             out_ds[i] = acc_d / acc
     for j in range(m):

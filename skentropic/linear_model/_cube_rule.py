@@ -60,8 +60,11 @@ from .._core._losses import HINGE, LOGISTIC
 from .._core._sinhc import N_DERIV, log_sinhc_derivatives
 
 _SPLINE_MAX = 10  # exact piecewise-polynomial density up to this many non-zero coordinates
+_N_BIG = 8  # beyond: the 8 largest coordinates exactly, the rest by its Edgeworth density
+_N_HERMITE = 24  # Gauss–Hermite nodes of the convolution of the two parts
 _H_DENSITY = 0.9  # v-step <= _H_DENSITY / sqrt(d): tilted densities have log-width ~ 1/sqrt(d)
 _H_LOSS = 0.3  # v-step <= _H_LOSS / σ₀: atoms at most ~0.3 apart in the bulk of T (score units)
+_H_HINGE = 0.1  # the hinge's kink correction leaves an O(Δt³) error: a finer step
 _H_MAX = 0.5
 _H_SPLINE = 0.02  # the exact density has kinks (its (d−2)-th derivative jumps): a finer step
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
@@ -70,13 +73,20 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def active_coordinates(a):
-    """Indices of the non-zero ``a_k`` and their values (contiguous float64)."""
+    """Indices of the non-zero ``a_k``, largest first, and their values (contiguous float64)."""
     index = np.flatnonzero(a > 0.0)
+    index = index[np.argsort(-a[index], kind="stable")]
     return index, np.ascontiguousarray(a[index], dtype=np.float64)
 
 
+def gauss_hermite(n_nodes=_N_HERMITE):
+    """Probabilists' Gauss–Hermite rule: ``Σ_q w_q f(z_q) ≈ E f(Z)``, ``Z ~ N(0, 1)``."""
+    z, w = np.polynomial.hermite_e.hermegauss(n_nodes)
+    return z, w / w.sum()
+
+
 def atom_grid(a_active, eta, loss_code, score_span):
-    """``(σ₀, h, j_lo, n_atoms, spline)`` of the rule for active weights ``a_active``.
+    """``(σ₀, h, j_lo, n_atoms, n_big)`` of the rule for active weights ``a_active`` (sorted, largest first).
 
     Parameters
     ----------
@@ -93,7 +103,9 @@ def atom_grid(a_active, eta, loss_code, score_span):
     s0 = math.sqrt(float(np.sum(a_active * a_active)) / 3.0)
     total = float(np.sum(a_active))
     spline = d <= _SPLINE_MAX
-    h = min(_H_SPLINE if spline else _H_MAX, _H_DENSITY / math.sqrt(d), _H_LOSS / s0)
+    n_big = d if spline else _N_BIG
+    h_loss = (_H_HINGE if loss_code == HINGE else _H_LOSS) / s0
+    h = min(_H_SPLINE if spline else _H_MAX, _H_DENSITY / math.sqrt(d), h_loss)
     if loss_code == LOGISTIC or loss_code == HINGE:
         slope = 1.0
     else:
@@ -103,33 +115,50 @@ def atom_grid(a_active, eta, loss_code, score_span):
     v_hi = math.asinh(min(s0 * lam_max, 1e15 * d * s0 / total)) - _V_LOW + _TAIL_WIDTHS / math.sqrt(d)
     j_lo = int(math.floor((_V_LOW - _TAIL_WIDTHS / math.sqrt(d)) / h))
     n_atoms = int(math.ceil(v_hi / h)) - j_lo + 1
-    return s0, h, j_lo, n_atoms, spline
+    return s0, h, j_lo, n_atoms, n_big
 
 
 @njit(cache=True)
-def _spline_terms(t, a, out):
-    """``out = (S_{d−1}, S_{d−2})`` with ``S_m = Σ_ε (Πε) (−|t| + ε·a)_+^m`` and ``out[2:2+d]``
-    the partial sums ``Σ_ε (Πε) ε_k (−|t| + ε·a)_+^{d−2}`` (``d`` = number of coordinates)."""
+def _spline_terms(t, a, out, partials):
+    """``out[0:2] = (S_{d−1}, S_{d−2})`` with ``S_m = Σ_ε (Πε) (−|t| + ε·a)_+^m``; with
+    ``partials``, also ``out[2 + k] = Σ_ε (Πε) ε_k (−|t| + ε·a)_+^{d−2}`` (``d = len(a)``).
+
+    The ``2^d`` sign patterns are visited in Gray-code order, so consecutive patterns differ in
+    one sign and ``ε·a`` is updated in ``O(1)``.
+    """
     d = a.shape[0]
-    x0 = -abs(t)
-    for q in range(2 + d):
+    x = -abs(t)
+    for k in range(d):
+        x += a[k]  # all signs +1
+    sign = 1.0
+    n_out = 2 + d if partials else 2
+    for q in range(n_out):
         out[q] = 0.0
-    for mask in range(1 << d):
-        x = x0
-        sign = 1.0
-        for k in range(d):
-            if mask >> k & 1:
-                x -= a[k]
-                sign = -sign
-            else:
-                x += a[k]
+    prev = 0
+    for i in range(1 << d):
+        gray = i ^ (i >> 1)
+        if i > 0:
+            flip = gray ^ prev
+            k = 0
+            while flip > 1:
+                flip >>= 1
+                k += 1
+            x += -2.0 * a[k] if gray >> k & 1 else 2.0 * a[k]
+            sign = -sign
+            prev = gray
         if x <= 0.0:
             continue
-        p2 = x ** (d - 2) if d >= 2 else 0.0
-        out[0] += sign * (x ** (d - 1) if d >= 2 else 1.0)
-        out[1] += sign * p2
-        for k in range(d):
-            out[2 + k] += (-sign if mask >> k & 1 else sign) * p2
+        p2 = 1.0
+        for _ in range(d - 2):
+            p2 *= x
+        if d >= 2:
+            out[0] += sign * p2 * x
+            out[1] += sign * p2
+        else:
+            out[0] += sign
+        if partials and d >= 2:
+            for k in range(d):
+                out[2 + k] += (-sign if gray >> k & 1 else sign) * p2
 
 
 @njit(cache=True)
@@ -144,7 +173,8 @@ def _log_spline_norm(a):
 
 @njit(cache=True)
 def _cumulants(lam, a, gk, cum):
-    """``gk[k, r] = g^{(r)}(λ a_k)`` (signed) and ``cum[r] = K^{(r)}(λ) = Σ_k a_k^r gk[k, r]``, ``r <= 4``."""
+    """``gk[k, r] = g^{(r)}(λ a_k)`` (signed) and ``cum[r] = Σ_k a_k^r gk[k, r]`` (``K^{(r)}`` of
+    these coordinates), ``r <= 4``."""
     sign = 1.0 if lam >= 0.0 else -1.0
     x_scale = abs(lam)
     for r in range(5):
@@ -161,46 +191,158 @@ def _cumulants(lam, a, gk, cum):
 
 
 @njit(cache=True)
-def cube_atoms(a, s0, h, j_lo, spline, t_out, lw_out):
-    """Atoms ``t_j`` and log weights ``ℓ_j`` of the rule (see the module docstring).
-
-    ``a`` holds the positive coordinates only; ``t_out``/``lw_out`` have the number of atoms.
-    """
-    d = a.shape[0]
-    cum = np.empty(5)
-    gk = np.empty((d, N_DERIV))
-    terms = np.empty(2 + d)
-    log_norm = _log_spline_norm(a) if spline else 0.0
-    for j in range(t_out.shape[0]):
-        v = (j_lo + j) * h
-        lam = math.sinh(v) / s0
-        _cumulants(lam, a, gk, cum)
-        k2 = cum[2]
-        t = cum[1]
-        t_out[j] = t
-        jac = math.log(k2) + math.log(h * math.cosh(v) / s0)
-        if spline:
-            _spline_terms(t, a, terms)
-            if terms[0] > 0.0:
-                lw_out[j] = math.log(terms[0]) - log_norm + jac
-            else:
-                lw_out[j] = -np.inf
-        else:
-            corr = cum[4] / (8.0 * k2 * k2) - 5.0 * cum[3] * cum[3] / (24.0 * k2 * k2 * k2)
-            lw_out[j] = cum[0] - lam * t - 0.5 * (_LOG_2PI + math.log(k2)) + math.log1p(corr) + jac
+def _cumulant_gradient(lam, ak, g, dk):
+    """``dk[r] = ∂K^{(r)}/∂a_k = r a_k^{r−1} g^{(r)}(λa_k) + a_k^r λ g^{(r+1)}(λa_k)``, ``r <= 4``."""
+    dk[0] = lam * g[1]
+    p = 1.0  # a_k^{r−1}
+    for r in range(1, 5):
+        dk[r] = r * p * g[r] + p * ak * lam * g[r + 1]
+        p *= ak
 
 
 @njit(cache=True)
-def cube_atoms_gradient(a, s0, h, j_lo, spline, alpha, beta, out):
-    """``out[k] = Σ_j α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` (derivatives at fixed ``λ_j``).
+def _edgeworth(cum):
+    """Second-order Edgeworth factor ``1 + ρ₄/8 − 5ρ₃²/24`` of the density at the tilted mean."""
+    k2 = cum[2]
+    return 1.0 + cum[4] / (8.0 * k2 * k2) - 5.0 * cum[3] * cum[3] / (24.0 * k2 * k2 * k2)
 
-    ``∂K^{(r)}/∂a_k = r a_k^{r−1} g^{(r)}(λa_k) + a_k^r λ g^{(r+1)}(λa_k)`` with ``g = log sinhc``.
+
+@njit(cache=True)
+def _edgeworth_gradient(cum, dk):
+    """``∂`` of :func:`_edgeworth` given ``dk[r] = ∂K^{(r)}``."""
+    k2, k3, k4 = cum[2], cum[3], cum[4]
+    return (dk[4] / (8.0 * k2 * k2) - k4 * dk[2] / (4.0 * k2 * k2 * k2)
+            - 5.0 * k3 * dk[3] / (12.0 * k2 * k2 * k2) + 5.0 * k3 * k3 * dk[2] / (8.0 * k2 * k2 * k2 * k2))
+
+
+@njit(cache=True)
+def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad):
+    """``log p_T(t)`` at ``t = K'(λ)`` for ``T = T_B + T_S`` with ``T_B`` exact and ``T_S`` Edgeworth.
+
+    ``p_T(t) = e^{K_S(λ) − λμ_S} ∫ p_B(μ_B − σ_S z) e^{−λσ_S z} φ(z)(1 + E(z)) dz`` with ``μ, σ``
+    the tilted means and standard deviation, ``p_B`` the exact density of the big coordinates
+    and ``E(z) = ρ₃He₃/6 + ρ₄He₄/24 + ρ₃²He₆/72`` the Edgeworth polynomial of ``T_S`` tilted by
+    ``λ``; Gauss–Hermite nodes ``gh_z`` with weights ``gh_w`` (summing to one).
+
+    With ``with_grad``, fills ``agg = (C_x, C_σ, A₃, A₄, D_1..D_m)`` for the gradient (see
+    :func:`cube_atoms_gradient`). ``terms`` is scratch of shape ``(len(gh_z), 2 + m)``. Returns
+    ``log p_T``, or ``nan`` when the quadrature sum is not positive.
+    """
+    m = a_big.shape[0]
+    mu_b = cum_big[1]
+    sig = math.sqrt(cum_small[2])
+    r3 = cum_small[3] / sig ** 3
+    r4 = cum_small[4] / sig ** 4
+    nq = gh_z.shape[0]
+    top = -np.inf
+    for q in range(nq):  # one spline pass per node, then the scale: largest log p_B(x_q) − λσz_q
+        _spline_terms(mu_b - sig * gh_z[q], a_big, terms[q], with_grad)
+        if terms[q, 0] > 0.0:
+            v = math.log(terms[q, 0]) - lam * sig * gh_z[q]
+            if v > top:
+                top = v
+    for i in range(agg.shape[0]):
+        agg[i] = 0.0
+    if top == -np.inf:
+        return np.nan
+    total = 0.0
+    for q in range(nq):
+        z = gh_z[q]
+        x = mu_b - sig * z
+        tq = terms[q]
+        if tq[0] <= 0.0:
+            continue
+        z2 = z * z
+        he3 = z * (z2 - 3.0)
+        he4 = z2 * (z2 - 6.0) + 3.0
+        he6 = z2 * (z2 * (z2 - 15.0) + 45.0) - 15.0
+        e = r3 * he3 / 6.0 + r4 * he4 / 24.0 + r3 * r3 * he6 / 72.0
+        pq = gh_w[q] * math.exp(math.log(tq[0]) - lam * sig * z - top)
+        wq = pq * (1.0 + e)
+        total += wq
+        if not with_grad:
+            continue
+        dlog_x = (m - 1.0) * tq[1] / tq[0] * (-1.0 if x > 0.0 else 1.0) if m >= 2 else 0.0
+        agg[0] += wq * dlog_x
+        agg[1] += wq * (dlog_x + lam) * (-z)
+        agg[2] += pq * (he3 / 6.0 + r3 * he6 / 36.0)
+        agg[3] += pq * he4 / 24.0
+        for k in range(m):
+            agg[4 + k] += wq * ((m - 1.0) * tq[2 + k] / tq[0] if m >= 2 else 0.0)
+    if not total > 0.0:
+        return np.nan
+    for i in range(agg.shape[0]):
+        agg[i] /= total
+    for k in range(m):
+        agg[4 + k] -= 1.0 / a_big[k]
+    return cum_small[0] - lam * cum_small[1] + top + math.log(total) - log_norm_big
+
+
+@njit(cache=True)
+def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad):
+    """``(log p_T(t), kind)`` at ``t = K'(λ)``; ``kind`` 0 = Edgeworth, 1 = exact spline, 2 = hybrid.
+
+    Fills ``gk``/``cum`` for all coordinates (``cum`` of the whole sum) and, for kind 2, ``agg``.
     """
     d = a.shape[0]
-    cum = np.empty(5)
+    if n_big == d:
+        _cumulants(lam, a, gk, cum)
+        _spline_terms(cum[1], a, terms[0], with_grad)
+        if terms[0, 0] <= 0.0:
+            return -np.inf, 1
+        return math.log(terms[0, 0]) - log_norm_big, 1
+    _cumulants(lam, a[:n_big], gk[:n_big], cum_big)
+    _cumulants(lam, a[n_big:], gk[n_big:], cum_small)
+    for r in range(5):
+        cum[r] = cum_big[r] + cum_small[r]
+    if cum_small[2] <= cum_big[2]:
+        value = _hybrid_density(lam, a[:n_big], cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
+                                with_grad)
+        if not np.isnan(value):
+            return value, 2
+    k2 = cum[2]
+    return cum[0] - lam * cum[1] - 0.5 * (_LOG_2PI + math.log(k2)) + math.log(_edgeworth(cum)), 0
+
+
+@njit(cache=True)
+def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, t_out, lw_out):
+    """Atoms ``t_j`` and log weights ``ℓ_j`` of the rule (see the module docstring).
+
+    ``a`` holds the positive coordinates, its ``n_big`` largest first (all of them when
+    ``n_big == len(a)``: exact density); ``t_out``/``lw_out`` have the number of atoms.
+    """
+    d = a.shape[0]
+    cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     gk = np.empty((d, N_DERIV))
-    terms = np.empty(2 + d)
+    terms = np.empty((max(gh_z.shape[0], 1), 2 + n_big))
+    agg = np.empty(4 + n_big)
+    log_norm_big = _log_spline_norm(a[:n_big])
+    for j in range(t_out.shape[0]):
+        v = (j_lo + j) * h
+        lam = math.sinh(v) / s0
+        log_p, _ = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, False)
+        t_out[j] = cum[1]
+        lw_out[j] = log_p + math.log(cum[2]) + math.log(h * math.cosh(v) / s0)
+
+
+@njit(cache=True)
+def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta, out):
+    """``out[k] = Σ_j α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` (derivatives at fixed ``λ_j``).
+
+    With ``dK^{(r)}_k = ∂K^{(r)}/∂a_k`` (:func:`_cumulant_gradient`): ``∂t_j/∂a_k = dK'_k`` and
+    ``∂ℓ_j/∂a_k = ∂ log p_T(t_j)/∂a_k + dK''_k / K''``, where, at fixed ``λ``,
+    Edgeworth: ``∂ log p_T = dK_k − λ dK'_k − dK''_k/(2K'') + ∂E/(1 + E)``;
+    exact spline: ``∂ log p_B|_t + ∂_t log p_B · dK'_k``;
+    hybrid: big ``k``: ``D_k + C_x dK'_k``; small ``k``:
+    ``dK_k − λ dK'_k + C_σ ∂σ_S + A₃ ∂ρ₃ + A₄ ∂ρ₄`` (aggregates of :func:`_hybrid_density`).
+    """
+    d = a.shape[0]
+    cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
+    gk = np.empty((d, N_DERIV))
+    terms = np.empty((max(gh_z.shape[0], 1), 2 + n_big))
+    agg = np.empty(4 + n_big)
     dk = np.empty(5)
+    log_norm_big = _log_spline_norm(a[:n_big])
     for k in range(d):
         out[k] = 0.0
     for j in range(alpha.shape[0]):
@@ -208,34 +350,31 @@ def cube_atoms_gradient(a, s0, h, j_lo, spline, alpha, beta, out):
             continue
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
-        _cumulants(lam, a, gk, cum)
-        k2, k3, k4 = cum[2], cum[3], cum[4]
-        if spline:
-            _spline_terms(cum[1], a, terms)
-            if terms[0] <= 0.0:
-                continue
-            n = float(d - 1)
-            # d/dt log p at t: the sums were taken at −|t|
-            dlogp_dt = (n * terms[1] / terms[0] if d >= 2 else 0.0) * (-1.0 if cum[1] > 0.0 else 1.0)
+        log_p, kind = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
+                            True)
+        if log_p == -np.inf:
+            continue
+        k2 = cum[2]
+        if kind == 1:
+            ts = terms[0]
+            dlog_t = ((d - 1.0) * ts[1] / ts[0] if d >= 2 else 0.0) * (-1.0 if cum[1] > 0.0 else 1.0)
+        elif kind == 0:
+            corr = _edgeworth(cum)
         else:
-            corr = k4 / (8.0 * k2 * k2) - 5.0 * k3 * k3 / (24.0 * k2 * k2 * k2)
+            sig = math.sqrt(cum_small[2])
+            r3 = cum_small[3] / sig ** 3
+            r4 = cum_small[4] / sig ** 4
         for k in range(d):
-            ak = a[k]
-            g = gk[k]
-            p = 1.0  # a_k^{r−1}
-            for r in range(5):
-                if r == 0:
-                    dk[0] = lam * g[1]
-                else:
-                    dk[r] = r * p * g[r] + p * ak * lam * g[r + 1]
-                    p *= ak
-            dt = dk[1]
-            if spline:
-                dlogp = (n * terms[2 + k] / terms[0] if d >= 2 else 0.0) - 1.0 / ak
-                dl = dlogp + dlogp_dt * dt + dk[2] / k2
+            _cumulant_gradient(lam, a[k], gk[k], dk)
+            if kind == 1:
+                dlog_p = ((d - 1.0) * ts[2 + k] / ts[0] if d >= 2 else 0.0) - 1.0 / a[k] + dlog_t * dk[1]
+            elif kind == 0:
+                dlog_p = dk[0] - lam * dk[1] - 0.5 * dk[2] / k2 + _edgeworth_gradient(cum, dk) / corr
+            elif k < n_big:
+                dlog_p = agg[4 + k] + agg[0] * dk[1]
             else:
-                dcorr = (dk[4] / (8.0 * k2 * k2) - k4 * dk[2] / (4.0 * k2 * k2 * k2)
-                         - 5.0 * k3 * dk[3] / (12.0 * k2 * k2 * k2)
-                         + 5.0 * k3 * k3 * dk[2] / (8.0 * k2 * k2 * k2 * k2))
-                dl = dk[0] - lam * dt + 0.5 * dk[2] / k2 + dcorr / (1.0 + corr)
-            out[k] += alpha[j] * dt + beta[j] * dl
+                dsig = dk[2] / (2.0 * sig)
+                dr3 = dk[3] / sig ** 3 - 1.5 * r3 * dk[2] / (sig * sig)
+                dr4 = dk[4] / sig ** 4 - 2.0 * r4 * dk[2] / (sig * sig)
+                dlog_p = dk[0] - lam * dk[1] + agg[1] * dsig + agg[2] * dr3 + agg[3] * dr4
+            out[k] += alpha[j] * dk[1] + beta[j] * (dlog_p + dk[2] / k2)

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .._core._losses import LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
+from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from .._core._norms import NORM_INF, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import margin_atoms, normalise_log_weights
-from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient
+from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient, gauss_hermite
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
 from ._score_grid import build_grid, interpolate_grid
 
@@ -275,10 +275,11 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     return values, ("margin", ds, None, rho * (rule.samples.T @ dshift))
 
 
-def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_grid):
+def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_grid, kink=False):
     """Fill ``values``/``ds`` from an atom rule; return the adjoints ``(Σ sw ψ_j, Σ sw π_j)``.
 
-    The score grid tabulates the logistic loss (the hinge is kinked at every atom).
+    The score grid tabulates the logistic loss (the hinge is kinked at every atom). ``kink``:
+    the atoms are a trapezoidal rule, so correct the hinge's kink (:func:`margin_atoms`).
     """
     n, m = scores.shape[0], shift.shape[0]
     grid = None
@@ -287,7 +288,7 @@ def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_gri
                           log_w=log_w)
     if grid is None:
         dshift, pi = np.empty(m), np.empty(m)
-        margin_atoms(scores, sw, shift, log_w, float(eta), int(loss_code), values, ds, dshift, pi)
+        margin_atoms(scores, sw, shift, log_w, float(eta), int(loss_code), bool(kink), values, ds, dshift, pi)
         return dshift, pi
     spread = np.empty((grid[0].shape[0], 2))
     interpolate_grid(scores, sw, grid[0], grid[1], values, ds, np.empty(n), spread)
@@ -305,10 +306,12 @@ def cube_law(w, rho, eta, loss_code, score_span):
     index, a = active_coordinates(rho * np.abs(np.asarray(w, dtype=np.float64)))
     if index.shape[0] == 0:
         return None
-    s0, h, j_lo, n_atoms, spline = atom_grid(a, eta, loss_code, score_span)
+    s0, h, j_lo, n_atoms, n_big = atom_grid(a, eta, loss_code, score_span)
     t, log_w = np.empty(n_atoms), np.empty(n_atoms)
-    cube_atoms(a, s0, h, j_lo, spline, t, log_w)
-    return t, normalise_log_weights(log_w), index, a, (s0, h, j_lo, spline)
+    gh_z, gh_w = gauss_hermite()
+    grid = (n_big, s0, h, j_lo, gh_z, gh_w)
+    cube_atoms(a, *grid, t, log_w)
+    return t, normalise_log_weights(log_w), index, a, grid
 
 
 def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
@@ -322,12 +325,13 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     if law is None:  # w = 0: T = 0
         _margin_exact(scores, 0.0, loss_code, values, ds)
         return "margin", ds, None, None
-    t, log_w, index, a, (s0, h, j_lo, spline) = law
-    dshift, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid)
+    t, log_w, index, a, grid = law
+    dshift, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid,
+                              kink=loss_code == HINGE)
     omega = np.exp(log_w)
     beta = eta * (pi - float(sw.sum()) * omega)
     grad_a = np.empty(index.shape[0])
-    cube_atoms_gradient(a, s0, h, j_lo, spline, -dshift, beta, grad_a)
+    cube_atoms_gradient(a, *grid, -dshift, beta, grad_a)
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return "margin", ds, None, extra

@@ -1,0 +1,200 @@
+"""The exact l-inf rule for binary linear models (skentropic.linear_model._cube_rule).
+
+References that share nothing with the rule (tests/_references.py): the closed form of a loss
+linear in the score, the exact piecewise-polynomial density of T = Σ a_k u_k (d <= 8) with
+adaptive Gauss–Legendre, tilted importance sampling of the cube, and the density obtained by
+inverting the characteristic function at the saddle point.
+"""
+
+import numpy as np
+import pytest
+from _references import (fourier_bulk_value, linear_exact, phi, spline_pdf_vec, spline_quad,
+                         tilted_is)
+from scipy.special import logsumexp
+
+from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
+from skentropic._core._norms import NORM_INF
+from skentropic._core._sinhc import N_DERIV, log_sinhc_derivatives
+from skentropic.linear_model._cube_rule import _spline_terms
+from skentropic.linear_model._objective import (_atom_margin, cube_law, linear_objective, make_inner_rule,
+                                                per_sample_objective)
+
+CODES = {"log": LOGISTIC, "hinge": HINGE, "sqhinge": SQUARED_HINGE, "linear": LOGISTIC}
+
+
+def _weights(d, kind, total, seed=0):
+    rng = np.random.default_rng(seed + d)
+    w = rng.standard_normal(d) if kind == "gauss" else rng.standard_cauchy(d)
+    return np.abs(w) / np.abs(w).sum() * total
+
+
+def _value(s, a, eta, loss):
+    """The library's value at score ``s`` (its atoms, and the hinge's kink correction)."""
+    t, log_w = cube_law(a, 1.0, eta, CODES[loss], 4.0)[:2]
+    if loss == "linear":
+        return eta * logsumexp(log_w + phi(s - t, loss) / eta)
+    value, ds = np.empty(1), np.empty(1)
+    _atom_margin(np.array([float(s)]), np.ones(1), -t, log_w, eta, CODES[loss], value, ds, False,
+                 kink=loss == "hinge")
+    return value[0]
+
+
+def test_log_sinhc_derivatives_match_mpmath():
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    out = np.empty(N_DERIV)
+    g = lambda t: mp.log(mp.sinh(t) / t)  # noqa: E731
+    for x in [1e-9, 0.1, 0.2499, 0.25, 0.4999, 0.5, 0.9, 1.0, 3.0, 29.9, 30.1, 200.0]:
+        log_sinhc_derivatives(x, out)
+        for j in range(N_DERIV):
+            ref = float(mp.diff(g, mp.mpf(x), j))
+            tol = 1e-13 if j < 3 else 1e-11
+            assert out[j] == pytest.approx(ref, rel=tol, abs=1e-300), (x, j)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 6])
+def test_spline_terms_match_numpy(d):
+    rng = np.random.default_rng(d)
+    a = rng.uniform(0.1, 1.0, d)
+    out = np.empty(2 + d)
+    norm = np.prod(2 * a) * np.prod(np.arange(1, d))
+    for t in rng.uniform(-a.sum(), a.sum(), 7):
+        _spline_terms(t, a, out, True)
+        assert out[0] / norm == pytest.approx(spline_pdf_vec(np.array([t]), a)[0], rel=1e-12)
+        if d >= 2:  # partial sums are the a-derivatives of S_{d-1} divided by (d - 1)
+            h = 1e-6
+            for k in range(d):
+                e = np.zeros(d)
+                e[k] = h
+                plus, minus = np.empty(2 + d), np.empty(2 + d)
+                _spline_terms(t, a + e, plus, False)
+                _spline_terms(t, a - e, minus, False)
+                assert (d - 1) * out[2 + k] == pytest.approx((plus[0] - minus[0]) / (2 * h), rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("d", [2, 8, 64, 784])
+@pytest.mark.parametrize("kind", ["gauss", "heavy"])
+def test_linear_loss_has_the_closed_form(d, kind):
+    """η log E exp(T/η) = η Σ_k log(sinh(a_k/η)/(a_k/η)) exactly: the rule's atoms reproduce it."""
+    for total in [0.5, 10.0]:
+        a = _weights(d, kind, total)
+        for eta in [1e-6, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 100.0, 1e3]:
+            assert _value(0.0, a, eta, "linear") == pytest.approx(linear_exact(a, eta), rel=1e-4)
+
+
+@pytest.mark.parametrize("d", [2, 8])
+@pytest.mark.parametrize("loss", ["log", "hinge", "sqhinge"])
+def test_small_d_matches_exact_density(d, loss):
+    for kind, total in [("gauss", 1.0), ("heavy", 10.0)]:
+        a = _weights(d, kind, total)
+        for eta in [1e-4, 1e-3, 1e-2, 0.1, 1.0, 100.0]:
+            for s in [-1.0, 0.5, 3.0]:
+                ref = spline_quad(s, a, eta, loss)
+                assert _value(s, a, eta, loss) == pytest.approx(ref, rel=1e-4), (kind, eta, s)
+
+
+@pytest.mark.parametrize("d", [64, 784])
+@pytest.mark.parametrize("loss", ["log", "hinge"])
+def test_high_d_matches_tilted_importance_sampling(d, loss):
+    """Small η: unbiased tilted sampling of the cube (its own error is reported and small)."""
+    for kind, total in [("gauss", 1.0), ("heavy", 3.0)]:
+        a = _weights(d, kind, total)
+        for eta in [1e-4, 1e-3, 1e-2, 0.1]:
+            for s in [-1.0, 2.0]:
+                ref, se = tilted_is(s, a, eta, loss, n_samples=100_000, seed=d)
+                assert abs(_value(s, a, eta, loss) - ref) <= max(1e-4 * abs(ref), 4 * se) + 1e-15, (kind, eta, s, se)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("d", [64, 784])
+def test_high_d_large_eta_matches_fourier_density(d):
+    """Large η: the exact density by characteristic-function inversion, integrated over t."""
+    for kind in ["gauss", "heavy"]:
+        a = _weights(d, kind, 3.0)
+        for eta, loss in [(1.0, "log"), (100.0, "hinge")]:
+            ref = fourier_bulk_value(0.5, a, eta, loss)
+            assert _value(0.5, a, eta, loss) == pytest.approx(ref, rel=1e-4), (kind, eta, loss)
+
+
+def _problem(d, n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d))
+    w = rng.standard_cauchy(d) * 0.3
+    y = np.where(X @ w + 0.1 * rng.standard_normal(n) > np.median(X @ w), 1.0, -1.0)
+    return X, y, np.full(n, 1.0 / n), w[None, :], np.array([0.1])
+
+
+@pytest.mark.parametrize("loss", [LOGISTIC, HINGE, SQUARED_HINGE])
+@pytest.mark.parametrize("eta", [1e-3, 0.1, 10.0])
+def test_gradient_matches_finite_differences(loss, eta):
+    X, y, sw, W, b = _problem(64)
+    rule = make_inner_rule(NORM_INF, 64, loss)
+    f = lambda W, b: linear_objective(W, b, X, y, sw, 0.05, eta, NORM_INF, loss, rule)  # noqa: E731
+    _, gW, gb = f(W, b)
+    h = 1e-6
+    for k in [0, 1, 5, 33, 63]:
+        E = np.zeros_like(W)
+        E[0, k] = h
+        fd = (f(W + E, b)[0] - f(W - E, b)[0]) / (2 * h)
+        assert gW[0, k] == pytest.approx(fd, rel=1e-5, abs=1e-8), k
+    fd = (f(W, b + h)[0] - f(W, b - h)[0]) / (2 * h)
+    assert gb[0] == pytest.approx(fd, rel=1e-5, abs=1e-8)
+
+
+def test_per_sample_values_use_the_exact_rule():
+    """per_sample_objective (hence entropic_risk) is the atom value at every point's score."""
+    X, y, _, W, b = _problem(64, n=20)
+    rule = make_inner_rule(NORM_INF, 64, LOGISTIC)
+    got = per_sample_objective(W, b, X, y, 0.05, 0.01, NORM_INF, LOGISTIC, rule)
+    s = y * (X @ W[0] + b[0])
+    a = 0.05 * np.abs(W[0])
+    for i in range(20):
+        ref, se = tilted_is(s[i], a, 0.01, "log", n_samples=50_000, seed=i)
+        assert abs(got[i] - ref) <= max(1e-4 * abs(ref), 4 * se) + 1e-15  # 1e-15: values that vanish
+
+
+@pytest.mark.parametrize("d", [64, 784])
+def test_eta_to_zero_reaches_adversarial_loss_at_its_rate(d):
+    """0 <= φ(s − ρ||w||_1) − F(η) <= η Σ_k log(2 a_k/η + 1) + η for every score: the linear
+    bound of DESIGN.md 2b (``η d log(1/η)`` growth), and the gap closes as η → 0."""
+    a = _weights(d, "heavy", 2.0)
+    for s in [-1.0, 0.5, 3.0]:
+        adversarial = float(phi(np.array(s - a.sum()), "log"))
+        gaps = []
+        for eta in [1e-2, 1e-4, 1e-6]:
+            gap = adversarial - _value(s, a, eta, "log")
+            assert gap >= -1e-9
+            assert gap <= eta * np.sum(np.log1p(2 * a / eta)) + eta
+            gaps.append(gap)
+        assert gaps[0] > gaps[1] > gaps[2]
+
+
+@pytest.mark.parametrize("d", [64, 784])
+def test_sandwich_and_monotone_in_eta_high_d(d):
+    """noise average <= F(η) <= adversarial loss, F non-increasing in η, F(∞) = noise average.
+
+    The noise average E φ(s − T) is estimated by plain uniform Monte Carlo (which is fine for
+    a plain mean) with its standard error."""
+    rng = np.random.default_rng(d)
+    for kind in ["gauss", "heavy"]:
+        a = _weights(d, kind, 3.0)
+        T = (rng.uniform(-1, 1, (20_000, d)) @ a)
+        for loss in ["log", "hinge", "sqhinge"]:
+            for s in [-1.0, 0.5, 3.0]:
+                upper = float(phi(np.array(s - a.sum()), loss))
+                values = [_value(s, a, eta, loss) for eta in [1e-5, 1e-3, 0.1, 10.0, 1e6]]
+                losses = phi(s - T, loss)
+                noise, se = losses.mean(), losses.std() / np.sqrt(T.shape[0])
+                assert values[0] <= upper + 1e-9
+                assert all(x >= y - 1e-9 * (1 + abs(x)) for x, y in zip(values, values[1:]))
+                assert values[-2] >= noise - 4 * se - 1e-14
+                assert abs(values[-1] - noise) <= 4 * se + 1e-5
+
+
+def test_heavy_tails_use_the_exact_big_coordinates():
+    """Two coordinates carry most of ||a||_2 among 64: the hybrid (exact spline of the 8
+    largest, Edgeworth for the rest) is accurate where the plain Edgeworth density is not."""
+    a = np.concatenate([[1.0, 0.8], np.full(62, 0.01)])
+    for eta in [0.1, 1.0]:
+        ref, se = tilted_is(0.5, a, eta, "log", n_samples=400_000, seed=3)
+        assert abs(_value(0.5, a, eta, "log") - ref) <= max(1e-4 * ref, 4 * se)
