@@ -34,11 +34,12 @@ import numpy as np
 from numba import njit
 
 from ._mgf import log_sinhc
-from ._norms import NORM_INF, NORM_L2
+from ._norms import NORM_INF, NORM_L1, NORM_L2
 from ._sampling import fill_unit_ball
 
 _TINY_TILT = 1e-12  # |θ| below this is no tilt (uniform coordinate)
 _L2_VARIANCE_INFLATION = 1.5  # the Beta proposal of t is a little wider than the tilted law
+DEFENSIVE = 0.1  # weight of the uniform law in the l2 and l1 proposals (bounds w by 1/0.1)
 
 
 @njit(cache=True)
@@ -84,6 +85,23 @@ def l2_beta_parameters(kappa, d):
 
 
 @njit(cache=True)
+def _log_weight_l2(u, theta):
+    """``log(p(u)/q_θ(u))`` of the ``l_2`` proposal at any ``u`` of the ball (``d >= 2``, ``θ != 0``)."""
+    d = u.shape[0]
+    kappa = 0.0
+    t = 0.0
+    for k in range(d):
+        kappa += theta[k] * theta[k]
+    kappa = math.sqrt(kappa)
+    for k in range(d):
+        t += u[k] * theta[k] / kappa
+    x = min(max(0.5 * (1.0 + t), 1e-300), 1.0 - 1e-16)
+    half = 0.5 * (d + 1.0)
+    alpha, beta = l2_beta_parameters(kappa, float(d))
+    return _log_beta_pdf(x, half, half) - _log_beta_pdf(x, alpha, beta)
+
+
+@njit(cache=True)
 def _fill_tilted_l2(out, theta):
     d = out.shape[0]
     kappa = 0.0
@@ -97,7 +115,6 @@ def _fill_tilted_l2(out, theta):
     if kappa < _TINY_TILT:
         fill_unit_ball(out, NORM_L2)
         return 0.0
-    half = 0.5 * (d + 1.0)
     alpha, beta = l2_beta_parameters(kappa, float(d))
     x = np.random.beta(alpha, beta)
     x = min(max(x, 1e-300), 1.0 - 1e-16)
@@ -116,7 +133,39 @@ def _fill_tilted_l2(out, theta):
     scale = radius / math.sqrt(sq) if sq > 0.0 else 0.0
     for k in range(d):
         out[k] = out[k] * scale + t * theta[k] / kappa
-    return _log_beta_pdf(x, half, half) - _log_beta_pdf(x, alpha, beta)
+    return _log_weight_l2(out, theta)
+
+
+@njit(cache=True)
+def _l1_sign_probability(theta, k, inv_sum, d):
+    """``P(ε_k = sign θ_k) = σ(2|θ_k| m_k)``, ``m_k`` the proposal's mean ``|u_k|``."""
+    c = abs(theta[k])
+    m = ((d + 1.0 + c) / (d + 1.0)) / inv_sum
+    return 1.0 / (1.0 + math.exp(-2.0 * c * m))
+
+
+@njit(cache=True)
+def _log_weight_l1(u, theta):
+    """``log(p(u)/q_θ(u))`` of the ``l_1`` proposal at any ``u`` of the ball."""
+    d = u.shape[0]
+    inv_sum = 1.0
+    for k in range(d):
+        inv_sum += (d + 1.0 + abs(theta[k])) / (d + 1.0)
+    log_rates = 0.0
+    log_signs = 0.0
+    denom = 0.0
+    l1 = 0.0
+    for k in range(d):
+        r = (d + 1.0) / (d + 1.0 + abs(theta[k]))
+        log_rates += math.log(r)
+        p_toward = _l1_sign_probability(theta, k, inv_sum, d)
+        toward = (u[k] >= 0.0) == (theta[k] >= 0.0)
+        log_signs += math.log(p_toward) if toward else math.log1p(-p_toward)
+        a = abs(u[k])
+        l1 += a
+        denom += r * a
+    denom += max(1.0 - l1, 0.0)
+    return -d * math.log(2.0) - log_signs - log_rates + (d + 1.0) * math.log(denom)
 
 
 @njit(cache=True)
@@ -126,46 +175,81 @@ def _fill_tilted_l1(out, theta):
     for k in range(d):
         inv_sum += (d + 1.0 + abs(theta[k])) / (d + 1.0)
     total = np.random.exponential()  # E_0, rate 1
-    log_rates = 0.0
-    log_signs = 0.0
     for k in range(d):
-        c = abs(theta[k])
-        r = (d + 1.0) / (d + 1.0 + c)
+        r = (d + 1.0) / (d + 1.0 + abs(theta[k]))
         e = np.random.exponential() / r
         total += e
-        log_rates += math.log(r)
-        m = (1.0 / r) / inv_sum
-        p_toward = 1.0 / (1.0 + math.exp(-2.0 * c * m))
-        toward = np.random.random() < p_toward
         s = 1.0 if theta[k] >= 0.0 else -1.0
-        if toward:
-            out[k] = s * e
-            log_signs += math.log(p_toward)
-        else:
-            out[k] = -s * e
-            log_signs += math.log1p(-p_toward)
-    denom = 0.0
-    l1 = 0.0
+        toward = np.random.random() < _l1_sign_probability(theta, k, inv_sum, d)
+        out[k] = s * e if toward else -s * e
     for k in range(d):
         out[k] /= total
-        a = abs(out[k])
-        l1 += a
-        denom += (d + 1.0) / (d + 1.0 + abs(theta[k])) * a
-    denom += max(1.0 - l1, 0.0)
-    return -d * math.log(2.0) - log_signs - log_rates + (d + 1.0) * math.log(denom)
+    return _log_weight_l1(out, theta)
 
 
 @njit(cache=True)
 def fill_tilted(out, theta, norm_code):
     """Draw ``u ~ q_θ`` (module docstring) into ``out``; return ``log(p(u)/q_θ(u))``.
 
-    ``θ = 0`` gives the uniform law with weight 1. Uses numba's generator (seed it first).
+    For the ``l_2`` and ``l_1`` balls the draw comes from the defensive mixture
+    ``(1 − α) q_θ + α p`` (``α = DEFENSIVE``): the weight ``1/((1 − α)/w_θ + α) <= 1/α`` stays
+    bounded where ``q_θ`` is thin (regions the tilt leans away from but the integrand still
+    weights, like the flat side of a hinge). The ``l_∞`` proposal is the exact tilt, whose
+    weights are constant for an integrand ``e^{θ·u}``. ``θ = 0`` gives the uniform law with
+    weight 1. Uses numba's generator (seed it first).
     """
     if norm_code == NORM_INF:
         return _fill_tilted_linf(out, theta)
-    if norm_code == NORM_L2:
+    if norm_code == NORM_L2 and (out.shape[0] == 1 or _no_tilt(theta)):
         return _fill_tilted_l2(out, theta)
-    return _fill_tilted_l1(out, theta)
+    if norm_code == NORM_L2:
+        if np.random.random() < DEFENSIVE:
+            fill_unit_ball(out, NORM_L2)
+            log_w = _log_weight_l2(out, theta)
+        else:
+            log_w = _fill_tilted_l2(out, theta)
+    else:
+        if np.random.random() < DEFENSIVE:
+            fill_unit_ball(out, NORM_L1)
+            log_w = _log_weight_l1(out, theta)
+        else:
+            log_w = _fill_tilted_l1(out, theta)
+    return _defensive(log_w)  # p/q_mix = 1/((1 − α)/w + α)
+
+
+@njit(cache=True)
+def tilted_log_weight(u, theta, norm_code):
+    """``log(p(u)/q(u))`` at any ``u`` of the ball for the proposal :func:`fill_tilted` draws from."""
+    if norm_code == NORM_INF:
+        acc = 0.0
+        for k in range(u.shape[0]):
+            acc += log_sinhc(theta[k]) - theta[k] * u[k]
+        return acc
+    if _no_tilt(theta):
+        return 0.0
+    if norm_code == NORM_L2:
+        if u.shape[0] == 1:
+            return log_sinhc(theta[0]) - theta[0] * u[0]
+        log_w = _log_weight_l2(u, theta)
+    else:
+        log_w = _log_weight_l1(u, theta)
+    return _defensive(log_w)
+
+
+@njit(cache=True)
+def _defensive(log_w):
+    """``log(1/((1 − α)/w + α))``: the weight against the defensive mixture."""
+    if log_w > -700.0:
+        return -math.log((1.0 - DEFENSIVE) * math.exp(-log_w) + DEFENSIVE)
+    return log_w - math.log(1.0 - DEFENSIVE)
+
+
+@njit(cache=True)
+def _no_tilt(theta):
+    for k in range(theta.shape[0]):
+        if abs(theta[k]) >= _TINY_TILT:
+            return False
+    return True
 
 
 @njit(cache=True)

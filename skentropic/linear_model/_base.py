@@ -44,7 +44,8 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         "solver": [StrOptions({"auto", "lbfgs", *STOCHASTIC_SOLVERS})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_inner_samples": [Interval(Integral, 2, None, closed="left")],
+        "n_inner_samples": [Interval(Integral, 2, None, closed="left"), None],
+        "proposal": [StrOptions({"tilted", "uniform"})],
         "max_level": [Interval(Integral, 0, 16, closed="both")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "step_size": [Interval(Real, 0, None, closed="neither"), None],
@@ -164,10 +165,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                 verbose=self.verbose,
             )
             if solver == "lbfgs":
-                rule = make_inner_rule(
-                    code, n_features, loss_code, n_inner_samples=self.n_inner_samples,
-                    seed=rule_seed,
-                )
+                rule = self._inner_rule(code, n_features, loss_code, rule_seed)
                 coef, intercept, n_iter, converged = fit_lbfgs(
                     X, target, weights, tol=self.tol, rule=rule, **common
                 )
@@ -184,7 +182,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                     weights,
                     estimator=solver,
                     max_level=self.max_level,
-                    n_saa_samples=self.n_inner_samples,
+                    n_saa_samples=self._n_samples(uniform=True),
                     batch_size=self.batch_size,
                     step_size=self.step_size,
                     schedule=self.schedule,
@@ -204,6 +202,17 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         self._rule_seeds = rule_seeds
         return self
 
+    def _n_samples(self, uniform):
+        """``n_inner_samples``, or its default: 256 shared uniform samples, 32 tilted per point."""
+        if self.n_inner_samples is not None:
+            return int(self.n_inner_samples)
+        return 256 if uniform else 32
+
+    def _inner_rule(self, code, n_features, loss_code, seed):
+        uniform = self.proposal == "uniform"
+        return make_inner_rule(code, n_features, loss_code, n_inner_samples=self._n_samples(uniform),
+                               seed=seed, uniform=uniform)
+
     def _initial_parameters(self, k, n_out, n_features):
         """Zeros, or the rows of the previous fit when ``warm_start`` is set."""
         if self.warm_start and hasattr(self, "coef_"):
@@ -220,10 +229,10 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
 
         ``F = Σ_i s_i F_i / Σ_i s_i`` with
         ``F_i = η log E_{u ~ U(B_1)} exp(ℓ(x_i + ρu, y_i) / η)`` at the model's
-        ``rho``, ``eta`` and ``norm``. For the l2 ball and binary losses ``F_i`` is computed
-        by quadrature to near machine precision; otherwise with ``n_inner_samples`` fixed
-        (seeded) samples of the ball, a sample-average approximation. For one-vs-rest
-        models the risks of the binary sub-problems are averaged.
+        ``rho``, ``eta`` and ``norm``, computed by the same rule as the fit (exact for binary
+        problems with ``norm=2`` or ``np.inf``; tilted importance samples aimed at this model
+        for the multinomial loss and ``norm=1``; see the estimator's Notes). For
+        one-vs-rest models the risks of the binary sub-problems are averaged.
 
         Parameters
         ----------
@@ -250,9 +259,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         problems = list(self._subproblems(y_idx))
         row = 0
         for (target, loss_code, n_out), seed in zip(problems, self._rule_seeds):
-            rule = make_inner_rule(
-                code, X.shape[1], loss_code, n_inner_samples=self.n_inner_samples, seed=seed
-            )
+            rule = self._inner_rule(code, X.shape[1], loss_code, seed)
             values += per_sample_objective(
                 self.coef_[row:row + n_out], self.intercept_[row:row + n_out], X, target,
                 float(self.rho), float(self.eta), code, loss_code, rule,

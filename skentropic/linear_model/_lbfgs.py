@@ -3,16 +3,26 @@
 Minimises ``linear_objective(W, b) + 0.5 α ||W||_F²`` (the intercept is not penalised)
 with ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``.
 
+With the tilted importance-sampling rule (softmax loss, ``l_1`` ball) the proposals are aimed
+at an anchor model that stays fixed during one L-BFGS run (the objective is then smooth and
+deterministic); the anchor is moved to the solution and L-BFGS restarted from it, until the
+objective changes by less than ``1e-6`` relative (at most four rounds).
+
 For ``η = 0`` with the ``l_∞`` ball the adversarial term ``φ(s − ρ||w||_1)`` is not smooth
 where a coordinate of ``w`` vanishes; the weights are then split ``w = w⁺ − w⁻`` with bounds
 ``w⁺, w⁻ >= 0`` so that ``||w||_1 = Σ (w⁺ + w⁻)`` is linear on the feasible set.
 """
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.optimize import minimize
 
 from .._core._norms import NORM_INF
-from ._objective import _margin_exact, linear_objective
+from ._objective import MIS, TILTED, _margin_exact, linear_objective
+
+_MAX_ROUNDS = 4  # tilted rule: re-aim the proposals at most this many times
+_ROUND_TOL = 1e-6  # stop when the objective moves less than this (relative) between rounds
 
 
 def fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit_intercept,
@@ -94,9 +104,21 @@ def fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit
                "maxls": 50}
     if verbose:
         options["iprint"] = int(verbose)
-    res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
-    coef, intercept = unpack(res.x)
-    return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), int(res.nit), bool(res.success)
+    if rule.kind not in (TILTED, MIS):
+        res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
+        coef, intercept = unpack(res.x)
+        return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), int(res.nit), bool(res.success)
+    # tilted rule: aim the proposals at the current model, minimise, re-aim at the solution
+    n_iter, previous, x = 0, np.inf, theta0
+    for _ in range(_MAX_ROUNDS):
+        rule = replace(rule, anchor=unpack(x))
+        res = minimize(fun, x, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
+        x, n_iter = res.x, n_iter + int(res.nit)
+        if abs(previous - res.fun) <= _ROUND_TOL * max(1.0, abs(res.fun)):
+            break
+        previous = res.fun
+    coef, intercept = unpack(x)
+    return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_iter, bool(res.success)
 
 
 def _split_l1_objective(w_split, coef, intercept, X, y, sample_weight, rho, loss_code):

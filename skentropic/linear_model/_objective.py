@@ -26,18 +26,19 @@ evaluates every point directly.
 and ``X.T @ g`` are used.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
 
-from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
-from .._core._norms import NORM_INF, NORM_L2, dual_norm
+from .._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE, margin_loss, margin_loss_derivative, softmax_loss
+from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import margin_atoms, normalise_log_weights
 from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient, gauss_hermite
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
 from ._score_grid import build_grid, interpolate_grid
+from ._tilted_rule import mis_atoms, point_seeds, tilt_coefficients, tilted_linear
 
 _ETA0_SOFTMAX = (
     "eta=0 (the exact adversarial risk) is only tractable for binary margin losses; "
@@ -48,6 +49,8 @@ _ETA0_SOFTMAX = (
 QUADRATURE = "quadrature"  # l2 ball, binary: one-dimensional quadrature per point
 CUBE = "cube"  # l-inf ball, binary: the law of w·u as weighted atoms (_cube_rule)
 SAMPLES = "samples"  # fixed antithetic uniform ball samples (sample-average approximation)
+TILTED = "tilted"  # per-point tilted importance samples (softmax loss): _tilted_rule
+MIS = "mis"  # binary l1: the law of w·u from shared multiple-importance samples over tilts
 
 
 @dataclass(frozen=True)
@@ -56,15 +59,20 @@ class InnerRule:
 
     Attributes
     ----------
-    kind : {"quadrature", "cube", "samples"}
-        ``l_2`` quadrature and ``l_∞`` atoms for binary losses (exact rules), or fixed uniform
-        ball samples.
+    kind : {"quadrature", "cube", "mis", "tilted", "samples"}
+        ``l_2`` quadrature and ``l_∞`` atoms for binary losses (exact rules), multiple-importance
+        samples of the law of ``w·u`` for binary losses and the ``l_1`` ball, per-point tilted
+        importance samples (softmax loss), or fixed uniform ball samples.
     nodes, weights : ndarray of shape (n_nodes,)
         Gauss–Legendre rule on ``[−1, 1]`` (quadrature only).
     log_z, bulk : float
         ``log Z_d`` and the bulk half-width of ``sin^d`` (quadrature only).
     samples : ndarray of shape (m, d)
         Antithetic unit-ball samples ``[U; −U]`` (sample rule; empty otherwise).
+    n_samples, seed : int
+        Samples per point and seed of the tilted rule.
+    anchor : tuple ``(coef, intercept)`` or None
+        Model at which the tilted rule's proposals are aimed (``None``: the evaluated model).
     """
 
     kind: str
@@ -73,6 +81,10 @@ class InnerRule:
     log_z: float
     bulk: float
     samples: np.ndarray
+    n_samples: int = 0
+    seed: int = 0
+    anchor: tuple = None
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def quadrature(self):
@@ -84,8 +96,12 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
     """Build the :class:`InnerRule` for a norm, a dimension and a loss.
 
     Binary margin losses get an exact rule: ``l_2`` quadrature or, for ``l_∞``, the atoms of
-    :mod:`skentropic.linear_model._cube_rule`. Otherwise (``l_1``, the softmax loss, or
-    ``uniform=True``) ``n_inner_samples`` fixed uniform ball samples are used.
+    :mod:`skentropic.linear_model._cube_rule`; for ``l_1`` the law of ``w·u`` is represented by
+    ``n_inner_samples`` draws from each of a ladder of tilted proposals with
+    multiple-importance weights, shared by all points. The softmax loss gets
+    ``n_inner_samples`` tilted importance samples per point
+    (:mod:`skentropic.linear_model._tilted_rule`). ``uniform=True`` uses ``n_inner_samples``
+    fixed uniform ball samples shared by all points instead (the talk's estimator).
 
     Parameters
     ----------
@@ -98,7 +114,8 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
     n_nodes : int, default=32
         Gauss–Legendre nodes per quadrature piece (binary ``l_2`` only).
     n_inner_samples : int, default=256
-        Number ``m`` of fixed perturbation samples (even; ``m/2`` are drawn and mirrored).
+        Number ``m`` of samples: per point for the tilted rule, shared (even; ``m/2`` drawn and
+        mirrored) for the uniform one.
     seed : int, default=0
         Seed of the samples.
     uniform : bool, default=False
@@ -111,8 +128,9 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
     """
     if int(n_nodes) != n_nodes or n_nodes < 2:
         raise ValueError(f"n_nodes must be an integer >= 2, got {n_nodes!r}.")
-    if int(n_inner_samples) != n_inner_samples or n_inner_samples < 2 or n_inner_samples % 2:
-        raise ValueError(f"n_inner_samples must be an even integer >= 2, got {n_inner_samples!r}.")
+    if int(n_inner_samples) != n_inner_samples or n_inner_samples < 2 or (uniform and n_inner_samples % 2):
+        raise ValueError(f"n_inner_samples must be an {'even ' if uniform else ''}integer >= 2, "
+                         f"got {n_inner_samples!r}.")
     d = int(n_features)
     empty = np.empty(0)
     if not uniform and loss_code != SOFTMAX:
@@ -122,6 +140,9 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
                              np.empty((0, d)))
         if norm_code == NORM_INF:
             return InnerRule(CUBE, empty, empty, 0.0, 0.0, np.empty((0, d)))
+        return InnerRule(MIS, empty, empty, 0.0, 0.0, np.empty((0, d)), int(n_inner_samples), int(seed))
+    if not uniform:
+        return InnerRule(TILTED, empty, empty, 0.0, 0.0, np.empty((0, d)), int(n_inner_samples), int(seed))
     half = sample_unit_ball_kernel(int(n_inner_samples) // 2, d, int(norm_code), int(seed))
     samples = np.ascontiguousarray(np.vstack([half, -half]))
     return InnerRule(SAMPLES, empty, empty, 0.0, 0.0, samples)
@@ -230,6 +251,9 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
                 g[i] = probs
                 g[i, labels[i]] -= 1.0
             return values, ("softmax", g, None)
+        if rule.kind == TILTED:
+            return values, _tilted(coef, intercept, X, scores, labels, np.ones(n), sw, rho, eta, norm_code,
+                                   loss_code, rule, values)
         _check_rule(rule, coef.shape[1])
         proj = np.ascontiguousarray(rule.samples @ coef.T)
         g = np.empty_like(scores)
@@ -247,7 +271,10 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
         norm, norm_grad = _dual_norm_and_grad(w, norm_code)
         _margin_exact(scores, rho * norm, loss_code, values, ds)
         return values, ("margin", ds, -ds, rho * norm_grad)
-    expected = {NORM_L2: QUADRATURE, NORM_INF: CUBE}.get(norm_code)
+    if rule.kind == TILTED:
+        return values, _tilted(coef, intercept, X, scores[:, None], np.zeros(n, dtype=np.int64), yy, sw, rho,
+                               eta, norm_code, loss_code, rule, values)
+    expected = {NORM_L2: QUADRATURE, NORM_INF: CUBE, NORM_L1: MIS}.get(norm_code)
     if rule.kind != SAMPLES and rule.kind != expected:
         raise ValueError(f"The inner rule ({rule.kind}) does not match the norm; build it with "
                          "make_inner_rule(norm_code, n_features, loss_code).")
@@ -266,6 +293,8 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
             interpolate_grid(scores, sw, grid[0], grid[1], values, ds, dr, np.empty((grid[0].shape[0], 2)))
         norm_grad = w / norm if norm > 0 else np.zeros_like(w)
         return values, ("margin", ds, dr, rho * norm_grad)
+    if rule.kind == MIS:
+        return values, _mis_margin(w, scores, sw, rho, eta, loss_code, rule, values, ds, score_grid)
     if rule.kind == CUBE:
         return values, _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
     _check_rule(rule, w.shape[0])
@@ -273,6 +302,23 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     shift = rho * (rule.samples @ w)
     dshift = _atom_margin(scores, sw, shift, np.full(m, -np.log(m)), eta, loss_code, values, ds, score_grid)[0]
     return values, ("margin", ds, None, rho * (rule.samples.T @ dshift))
+
+
+def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, loss_code, rule, values):
+    """Tilted importance-sampling rule (:mod:`._tilted_rule`); returns the gradient parts."""
+    anchor_coef, anchor_b = (coef, intercept) if rule.anchor is None else rule.anchor
+    anchor_coef = np.ascontiguousarray(anchor_coef, dtype=np.float64)
+    anchor_scores = np.asarray(X @ anchor_coef.T) + np.asarray(anchor_b, dtype=np.float64)
+    if loss_code != SOFTMAX:
+        anchor_scores = anchor_scores * sign[:, None]
+    coeff = tilt_coefficients(scores, labels, anchor_coef, anchor_scores, rho, norm_code, loss_code)
+    n, k = scores.shape
+    gs, gW, ess = np.empty((n, k)), np.empty_like(coef), np.empty(n)
+    tilted_linear(np.ascontiguousarray(scores), labels, np.ascontiguousarray(sign, dtype=np.float64), sw,
+                  np.ascontiguousarray(coef), anchor_coef, np.ascontiguousarray(coeff), float(rho / eta),
+                  point_seeds(rule.seed, n), int(rule.n_samples), float(rho), float(eta), int(norm_code),
+                  int(loss_code), values, gs, gW, ess)
+    return "tilted", gs, gW, sign
 
 
 def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_grid, kink=False):
@@ -312,6 +358,45 @@ def cube_law(w, rho, eta, loss_code, score_span):
     grid = (n_big, s0, h, j_lo, gh_z, gh_w)
     cube_atoms(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
+
+
+_MIS_RATIO = 2.0  # consecutive tilts of the multiple-importance ladder differ by this factor
+_MIS_REACH = 1e6  # the ladder runs from λ ||a||_∞ = 1/4 to this (the proposal then sits at a vertex)
+
+
+def mis_law(w, rho, rule):
+    """Samples ``U (N, d)`` (in the coordinates of ``a = ρ|w|``) and normalised log weights of the
+    ``l_1`` law of ``T = a·u``, from a ladder of tilts ``θ_l = λ_l a_anchor``: ``λ_0 = 0`` (the
+    uniform law), then ``λ ||a_anchor||_∞`` from ``1/4`` to ``1e6`` by factors of 2. The ladder
+    does not depend on ``η`` or the scores, so ``F`` is exactly non-increasing in ``η`` and
+    bounded by the adversarial loss, like the true entropic risk. Cached per anchor."""
+    anchor = w if rule.anchor is None else np.asarray(rule.anchor[0], dtype=np.float64)[0]
+    a_anchor = rho * np.abs(anchor)
+    key = a_anchor.tobytes()
+    if key not in rule.cache:
+        rule.cache.clear()
+        top = float(a_anchor.max()) if a_anchor.size else 0.0
+        lams = [0.0]
+        if top > 0:
+            lam = 0.25 / top
+            while lam <= _MIS_REACH / top:
+                lams.append(lam)
+                lam *= _MIS_RATIO
+        lams = np.array(lams)
+        U = np.empty((lams.shape[0] * rule.n_samples, anchor.shape[0]))
+        log_w = np.empty(U.shape[0])
+        mis_atoms(np.ascontiguousarray(a_anchor), lams, int(rule.n_samples), NORM_L1, int(rule.seed), U, log_w)
+        rule.cache[key] = (U, normalise_log_weights(log_w))
+    return rule.cache[key]
+
+
+def _mis_margin(w, scores, sw, rho, eta, loss_code, rule, values, ds, score_grid):
+    """``l_1`` ball: ``F_i = η log Σ_j ω_j exp(φ(s_i − t_j)/η)`` with ``t_j = ρ|w|·u_j`` (self-normalised
+    multiple importance sampling); ``∂t_j/∂w_k = ρ sign(w_k) u_jk``."""
+    U, log_w = mis_law(w, rho, rule)
+    t = U @ (rho * np.abs(w))
+    dshift, _ = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid)
+    return "margin", ds, None, rho * np.sign(w) * (U.T @ (-dshift))
 
 
 def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
@@ -392,6 +477,11 @@ def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, 
     sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
     values, parts = _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, score_grid)
     value = float(sw @ values)
+    if parts[0] == "tilted":
+        _, gs, gW, sign = parts
+        wg = gs * (sw * sign)[:, None]
+        grad_coef = np.asarray(X.T @ wg).T + gW
+        return value, np.ascontiguousarray(grad_coef), wg.sum(axis=0)
     if parts[0] == "softmax":
         _, g, hu = parts
         wg = g * sw[:, None]

@@ -33,7 +33,8 @@ class EntropicRobustSVC(_BaseEntropicLinearClassifier):
         See :class:`EntropicRobustLogisticRegression`.
     max_iter : int, default=200
     tol : float, default=1e-6
-    n_inner_samples : int, default=256
+    n_inner_samples : int or None, default=None
+    proposal : {"tilted", "uniform"}, default="tilted"
     max_level : int, default=6
     batch_size : int, default=32
     step_size : float or None, default=None
@@ -56,13 +57,18 @@ class EntropicRobustSVC(_BaseEntropicLinearClassifier):
 
     Notes
     -----
-    Where the expectation over the ball is not computed exactly (``norm=np.inf`` or ``1``
-    with ``eta > 0``, and the multinomial loss), it is a sample average over
-    ``n_inner_samples`` uniform points of the ball. In dimension ``d`` such points have
-    ``|w·u| ≈ ||w||_2 / sqrt(3)`` for the cube, far from the worst case ``||w||_1``; the
-    samples then act like noise and small ``eta`` gives the worst case *of the samples*, not
-    of the ball. ``eta=0`` (exact adversarial risk, binary sub-problems) and the exact l2
-    quadrature do not have this limit; ``python -m skentropic`` shows both on digits.
+    How ``E_u exp(ℓ(x + ρu)/η)`` is computed (``solver='lbfgs'``, ``proposal='tilted'``):
+    binary problems (and each one-vs-rest sub-problem) are exact — ``norm=2`` by quadrature,
+    ``norm=np.inf`` by the law of ``w·u`` on a grid of exponential tilts
+    (:mod:`skentropic.linear_model._cube_rule`; relative error about ``1e-4`` or better,
+    tested against independent references in dimensions 2 to 784), ``eta=0`` in closed form.
+    The multinomial loss and ``norm=1`` use ``n_inner_samples`` importance samples per point
+    drawn from a proposal tilted toward the worst case, with exact weights (an unbiased
+    estimate inside the log, re-aimed at the solution between L-BFGS rounds).
+    ``proposal='uniform'`` reproduces the talk's estimator: ``n_inner_samples`` uniform ball
+    samples shared by all points. In dimension ``d`` these have ``|w·u| ≈ ||w||_2/sqrt(3)``
+    for the cube, far from the worst case ``||w||_1``, so the model fitted with them behaves
+    like a noise-averaged one whatever ``eta``.
 
     Examples
     --------
@@ -90,7 +96,8 @@ class EntropicRobustSVC(_BaseEntropicLinearClassifier):
         solver="auto",
         max_iter=200,
         tol=1e-6,
-        n_inner_samples=256,
+        n_inner_samples=None,
+        proposal="tilted",
         max_level=6,
         batch_size=32,
         step_size=None,
@@ -111,6 +118,7 @@ class EntropicRobustSVC(_BaseEntropicLinearClassifier):
         self.max_iter = max_iter
         self.tol = tol
         self.n_inner_samples = n_inner_samples
+        self.proposal = proposal
         self.max_level = max_level
         self.batch_size = batch_size
         self.step_size = step_size
