@@ -273,8 +273,6 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                              f"{classes_!r}.")
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              ensure_non_negative=True)
-        if not sample_weight.sum() > 0:
-            raise ValueError("The sample weights of the chunk sum to 0.")
         self._check_params_together(solver, classes_.shape[0])
         if sp.issparse(X):
             X = X.toarray()
