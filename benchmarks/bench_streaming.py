@@ -22,9 +22,30 @@ in-memory fit below). Baselines, on the same stream:
 
 Run: ``python benchmarks/bench_streaming.py [--quick] [--n N] [--chunk ROWS] [--repeats R]``
 
-Measured 2026-11-26 on the 2-core machine (``python benchmarks/bench_streaming.py``)::
+Measured 2026-11-26 on the 2-core machine, shared (load average 1.6),
+``python benchmarks/bench_streaming.py``, 85 s::
 
-    (filled in by the recorded run)
+    n=1000000 d=100 chunk=10000 float32 memmap 381 MiB (written in 7.3 s); in-memory fit on m=50000 rows; {'rho': 0.1, 'eta': 0.1, 'norm': 2}, C=5 per chunk
+
+    one pass, median of 3: partial_fit 14.03 s, SGDClassifier.partial_fit 0.71 s, ratio 19.8x (in-memory fit on m rows: 0.91 s)
+
+    model                              test acc  entropic risk  risk / in-memory
+    in-memory fit, m rows (L-BFGS)       0.8529         0.3216             1.000
+    partial_fit stream, one pass         0.8530         0.3226             1.003
+    SGDClassifier stream, one pass       0.8440            nan               nan
+
+    peak memory of one pass over the first rows (fresh process; chunk: float32 3.8 MiB, float64 7.6 MiB)
+    method                     rows  RSS before MiB  extra peak RSS MiB  traced peak MiB  rows*d float64 MiB
+    partial_fit (ours)       250000           298.7                11.9              8.3                 191
+    partial_fit (ours)      1000000           298.8                11.9              8.3                 763
+    SGDClassifier            250000           252.6                 3.8              0.2                 191
+    SGDClassifier           1000000           252.6                 3.7              0.2                 763
+
+One pass reaches the in-memory fit's test accuracy and its entropic risk within 0.3%. The
+peak is the same for 250000 and 1000000 rows: one float64 copy of a chunk (7.6 MiB; the
+estimator computes in float64, ``SGDClassifier`` keeps float32) plus the mapped chunk. The pass
+costs 20x ``SGDClassifier.partial_fit``: every point draws on average about 3.5 perturbed
+copies (RT-MLMC, ``max_level=6``) against one gradient for SGD.
 """
 
 import argparse

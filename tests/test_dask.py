@@ -29,6 +29,8 @@ N_WORKERS = 2
 def client():
     with LocalCluster(n_workers=N_WORKERS, processes=True, threads_per_worker=1,
                       host="127.0.0.1", dashboard_address=None,
+                      # no dashboard; the scheduler's HTTP endpoints on a free loopback port
+                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                       env={"NUMBA_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:
         yield client
 
