@@ -4,23 +4,24 @@ One ``distributed.LocalCluster`` of 2 worker processes with 1 thread each, on lo
 without dashboard, serves the whole module. Its workers get ``NUMBA_NUM_THREADS=1`` through
 the cluster's ``env``, set in each worker process before it imports numba, so numba threads ×
 workers stays within the cores (``test_no_oversubscription`` measures it in the workers).
+dask, distributed and dask-ml come with the ``test`` extra (``setup.cfg``), so these tests are
+not skipped when they are missing: they fail.
 """
 
 import os
 
+import dask.array as da
+import joblib
 import numpy as np
 import pytest
+from dask_ml.wrappers import Incremental
+from distributed import Client, LocalCluster, get_task_stream
+from sklearn.datasets import make_classification
+from sklearn.model_selection import GridSearchCV
 
-pytest.importorskip("dask_ml")
-import dask.array as da  # noqa: E402
-import joblib  # noqa: E402
-from distributed import Client, LocalCluster, get_task_stream  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-
-from skentropic import EntropicRobustLogisticRegression, EntropicRobustSVC  # noqa: E402
-from skentropic.attacks import FastGradientMethod, ProjectedGradientDescent  # noqa: E402
-from skentropic.metrics import make_robust_scorer  # noqa: E402
+from skentropic import EntropicRobustLogisticRegression, EntropicRobustSVC
+from skentropic.attacks import FastGradientMethod, ProjectedGradientDescent
+from skentropic.metrics import make_robust_scorer
 
 N_WORKERS = 2
 
@@ -87,8 +88,6 @@ def test_grid_search_on_the_dask_backend_equals_the_sequential_run(client, data)
 
 @pytest.mark.parametrize("Est", [EntropicRobustLogisticRegression, EntropicRobustSVC])
 def test_incremental_fits_blocks_with_partial_fit(client, data, Est):
-    from dask_ml.wrappers import Incremental
-
     X, y = data
     dX, dy = da.from_array(X, chunks=(45, 6)), da.from_array(y, chunks=45)
     model = Est(solver="rt-mlmc", random_state=0)

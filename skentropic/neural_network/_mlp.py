@@ -14,13 +14,11 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core._norms import norm_code
-from .._core._sampling import draw_seed
+from .._core._sampling import draw_seed, seed_numba
 from .._core._threads import single_blas_thread
 from ..attacks import FastGradientMethod, ProjectedGradientDescent
 from . import _mlp_kernels as kernels
-from .._core._sampling import seed_numba
-from ._network import (as_kernel_array, clip_box, dense_rows, glorot_init, hidden_sizes,
-                       layer_views, layout, pack)
+from ._network import as_kernel_array, clip_box, dense_rows, glorot_init, hidden_sizes, layer_views, layout, pack
 from ._optimizers import SOLVER_CODES
 
 _TRAINING_MODES = ("entropic", "erm", "fgm", "pgd")
