@@ -65,7 +65,7 @@ def test_docs_build_without_warnings(tmp_path):
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"sphinx-build failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
     html = tmp_path / "html"
-    for page in ("index", "install", "quickstart", "user_guide", "api", "benchmarks",
+    for page in ("index", "install", "quickstart", "user_guide", "scaling", "api", "benchmarks",
                  "auto_examples/index", "generated/skentropic.EntropicRobustLogisticRegression"):
         assert (html / f"{page}.html").is_file(), page
     # the intersphinx links resolve (online or through the committed inventories)

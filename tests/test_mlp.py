@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -221,3 +222,56 @@ def test_adversarial_training_uses_the_attacks_module(digits, training, monkeypa
     erm = _fit(X, y, hidden_layer_sizes=(6,), training="erm", batch_size=50, max_iter=2,
                random_state=0)
     assert not np.array_equal(clf.coefs_[0], erm.coefs_[0])
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"gradient_estimator": "vanilla", "max_level": 3}, {"gradient_estimator": "saa"},
+    {"training": "erm", "solver": "sgd"}, {"training": "pgd", "attack_steps": 2},
+    {"clip": (0, 1), "early_stopping": True},
+])
+def test_csr_input_gives_the_dense_model(digits, params):
+    X, y, X_test, _ = digits
+    X_csr, X_test_csr = sp.csr_matrix(X[:300]), sp.csr_matrix(X_test)
+    params = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0, **params}
+    dense, sparse = _fit(X[:300], y[:300], **params), _fit(X_csr, y[:300], **params)
+    for a, b in zip(dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(sparse.predict(X_test_csr), dense.predict(X_test))
+    np.testing.assert_array_equal(sparse.predict_proba(X_test_csr), dense.predict_proba(X_test))
+    np.testing.assert_array_equal(sparse.predict_log_proba(X_test_csr),
+                                  dense.predict_log_proba(X_test))
+    streamed = MLP(**params)
+    for start in (0, 150):
+        rows = slice(start, start + 150)
+        streamed.partial_fit(sp.csr_matrix(X[rows]), y[rows], classes=np.arange(10))
+    reference = MLP(**params)
+    for start in (0, 150):
+        rows = slice(start, start + 150)
+        reference.partial_fit(X[rows], y[rows], classes=np.arange(10))
+    np.testing.assert_array_equal(streamed.predict_proba(X_test_csr),
+                                  reference.predict_proba(X_test))
+
+
+def test_csr_input_is_densified_per_minibatch(digits, monkeypatch):
+    X, y, X_test, _ = digits
+    shapes = []
+    toarray = sp.csr_matrix.toarray
+
+    def recording(self, *args, **kwargs):
+        shapes.append(self.shape)
+        return toarray(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", recording)
+    clf = _fit(sp.csr_matrix(X), y, hidden_layer_sizes=(8,), batch_size=50, max_iter=2,
+               random_state=0)
+    assert len(shapes) == 2 * len(y) // 50 and max(s[0] for s in shapes) == 50
+    shapes.clear()
+    clf.predict(sp.csr_matrix(np.vstack([X_test] * 14)))  # 4200 rows
+    assert [s[0] for s in shapes] == [4096, 104]  # prediction chunks of at most 4096 rows
+
+
+def test_csr_input_outside_the_clip_box_raises():
+    X = sp.csr_matrix(np.array([[0.0, 0.5], [0.2, 0.0]]))
+    with pytest.raises(ValueError, match="outside clip"):
+        MLP(clip=(0.1, 1.0)).fit(X, [0, 1])  # the implicit zeros are below the box
+    MLP(clip=(0.0, 1.0), max_iter=1, random_state=0).partial_fit(X, [0, 1], classes=[0, 1])

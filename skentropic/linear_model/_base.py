@@ -14,12 +14,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._core._losses import SOFTMAX
@@ -147,7 +148,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         alpha = 1.0 / (self.C * total_weight)
         n_features = X.shape[1]
 
-        coefs, intercepts, n_iters, rule_seeds = [], [], [], []
+        coefs, intercepts, n_iters, rule_seeds, states = [], [], [], [], []
         for k, (target, loss_code, n_out) in enumerate(self._subproblems(y_idx)):
             coef0, intercept0 = self._initial_parameters(k, n_out, n_features)
             rule_seed, solver_seed = draw_seed(rng), draw_seed(rng)
@@ -176,7 +177,8 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                         ConvergenceWarning,
                     )
             else:
-                coef, intercept, n_iter, _ = fit_stochastic(
+                solver_rng = np.random.RandomState(solver_seed)  # kept for partial_fit
+                coef, intercept, n_iter, info = fit_stochastic(
                     X,
                     target,
                     weights,
@@ -188,9 +190,10 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                     schedule=self.schedule,
                     radius=self.radius,
                     average=self.average,
-                    seed=solver_seed,
+                    seed=solver_rng,
                     **common,
                 )
+                states.append(_continue_state(None, solver_rng, info))
             coefs.append(coef)
             intercepts.append(intercept)
             n_iters.append(n_iter)
@@ -200,6 +203,117 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         self.n_iter_ = int(max(n_iters))
         # entropic_risk re-creates the same inner rule (quadrature or fixed samples)
         self._rule_seeds = rule_seeds
+        # what partial_fit needs to continue a stochastic run (None after L-BFGS)
+        self._stochastic_state = states if solver != "lbfgs" else None
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of stochastic mirror descent over ``(X, y)``, continuing the current run.
+
+        Each call takes ``ceil(n / batch_size)`` projected SGD steps on the chunk's objective
+        ``Σ_i s_i F_i(θ) / Σ_i s_i + ||W||² / (2 C Σ_i s_i)`` (the objective :meth:`fit`
+        minimises on that chunk: to match the penalty of a fit on all ``N`` samples of a
+        stream of equal chunks, scale ``C`` by ``N / n``), with indices drawn with
+        probabilities ``s_i / Σ_i s_i``. Persistent across calls, per sub-problem: the last
+        iterate, the step count ``t`` of the schedule ``γ_t = γ_0 / sqrt(1 + t / s)`` (``γ_0``
+        and ``s``, the steps per epoch, are fixed by the first call, or by a stochastic
+        :meth:`fit`), the Polyak–Ruppert average of all iterates since the run started
+        (``average=True``; ``coef_`` is that average) and the random state. After a
+        stochastic :meth:`fit` the run goes on where it stopped; after an L-BFGS fit a new
+        run starts from ``coef_``. The same ``random_state`` and the same chunks give the
+        same model bit for bit; one call on a fresh estimator equals :meth:`fit` with
+        ``max_iter=1``.
+
+        ``solver='auto'`` runs ``"rt-mlmc"`` here; ``solver='lbfgs'`` raises a
+        ``ValueError`` (L-BFGS is a full-batch method). Sparse chunks are densified, one chunk
+        at a time.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One chunk of training data.
+        y : array-like of shape (n_samples,)
+            Labels of the chunk, among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All classes of the stream; required on the first call (when the estimator is
+            not fitted), optional afterwards (it must then equal ``classes_``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        solver = "rt-mlmc" if self.solver == "auto" else self.solver
+        if solver == "lbfgs":
+            raise ValueError(
+                "partial_fit runs stochastic mirror descent; solver='lbfgs' is a full-batch "
+                f"method. Use solver='auto' (rt-mlmc in partial_fit) or one of "
+                f"{list(STOCHASTIC_SOLVERS)}."
+            )
+        fitted = hasattr(self, "coef_")
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, order="C",
+                             reset=not fitted)
+        check_classification_targets(y)
+        if not fitted and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        classes_ = unique_labels(classes) if classes is not None else self.classes_
+        if fitted and not np.array_equal(classes_, self.classes_):
+            raise ValueError(f"`classes={classes!r}` is not the same as the classes of the "
+                             f"fitted model {self.classes_!r}.")
+        unknown = np.setdiff1d(np.unique(y), classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels {unknown!r} not in classes {classes_!r}.")
+        if classes_.shape[0] < 2:
+            raise ValueError("partial_fit needs at least 2 classes in `classes`, got "
+                             f"{classes_!r}.")
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True)
+        self._check_params_together(solver, classes_.shape[0])
+        if sp.issparse(X):
+            X = X.toarray()
+        self.classes_ = classes_
+        y_idx = np.searchsorted(classes_, y)
+        states = getattr(self, "_stochastic_state", None) if fitted else None
+        rng = check_random_state(self.random_state) if states is None else None
+        n_features = X.shape[1]
+        coefs, intercepts, rule_seeds, new_states = [], [], [], []
+        for k, (target, loss_code, n_out) in enumerate(self._subproblems(y_idx)):
+            if states is None:  # a new run: seeds drawn as fit draws them
+                rule_seeds.append(draw_seed(rng))
+                rows = slice(k, k + n_out) if self._n_subproblems() > 1 else slice(None)
+                state = {
+                    "rng": np.random.RandomState(draw_seed(rng)), "n_steps": 0, "n_epochs": 0,
+                    "coef": self.coef_[rows] if fitted else np.zeros((n_out, n_features)),
+                    "intercept": self.intercept_[rows] if fitted else np.zeros(n_out),
+                    "average": None, "schedule_steps": None, "step_size": None,
+                }
+            else:
+                state = states[k]
+            coef, intercept, _, info = fit_stochastic(
+                X, target, sample_weight, rho=float(self.rho), eta=float(self.eta),
+                norm_code=norm_code(self.norm), loss_code=loss_code,
+                alpha=1.0 / (self.C * sample_weight.sum()), fit_intercept=self.fit_intercept,
+                coef_init=state["coef"], intercept_init=state["intercept"], estimator=solver,
+                max_level=self.max_level, n_saa_samples=self.n_inner_samples,
+                batch_size=self.batch_size, max_iter=1,
+                step_size=self.step_size if self.step_size is not None else state["step_size"],
+                schedule=self.schedule, radius=self.radius, average=self.average,
+                seed=state["rng"], verbose=self.verbose, average_start=0,
+                step_offset=state["n_steps"], schedule_steps=state["schedule_steps"],
+                average_init=state["average"] if self.average else None,
+            )
+            coefs.append(coef)
+            intercepts.append(intercept)
+            new_states.append(_continue_state(state, state["rng"], info))
+        self.coef_ = np.vstack(coefs)
+        self.intercept_ = np.concatenate(intercepts)
+        self.n_iter_ = new_states[0]["n_epochs"]
+        if states is None:
+            self._rule_seeds = rule_seeds
+        self._stochastic_state = new_states
         return self
 
     def _n_samples(self, uniform):
@@ -276,6 +390,19 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = self.solver in ("auto", "lbfgs")
         return tags
+
+
+def _continue_state(state, rng, info):
+    """State of one sub-problem's stochastic run after a call that returned ``info``
+    (``state``: the state before it, None for a new run)."""
+    done_steps, done_epochs = (0, 0) if state is None else (state["n_steps"], state["n_epochs"])
+    coef, intercept = info["iterate"]
+    return {
+        "rng": rng, "coef": coef, "intercept": intercept, "average": info["average"],
+        "n_steps": done_steps + info["n_steps"],
+        "n_epochs": done_epochs + len(info["samples_per_epoch"]),
+        "schedule_steps": info["schedule_steps"], "step_size": info["step_size"],
+    }
 
 
 def binary_target(y_idx, positive=1):

@@ -42,7 +42,8 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         for binary ``norm=2`` and ``norm=np.inf``; fixed tilted samples otherwise).
         ``"rt-mlmc"``, ``"vanilla"``, ``"saa"``: stochastic mirror descent with the
         randomized-truncation MLMC, the plain level-``max_level`` or the sample-average
-        gradient estimator (DESIGN.md section 3). ``"auto"`` is ``"lbfgs"``.
+        gradient estimator (DESIGN.md section 3). ``"auto"`` is ``"lbfgs"`` in ``fit`` and
+        ``"rt-mlmc"`` in ``partial_fit``, which runs the stochastic solvers only.
     max_iter : int, default=100
         L-BFGS iterations, or epochs of the stochastic solvers.
     tol : float, default=1e-6
@@ -83,7 +84,8 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when ``X`` has feature names that are all strings.
     n_iter_ : int
-        Iterations (L-BFGS) or epochs (stochastic solvers) run.
+        Iterations (L-BFGS) or epochs (stochastic solvers) run; after ``partial_fit``, the
+        epochs of the stochastic run so far (one per ``partial_fit`` call).
 
     Notes
     -----

@@ -58,6 +58,7 @@ def fit_stochastic(
     X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit_intercept,
     coef_init, intercept_init, estimator, max_level, n_saa_samples, batch_size, max_iter,
     step_size, schedule, radius, average, seed, verbose=0, callback=None, average_start=None,
+    step_offset=0, schedule_steps=None, average_init=None,
 ):
     """Minimise the entropic risk of a linear model by projected stochastic gradient descent.
 
@@ -107,6 +108,14 @@ def fit_stochastic(
     average_start : int or None
         0-based epoch from which iterates are averaged; None means ``max_iter // 2``
         (averaging over the last half of the run).
+    step_offset : int, default=0
+        Steps already taken by the run this call continues (``partial_fit``): the schedule
+        counts ``t`` from here.
+    schedule_steps : int or None
+        ``s`` of the ``"sqrt"`` schedule ``γ_t = γ_0 / sqrt(1 + t / s)``; None means
+        ``steps_per_epoch`` of this call. A continued run keeps the ``s`` of its first call.
+    average_init : tuple (avg_coef, avg_intercept, count) or None
+        Running Polyak–Ruppert average to continue (copied); None starts a new one.
 
     Returns
     -------
@@ -116,7 +125,9 @@ def fit_stochastic(
         Epochs run (always ``max_iter``: no early stopping).
     info : dict
         ``"n_gradient_samples"`` total inner samples drawn, ``"samples_per_epoch"`` (list),
-        ``"n_steps"``, ``"step_size"`` (``γ_0`` used), ``"estimator"``.
+        ``"n_steps"``, ``"step_size"`` (``γ_0`` used), ``"estimator"``, and the state a later
+        call needs to continue the run: ``"iterate"`` (last ``(coef, intercept)``, not
+        averaged), ``"average"`` (``(avg_coef, avg_intercept, count)``), ``"schedule_steps"``.
     """
     method = _check_choice(estimator, ESTIMATOR_CODES, "estimator")
     schedule_code = _check_choice(schedule, SCHEDULE_CODES, "schedule")
@@ -167,6 +178,11 @@ def fit_stochastic(
         average_start = max_iter // 2
     batch_size = min(int(batch_size), n)
     steps_per_epoch = -(-n // batch_size)
+    if schedule_steps is None:
+        schedule_steps = steps_per_epoch
+    for name, value, low in (("step_offset", step_offset, 0), ("schedule_steps", schedule_steps, 1)):
+        if not isinstance(value, Integral) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
 
     rng = check_random_state(seed)
     # SAA seeds first, so the fixed-sample problem depends on `seed` only, not on max_iter
@@ -176,6 +192,13 @@ def fit_stochastic(
     )
     epoch_seeds = [draw_seed(rng) for _ in range(max_iter)]
     avg_coef, avg_int, avg_count = coef.copy(), intercept.copy(), 0
+    if average_init is not None:
+        avg_coef = np.array(average_init[0], dtype=np.float64, order="C", copy=True)
+        avg_int = np.array(average_init[1], dtype=np.float64, copy=True)
+        avg_count = int(average_init[2])
+        if avg_coef.shape != coef.shape or avg_int.shape != intercept.shape or avg_count < 0:
+            raise ValueError("average_init must be (avg_coef, avg_intercept, count >= 0) shaped "
+                             "like coef_init and intercept_init.")
     samples_per_epoch = []
     for epoch in range(max_iter):
         tic = time.perf_counter()
@@ -185,7 +208,8 @@ def fit_stochastic(
             float(rho), float(eta), int(norm_code), int(loss_code), float(alpha),
             bool(fit_intercept), method, int(max_level), int(n_saa_samples), saa_seeds,
             batch_size, steps_per_epoch, float(step_size), schedule_code,
-            epoch * steps_per_epoch, steps_per_epoch, float(radius or 0.0), do_average,
+            int(step_offset) + epoch * steps_per_epoch, int(schedule_steps), float(radius or 0.0),
+            do_average,
             epoch_seeds[epoch],
         )
         samples_per_epoch.append(int(n_inner))
@@ -209,6 +233,9 @@ def fit_stochastic(
         "n_steps": max_iter * steps_per_epoch,
         "step_size": float(step_size),
         "estimator": estimator,
+        "iterate": (coef.copy(), intercept.copy()),
+        "average": (avg_coef.copy(), avg_int.copy(), avg_count),
+        "schedule_steps": int(schedule_steps),
     }
     return out_coef.copy(), out_int.copy(), max_iter, info
 

@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -13,11 +14,11 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core._norms import norm_code
-from .._core._sampling import draw_seed
+from .._core._sampling import draw_seed, seed_numba
 from .._core._threads import single_blas_thread
 from ..attacks import FastGradientMethod, ProjectedGradientDescent
 from . import _mlp_kernels as kernels
-from ._network import as_kernel_array, clip_box, glorot_init, hidden_sizes, layer_views, layout, pack
+from ._network import as_kernel_array, clip_box, dense_rows, glorot_init, hidden_sizes, layer_views, layout, pack
 from ._optimizers import SOLVER_CODES
 
 _TRAINING_MODES = ("entropic", "erm", "fgm", "pgd")
@@ -251,7 +252,10 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Sparse input is densified one minibatch at a time (with
+            ``gradient_estimator="saa"`` the whole matrix, since the fixed samples of a point
+            are seeded by its row).
         y : array-like of shape (n_samples,)
 
         Returns
@@ -267,7 +271,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         classes : array-like of shape (n_classes,), default=None
             All classes; required on the first call, optional (must match) afterwards.
@@ -281,7 +285,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, incremental, classes):
         continuing = hasattr(self, "coefs_") and (incremental or self.warm_start)
-        X, y = validate_data(self, X, y, dtype=np.float64, order="C", reset=not continuing)
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=np.float64, order="C",
+                             reset=not continuing)
         check_classification_targets(y)
         classes_ = self._resolve_classes(y, incremental, continuing, classes)
         lo, hi, has_box = clip_box(self.clip, X)
@@ -319,7 +324,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
                 X, y_idx, test_size=self.validation_fraction, stratify=y_idx,
                 random_state=draw_seed(rng),
             )
-            X, X_val = np.ascontiguousarray(X), np.ascontiguousarray(X_val)
+            if not sp.issparse(X):
+                X, X_val = np.ascontiguousarray(X), np.ascontiguousarray(X_val)
         if not continuing or not incremental:
             self.best_loss_ = None if early else np.inf
             self.validation_scores_ = [] if early else None
@@ -328,7 +334,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         best_theta = None
 
         config = self._kernel_config(X.shape[0], theta, sizes, offsets, lo, hi, has_box)
-        X = as_kernel_array(X)
+        if not sp.issparse(X) or config["mode"] == kernels.SAA:
+            X = as_kernel_array(X.toarray() if sp.issparse(X) else X)
         n_epochs = 1 if incremental else self.max_iter
         stopped = False
         for _ in range(n_epochs):
@@ -338,6 +345,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
             if self.training in ("fgm", "pgd"):
                 total = self._adversarial_epoch(theta, sizes, offsets, X, y_idx, order, seed,
                                                 config)
+            elif sp.issparse(X):
+                total = _densified_epoch(theta, sizes, offsets, X, y_idx, order, seed, config)
             else:
                 total = kernels.train_epoch(theta, sizes, offsets, X=X, y=y_idx, order=order,
                                             seed=seed, **config)
@@ -439,7 +448,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         batch = config["batch_size"]
         for start in range(0, X.shape[0], batch):
             idx = order[start:start + batch]
-            X_adv = attack.fit_transform(X[idx], self.classes_[y_idx[idx]]) if self.rho > 0 else X[idx]
+            X_batch = dense_rows(X, idx)
+            X_adv = attack.fit_transform(X_batch, self.classes_[y_idx[idx]]) if self.rho > 0 else X_batch
             total += kernels.train_batch(theta, sizes, offsets, X=as_kernel_array(X_adv),
                                          y=y_idx[idx], idx=np.arange(idx.shape[0]), grad=grad,
                                          **step)
@@ -474,9 +484,9 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
     def _scores(self, X):
         theta, sizes, offsets = self._live()
         act = kernels.ACTIVATION_CODES[self.activation]
-        X = as_kernel_array(X)
         return np.vstack([
-            kernels.forward_scores(theta, sizes, offsets, act, X[s:s + _PREDICT_CHUNK])
+            kernels.forward_scores(theta, sizes, offsets, act,
+                                   dense_rows(X, slice(s, s + _PREDICT_CHUNK)))
             for s in range(0, max(X.shape[0], 1), _PREDICT_CHUNK)
         ])
 
@@ -488,14 +498,14 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, order="C", reset=False)
         S = self._scores(X)
         S -= S.max(axis=1, keepdims=True)
         np.exp(S, out=S)
@@ -505,7 +515,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (computed as ``S − logsumexp(S)``)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, order="C", reset=False)
         S = self._scores(X)
         top = S.max(axis=1, keepdims=True)
         return S - (top + np.log(np.exp(S - top).sum(axis=1, keepdims=True)))
@@ -515,14 +525,14 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, order="C", reset=False)
         return self.classes_[self._predict_encoded(X)]
 
     def _loss_input_gradient(self, X, y_encoded):
@@ -535,3 +545,26 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y_encoded, dtype=np.int64)
         return kernels.loss_input_gradient(theta, sizes, offsets,
                                            kernels.ACTIVATION_CODES[self.activation], X, labels)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _densified_epoch(theta, sizes, offsets, X, y, order, seed, config):
+    """:func:`~._mlp_kernels.train_epoch` on a CSR ``X``, densifying one minibatch at a time.
+
+    Same seeding and the same steps as the dense kernel (numba's generator is seeded once,
+    then each ``train_batch`` draws from it), hence the same parameters bit for bit.
+    """
+    batch = config["batch_size"]
+    step = {k: v for k, v in config.items() if k != "batch_size"}
+    grad = np.empty_like(theta)
+    seed_numba(seed)
+    total = 0.0
+    for start in range(0, order.shape[0], batch):
+        idx = order[start:start + batch]
+        total += kernels.train_batch(theta, sizes, offsets, X=dense_rows(X, idx), y=y[idx],
+                                     idx=np.arange(idx.shape[0]), grad=grad, **step)
+    return total

@@ -9,6 +9,7 @@ followed by its ``n_out`` biases. The estimator exposes these as scikit-learn's 
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._mlp_kernels import parameter_offsets
 
@@ -16,6 +17,12 @@ from ._mlp_kernels import parameter_offsets
 def as_kernel_array(X):
     """C-contiguous, writable float64 (one numba specialisation for every input)."""
     return np.require(X, dtype=np.float64, requirements=["C", "W"])
+
+
+def dense_rows(X, rows):
+    """``X[rows]`` as a kernel array; a sparse ``X`` is densified for these rows only."""
+    part = X[rows]
+    return as_kernel_array(part.toarray() if sp.issparse(part) else part)
 
 
 def hidden_sizes(hidden_layer_sizes):
@@ -42,7 +49,11 @@ def clip_box(clip, X):
     hi = np.broadcast_to(np.asarray(clip[1], dtype=float), (d,)).copy()
     if np.any(np.isnan(lo)) or np.any(np.isnan(hi)) or np.any(lo > hi):
         raise ValueError(f"clip=(lo, hi) needs lo <= hi; got {clip!r}.")
-    if np.any(X < lo) or np.any(X > hi):
+    if sp.issparse(X):  # column extremes, implicit zeros included
+        low, high = X.min(axis=0).toarray().ravel(), X.max(axis=0).toarray().ravel()
+    else:
+        low, high = X, X
+    if np.any(low < lo) or np.any(high > hi):
         raise ValueError("X has values outside clip=(lo, hi).")
     return lo, hi, True
 
