@@ -297,7 +297,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                 norm_code=norm_code(self.norm), loss_code=loss_code,
                 alpha=1.0 / (self.C * sample_weight.sum()), fit_intercept=self.fit_intercept,
                 coef_init=state["coef"], intercept_init=state["intercept"], estimator=solver,
-                max_level=self.max_level, n_saa_samples=self.n_inner_samples,
+                max_level=self.max_level, n_saa_samples=self._n_samples(uniform=True),
                 batch_size=self.batch_size, max_iter=1,
                 step_size=self.step_size if self.step_size is not None else state["step_size"],
                 schedule=self.schedule, radius=self.radius, average=self.average,
