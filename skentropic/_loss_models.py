@@ -9,7 +9,8 @@ entropic risk of a model is the mean over its parts (as in the linear estimators
 - ``loss_grad(X, target) -> (ℓ (n,), ∇_x ℓ (n, d))``;
 - ``exact(X, target, rho, eta, norm_code)``: ``F_i = η log E_u exp(ℓ(x_i + ρu)/η)`` when it is
   computable without Monte Carlo (binary margin losses of linear models under the ``l_2`` ball
-  by quadrature, and ``η = 0`` for every norm), else ``None``.
+  by quadrature and the ``l_∞`` ball by the law of ``w·u``, and ``η = 0`` for every norm),
+  else ``None``.
 
 Input gradients of non-linear models come from :mod:`skentropic.attacks._input_gradients`.
 """
@@ -17,7 +18,7 @@ Input gradients of non-linear models come from :mod:`skentropic.attacks._input_g
 import numpy as np
 
 from ._core._losses import LOGISTIC, SOFTMAX
-from ._core._norms import NORM_L2
+from ._core._norms import NORM_INF, NORM_L2
 from ._core._worst_case_kernels import margin_loss_rows
 from .attacks._input_gradients import _score_loss_grad, differentiable_model, linear_scores_params
 
@@ -45,7 +46,7 @@ class _LinearPart:
         return self.loss_grad(X, target)[0]
 
     def exact(self, X, target, rho, eta, code):
-        if self.loss_code == SOFTMAX or not (code == NORM_L2 or eta == 0.0):
+        if self.loss_code == SOFTMAX or not (code in (NORM_L2, NORM_INF) or eta == 0.0):
             return None
         from .linear_model._objective import make_inner_rule, per_sample_objective
 

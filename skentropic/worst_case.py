@@ -17,17 +17,17 @@ derivative of ``β ↦ β F(1/β)`` at ``β = 1/η``.
 from numbers import Integral
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import gammaln, logsumexp
 from sklearn.utils import Bunch, check_random_state
 
-from ._core._mgf import entropic_mean_pairs
 from ._core._norms import NORM_INF, NORM_L2, norm_code
 from ._core._plotting import import_pyplot
-from ._core._sampling import draw_seed, sample_unit_ball_kernel
+from ._core._sampling import draw_seed
 from ._core._worst_case_kernels import RESAMPLE_MULTINOMIAL, RESAMPLE_SYSTEMATIC, resample_rows
 from ._core._worst_case_kernels import worst_case_log_density as _log_density_kernel
 from ._loss_models import loss_model
-from .regularization import _check_inputs, _check_scalar, _resolve, perturbed_losses
+from ._tilted_sampling import entropic_estimate, tilted_losses
+from .regularization import _check_inputs, _check_scalar, _resolve
 
 _SCHEMES = {"systematic": RESAMPLE_SYSTEMATIC, "multinomial": RESAMPLE_MULTINOMIAL}
 
@@ -53,12 +53,16 @@ def sample_worst_case(estimator, X, y, *, rho=None, eta=None, norm=None, n_propo
                       resampling="systematic", random_state=None):
     """Draw from the worst-case distribution ``P*`` by self-normalised importance resampling.
 
-    For each point, ``m = n_proposals`` proposals ``z_ij = x_i + ρ u_ij``, ``u_ij ~ U(B_1)``, get
-    weights ``w_ij = softmax_j(ℓ(z_ij, y_i)/η)`` (max-subtracted, stable for any ``η > 0``;
-    uniform over the best proposals when ``η = 0``), and ``n_draws`` of them are resampled. The
-    draws follow ``P*_i`` as ``m → ∞``; the effective sample size ``ESS_i = 1/Σ_j w_ij²`` says
-    how many proposals carry the weight (small ``ESS`` means ``η`` is small relative to the loss
-    variation over the ball and more proposals are needed).
+    For each point, ``m = n_proposals`` proposals ``z_ij = x_i + ρ u_ij`` come from a proposal
+    tilted toward the worst case, ``u_ij ~ q_{θ_i}``, ``θ_i = (ρ/η)∇_x ℓ`` one fast-gradient
+    step from ``x_i`` (:mod:`skentropic._core._tilted`, exact weights ``w_ij = p/q``), get
+    resampling weights ``π_ij ∝ w_ij exp(ℓ(z_ij, y_i)/η)`` (max-subtracted, stable for any
+    ``η > 0``; uniform over the best proposals when ``η = 0``), and ``n_draws`` of them are
+    resampled. The draws follow ``P*_i`` as ``m → ∞``; the effective sample size
+    ``ESS_i = 1/Σ_j π_ij²`` says how many proposals carry the weight. Uniform proposals in high
+    dimension almost never reach the region that dominates ``P*`` for small ``η``; tilted ones
+    are aimed at it (for a loss linear in ``x`` under the ``l_∞`` ball the weights are
+    constant and ``ESS = m``).
 
     Parameters
     ----------
@@ -82,8 +86,9 @@ def sample_worst_case(estimator, X, y, *, rho=None, eta=None, norm=None, n_propo
     Bunch
         ``samples`` (n_samples * n_draws, n_features), ``origin`` (index of the data point of
         each draw), ``y`` (its label), ``ess`` (n_samples,), ``mean_loss`` (n_samples,): the
-        self-normalised estimate ``Σ_j w_ij ℓ(z_ij)`` of ``E_{P*_i}[ℓ]``, and ``objective``
-        (n_samples,): the Monte Carlo ``η log mean_j exp(ℓ(z_ij)/η)`` estimate of ``F_i``.
+        self-normalised estimate ``Σ_j π_ij ℓ(z_ij)`` of ``E_{P*_i}[ℓ]``, and ``objective``
+        (n_samples,): the importance-sampling estimate of ``F_i``
+        (:func:`skentropic._tilted_sampling.entropic_estimate`).
 
     Examples
     --------
@@ -107,19 +112,19 @@ def sample_worst_case(estimator, X, y, *, rho=None, eta=None, norm=None, n_propo
     part = _single_part(estimator, X, y)
     rng = check_random_state(random_state)
     n, d = X.shape
-    rows = max(1, 1_000_000 // (n_proposals * d))
-    seeds = [(draw_seed(rng), draw_seed(rng)) for _ in range(0, n, rows)]
     samples = np.empty((n, n_draws, d))
     ess, mean_loss, objective = np.empty(n), np.empty(n), np.empty(n)
-    for (seed_u, seed_r), start in zip(seeds, range(0, n, rows)):
-        stop = min(n, start + rows)
-        Z = X[start:stop, None, :] + rho * sample_unit_ball_kernel(
-            (stop - start) * n_proposals, d, code, seed_u).reshape(stop - start, n_proposals, d)
-        target = np.repeat(part.target[start:stop], n_proposals)
-        L = part.loss(Z.reshape(-1, d), target).reshape(stop - start, n_proposals)
-        idx, ess[start:stop], mean_loss[start:stop], objective[start:stop] = resample_rows(
-            np.ascontiguousarray(L), eta, n_draws, _SCHEMES[resampling], seed_r)
+    for start, stop, Z, log_w, L in tilted_losses(part, X, rho, eta, code, n_proposals, rng):
+        # resampling weights ∝ w_ij exp(ℓ_ij/η): pass ℓ + η log w (η = 0: the best proposal)
+        scored = np.ascontiguousarray(L + eta * log_w) if eta > 0 else np.ascontiguousarray(L)
+        idx, ess[start:stop], _, _ = resample_rows(scored, eta, n_draws, _SCHEMES[resampling], draw_seed(rng))
         samples[start:stop] = np.take_along_axis(Z, idx[:, :, None], axis=1)
+        if eta > 0:
+            pi = np.exp(scored / eta - logsumexp(scored / eta, axis=1, keepdims=True))
+            mean_loss[start:stop] = np.sum(pi * L, axis=1)
+            objective[start:stop] = entropic_estimate(L, log_w, eta)[0]
+        else:
+            mean_loss[start:stop] = objective[start:stop] = L.max(axis=1)
     origin = np.repeat(np.arange(n), n_draws)
     return Bunch(samples=samples.reshape(-1, d), origin=origin, y=y[origin], ess=ess,
                  mean_loss=mean_loss, objective=objective)
@@ -140,10 +145,10 @@ def worst_case_log_density(estimator, X, y, Z, *, rho=None, eta=None, norm=None,
     """Log-density ``log p*(z)`` of the worst-case distribution at the points ``Z``.
 
     ``p*(z) = 1/n Σ_i 1{z ∈ B_ρ(x_i)} exp(ℓ(z, y_i)/η − log N_i) / vol(B_ρ)`` with the normaliser
-    ``log N_i = log E_u exp(ℓ(x_i + ρu, y_i)/η) = F_i/η``: exact (quadrature) for binary linear
-    margin-loss models under the ``l_2`` ball, otherwise a Monte Carlo estimate with
-    ``n_inner_samples`` antithetic proposals (its error shifts each component's total mass,
-    not its shape). ``−inf`` outside every ball. Any dimension works; 2-D data makes a picture.
+    ``log N_i = log E_u exp(ℓ(x_i + ρu, y_i)/η) = F_i/η``: exact for binary linear margin-loss
+    models under the ``l_2`` and ``l_∞`` balls, otherwise an importance-sampling estimate with
+    ``n_inner_samples`` tilted proposals per point (its error shifts each component's total
+    mass, not its shape). ``−inf`` outside every ball. Any dimension works; 2-D data makes a picture.
 
     Parameters
     ----------
@@ -169,8 +174,10 @@ def worst_case_log_density(estimator, X, y, Z, *, rho=None, eta=None, norm=None,
     part = _single_part(estimator, X, y)
     F = part.exact(X, part.target, rho, eta, code)
     if F is None:
-        L = perturbed_losses(part, X, rho, code, n_inner_samples // 2, check_random_state(random_state))
-        F = entropic_mean_pairs(L, eta)[0]
+        F = np.empty(X.shape[0])
+        for start, stop, _, log_w, L in tilted_losses(part, X, rho, eta, code, n_inner_samples,
+                                                      check_random_state(random_state)):
+            F[start:stop] = entropic_estimate(L, log_w, eta)[0]
     targets, y_enc = np.unique(part.target, return_inverse=True)
     LZ = np.column_stack([part.loss(Z, np.full(Z.shape[0], t)) for t in targets])
     return _log_density_kernel(Z, X, y_enc.astype(np.int64), np.ascontiguousarray(LZ), F / eta,

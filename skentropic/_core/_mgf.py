@@ -1,4 +1,4 @@
-"""Log moment-generating functions of ``g·u``, ``u ~ U(B_1)``, and Monte Carlo log-mean-exp kernels.
+"""Log moment-generating functions of ``g·u``, ``u ~ U(B_1)``.
 
 The regularization analysis (:mod:`skentropic.regularization`) needs
 ``Λ(a) = log E_{u ~ U(B_1)} exp(a·u)`` for vectors ``a = C g`` whose size ranges from
@@ -16,9 +16,8 @@ The regularization analysis (:mod:`skentropic.regularization`) needs
   rule on the window around the (unique) mode of the log-integrand where it is within
   ``e^{-40}`` of its peak. ``I_ν`` itself under/overflows there for large ``d`` or ``c``, the
   windowed rule does not. For ``c → ∞``, ``Λ = c − ((d+1)/2) log c + O(1)``.
-- ``l_1`` ball: no closed form is used; :func:`log_mean_cosh_rows` estimates it by Monte Carlo
-  with antithetic pairs ``(u, −u)`` (``E exp(a·u) = E cosh(a·u)``) and reports the standard
-  error.
+- ``l_1`` ball: no closed form is used; :mod:`skentropic.regularization` estimates it by
+  importance sampling from the tilted ``l_1`` proposal of :mod:`skentropic._core._tilted`.
 
 All kernels work in log space with max-subtraction.
 """
@@ -160,80 +159,3 @@ def log_mgf_l2(c, n_features):
     nodes, weights = np.polynomial.legendre.leggauss(96)
     flat = np.ascontiguousarray(c.reshape(-1))
     return log_mgf_l2_array(flat, d, log_z, nodes, weights).reshape(c.shape)
-
-
-@njit(cache=True)
-def log_mean_cosh_rows(P, scale):
-    """Monte Carlo ``log mean_j cosh(scale · P_ij)`` per row and its delta-method standard error.
-
-    With ``P_ij = g_i·u_j`` and antithetic pairs ``(u_j, −u_j)``, ``cosh(C g·u_j)`` is the pair
-    average of ``exp(±C g·u_j)``, so this estimates ``Λ(C g_i)`` without the first-order noise.
-
-    Returns
-    -------
-    value, se : ndarray of shape (n,)
-    """
-    n, m = P.shape
-    value = np.empty(n)
-    se = np.empty(n)
-    lc = np.empty(m)
-    for i in range(n):
-        top = -np.inf
-        for j in range(m):
-            x = abs(scale * P[i, j])
-            lc[j] = x + math.log1p(math.exp(-2.0 * x)) - math.log(2.0)
-            if lc[j] > top:
-                top = lc[j]
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(m):
-            e = math.exp(lc[j] - top)
-            s1 += e
-            s2 += e * e
-        mean = s1 / m
-        var = max(s2 / m - mean * mean, 0.0) * m / max(m - 1, 1)
-        value[i] = top + math.log(mean)
-        se[i] = math.sqrt(var / m) / mean
-    return value, se
-
-
-@njit(cache=True)
-def entropic_mean_pairs(L, eta):
-    """``η log mean exp(L_ij / η)`` per row, where columns ``j`` and ``j + m/2`` are antithetic pairs.
-
-    Returns the estimate and its delta-method standard error computed from the ``m/2``
-    pair averages (independent draws). ``η = 0`` returns the row maxima and a zero error.
-
-    Parameters
-    ----------
-    L : ndarray of shape (n, m), m even
-    eta : float, >= 0
-
-    Returns
-    -------
-    value, se : ndarray of shape (n,)
-    """
-    n, m = L.shape
-    half = m // 2
-    value = np.empty(n)
-    se = np.empty(n)
-    for i in range(n):
-        top = L[i, 0]
-        for j in range(1, m):
-            if L[i, j] > top:
-                top = L[i, j]
-        if eta == 0.0:
-            value[i] = top
-            se[i] = 0.0
-            continue
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(half):
-            e = 0.5 * (math.exp((L[i, j] - top) / eta) + math.exp((L[i, j + half] - top) / eta))
-            s1 += e
-            s2 += e * e
-        mean = s1 / half
-        var = max(s2 / half - mean * mean, 0.0) * half / max(half - 1, 1)
-        value[i] = top + eta * math.log(mean)
-        se[i] = eta * math.sqrt(var / half) / mean
-    return value, se
