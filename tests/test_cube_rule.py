@@ -8,16 +8,20 @@ inverting the characteristic function at the saddle point.
 
 import numpy as np
 import pytest
-from _references import (fourier_bulk_value, linear_exact, phi, spline_pdf_vec, spline_quad,
-                         tilted_is)
+from _references import fourier_bulk_value, linear_exact, phi, spline_pdf_vec, spline_quad, tilted_is
 from scipy.special import logsumexp
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF
 from skentropic._core._sinhc import N_DERIV, log_sinhc_derivatives
 from skentropic.linear_model._cube_rule import _spline_terms
-from skentropic.linear_model._objective import (_atom_margin, cube_law, linear_objective, make_inner_rule,
-                                                per_sample_objective)
+from skentropic.linear_model._objective import (
+    _atom_margin,
+    cube_law,
+    linear_objective,
+    make_inner_rule,
+    per_sample_objective,
+)
 
 CODES = {"log": LOGISTIC, "hinge": HINGE, "sqhinge": SQUARED_HINGE, "linear": LOGISTIC}
 

@@ -7,6 +7,7 @@ F_i = η log E_{u ~ U(B_1)} exp(φ(y_i(w·(x_i + ρu) + b)) / η) for every θ, 
 """
 
 import numpy as np
+from _references import cube_expectation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
@@ -16,8 +17,6 @@ from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from skentropic._core._sampling import sample_unit_ball_kernel
 from skentropic.linear_model._objective import make_inner_rule, per_sample_objective
-
-from _references import cube_expectation
 
 LOSSES = {
     LOGISTIC: lambda z: np.logaddexp(0.0, -z),

@@ -14,8 +14,12 @@ from scipy.special import gammaln, logsumexp
 
 from skentropic._core._mgf import log_mgf_l2, log_sinhc
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, lp_norm
-from skentropic._core._tilted import (sample_tilted_kernel, sample_tilted_rows, tilted_log_weight,
-                                      tilted_uniform_coordinate)
+from skentropic._core._tilted import (
+    sample_tilted_kernel,
+    sample_tilted_rows,
+    tilted_log_weight,
+    tilted_uniform_coordinate,
+)
 
 
 def l1_log_mgf(theta, n_terms=600):

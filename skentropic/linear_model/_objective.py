@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit, prange
 
-from .._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE, margin_loss, margin_loss_derivative, softmax_loss
+from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import margin_atoms, normalise_log_weights
@@ -316,7 +316,7 @@ def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, l
     gs, gW, ess = np.empty((n, k)), np.empty_like(coef), np.empty(n)
     tilted_linear(np.ascontiguousarray(scores), labels, np.ascontiguousarray(sign, dtype=np.float64), sw,
                   np.ascontiguousarray(coef), anchor_coef, np.ascontiguousarray(coeff), float(rho / eta),
-                  point_seeds(rule.seed, n), int(rule.n_samples), float(rho), float(eta), int(norm_code),
+                  point_seeds(rule.seed, X, labels + (sign > 0)), int(rule.n_samples), float(rho), float(eta), int(norm_code),
                   int(loss_code), values, gs, gW, ess)
     return "tilted", gs, gW, sign
 

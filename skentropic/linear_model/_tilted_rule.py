@@ -18,8 +18,9 @@ The anchor is held fixed while L-BFGS runs (the objective is then a smooth deter
 function of ``(W, b)`` with an exact gradient) and is moved to the solution between rounds
 (:func:`skentropic.linear_model._lbfgs.fit_lbfgs`).
 
-Samples are regenerated in the kernel from per-point seeds at every evaluation (no
-``n × m × d`` array); the result does not depend on the number of threads.
+Samples are regenerated in the kernel from per-point seeds (a hash of the point,
+:func:`point_seeds`) at every evaluation (no ``n × m × d`` array); the result does not depend
+on the number of threads.
 """
 
 import numpy as np
@@ -181,9 +182,31 @@ def tilt_coefficients(scores, y, anchor_W, anchor_scores, rho, norm_code, loss_c
     return np.ascontiguousarray(P2)
 
 
-def point_seeds(seed, n):
-    """Per-point seeds of the samples: fixed for a rule and a row index."""
-    return (np.int64(seed) * 1_000_003 + np.arange(n, dtype=np.int64)) % (2**31 - 1)
+def point_seeds(seed, X, labels):
+    """Per-point seeds of the samples, from the rule's seed and the point itself.
+
+    Every row is hashed exactly (the bits of its values times per-column odd constants, added
+    modulo 2^64, which does not depend on the order of the additions) with its label, so
+    identical points get identical samples: a repeated point then counts exactly like a point
+    of weight 2 (scikit-learn's sample-weight equivalence), and a point's estimate does not
+    depend on its position. Dense or CSR ``X``.
+    """
+    d = X.shape[1]
+    keys = np.random.RandomState(seed).randint(1, 2**62, size=d, dtype=np.int64).astype(np.uint64) * np.uint64(2) + \
+        np.uint64(1)
+    with np.errstate(over="ignore"):
+        if hasattr(X, "tocsr"):
+            X = X.tocsr()
+            bits = np.ascontiguousarray(X.data, dtype=np.float64).view(np.uint64) * keys[X.indices]
+            sums = np.zeros(X.shape[0], dtype=np.uint64)
+            rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            np.add.at(sums, rows, bits)
+        else:
+            bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64) * keys[None, :]
+            sums = bits.sum(axis=1, dtype=np.uint64)
+        mixed = sums ^ (np.asarray(labels).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ np.uint64(seed)
+        mixed = (mixed ^ (mixed >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
+    return ((mixed >> np.uint64(33)) % np.uint64(2**31 - 1)).astype(np.int64)
 
 
 @njit(cache=True)
