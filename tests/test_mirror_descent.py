@@ -108,7 +108,7 @@ def test_saa_converges_to_minimiser_of_its_fixed_sample_objective():
     rho, eta, alpha, m, seed = 0.8, 0.2, 0.5, 4, 5
     coef, intercept, _, _ = fit(
         X, y, estimator="saa", n_saa_samples=m, rho=rho, eta=eta, alpha=alpha,
-        norm_code=NORM_INF, max_iter=4000, seed=seed, fit_intercept=False)
+        norm_code=NORM_INF, max_iter=4000, seed=seed, fit_intercept=False, proposal="uniform")
     assert not intercept.any()
     seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=len(y))
     U_all = np.stack([sample_unit_ball_kernel(m, 2, NORM_INF, int(s)) for s in seeds])

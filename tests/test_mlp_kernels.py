@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
+from skentropic._core._mlmc import UNIFORM
 from skentropic._core._norms import NORM_INF, NORM_L2
 from skentropic._core._sampling import sample_unit_ball_kernel, seed_numba
 from skentropic.neural_network import _mlp_kernels as K
@@ -66,13 +67,13 @@ def _network(sizes, seed=0):
 
 
 def _batch(theta, sizes, offsets, act, X, y, idx, mode, rho=0.3, eta=0.2, code=NORM_INF,
-           max_level=3, n_saa=5, saa_seed=11, box=None):
+           max_level=3, n_saa=5, saa_seed=11, box=None, proposal=UNIFORM, anchor_fgm=False):
     d = X.shape[1]
     lo, hi = (np.full(d, -np.inf), np.full(d, np.inf)) if box is None else box
     grad = np.empty_like(theta)
     value = K.batch_gradient(theta, sizes, offsets, act, X, y, np.asarray(idx, dtype=np.int64),
                              mode, rho, eta, code, max_level, n_saa, saa_seed, lo, hi,
-                             box is not None, grad)
+                             box is not None, grad, proposal, anchor_fgm, np.zeros(1))
     return value, grad
 
 

@@ -27,6 +27,14 @@ tests and diagnostics), and by the solver's epoch kernel. Memory is ``O(m d)`` f
 at a time; the per-sample gradients are never stored, only the loss derivatives
 ``r_j = ∂ℓ/∂score`` (``m × K``) since ``∇_θ L_j = r_j ⊗ (x + ρu_j)`` for a linear model.
 
+Tilted proposals (``proposal = TILTED``): the samples of a point come from the proposal of
+:mod:`skentropic._core._tilted` aimed at ``θ = (ρ/η) ∇_x ℓ(x')``, the input gradient one
+fast-gradient step from the point (:func:`point_tilt`), and every softmax above uses
+``L_j/η + log w_j`` (``w = p/q`` exact): ``π ∝ w e^{L/η}``, the self-normalised plug-in of the
+same ``η log E_p exp(L/η)``; the telescoping of RT-MLMC is unchanged (weights inside each
+level and each half). For a model linear in ``x`` under the ``l_∞`` ball ``w e^{L/η}`` is
+then nearly constant and the plug-in has almost no variance.
+
 Model conventions: ``coef`` ``(K, d)``, ``intercept`` ``(K,)``. Binary margin losses use
 ``K = 1`` and ``y ∈ {−1, +1}`` (as float64), ``L_j = φ(y(w·(x+ρu_j) + b))``. ``SOFTMAX`` uses
 ``K`` classes and the class index as ``y`` (stored in a float64 array, cast to int),
@@ -38,13 +46,19 @@ from numba import njit
 
 from ._logmeanexp import entropic_weights
 from ._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
+from ._norms import NORM_INF, NORM_L2
 from ._sampling import fill_unit_ball
+from ._tilted import fill_tilted, fill_tilted_linf_fast, linf_tilt_constants
 
 RT_MLMC = 0
 VANILLA = 1
 SAA = 2
 
 ESTIMATOR_CODES = {"rt-mlmc": RT_MLMC, "vanilla": VANILLA, "saa": SAA}
+
+UNIFORM = 0
+TILTED = 1
+PROPOSAL_CODES = {"uniform": UNIFORM, "tilted": TILTED}
 
 
 @njit(cache=True)
@@ -182,45 +196,133 @@ def draw_level(max_level):
 @njit(cache=True)
 def point_scratch(m_max, k_out, d):
     """Buffers of :func:`point_estimate` for up to ``m_max`` inner samples:
-    ``(U, losses, dscores, weights, base, scores, probs)``."""
+    ``(U, losses, dscores, weights, base, scores, probs, log_w, theta)``."""
     return (np.empty((m_max, d)), np.empty(m_max), np.empty((m_max, k_out)),
-            np.empty((2, m_max)), np.empty(k_out), np.empty(k_out), np.empty(k_out))
+            np.empty((2, m_max)), np.empty(k_out), np.empty(k_out), np.empty(k_out),
+            np.zeros(m_max), np.empty(d))
+
+
+@njit(cache=True)
+def _score_derivative(x_shift, x, y, coef, intercept, rho, loss_code, direction, scores, probs, out):
+    """``out = ∂ℓ/∂s`` at ``x + ρ·x_shift·direction`` (``x_shift`` 0 or 1)."""
+    k_out, d = coef.shape
+    for c in range(k_out):
+        acc = intercept[c]
+        for k in range(d):
+            acc += coef[c, k] * (x[k] + rho * x_shift * direction[k])
+        scores[c] = acc
+    if loss_code == SOFTMAX:
+        softmax_loss(scores, int(y), probs)
+        for c in range(k_out):
+            out[c] = probs[c]
+        out[int(y)] -= 1.0
+    else:
+        out[0] = y * margin_loss_derivative(y * scores[0], loss_code)
+
+
+@njit(cache=True)
+def point_tilt(x, y, coef, intercept, rho, eta, norm_code, loss_code, theta, scores, probs, r):
+    """``θ = (ρ/η) ∇_x ℓ(x')`` with ``x' = x + ρ·dir(∇_x ℓ(x))`` (one fast-gradient step).
+
+    ``∇_x ℓ = Σ_c r_c coef_c`` with ``r = ∂ℓ/∂s``; ``dir`` is the steepest-ascent unit step of
+    the ball (``sign`` for ``l_∞``, normalised for ``l_2``, the largest coordinate for ``l_1``).
+    """
+    k_out, d = coef.shape
+    _score_derivative(0.0, x, y, coef, intercept, rho, loss_code, theta, scores, probs, r)
+    for k in range(d):
+        acc = 0.0
+        for c in range(k_out):
+            acc += r[c] * coef[c, k]
+        theta[k] = acc
+    if norm_code == NORM_INF:
+        for k in range(d):
+            theta[k] = 1.0 if theta[k] > 0.0 else (-1.0 if theta[k] < 0.0 else 0.0)
+    elif norm_code == NORM_L2:
+        sq = 0.0
+        for k in range(d):
+            sq += theta[k] * theta[k]
+        scale = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
+        for k in range(d):
+            theta[k] *= scale
+    else:
+        best = 0
+        for k in range(d):
+            if abs(theta[k]) > abs(theta[best]):
+                best = k
+        value = 1.0 if theta[best] > 0.0 else (-1.0 if theta[best] < 0.0 else 0.0)
+        for k in range(d):
+            theta[k] = 0.0
+        theta[best] = value
+    _score_derivative(1.0, x, y, coef, intercept, rho, loss_code, theta, scores, probs, r)
+    factor = rho / eta
+    for k in range(d):
+        acc = 0.0
+        for c in range(k_out):
+            acc += r[c] * coef[c, k]
+        theta[k] = factor * acc
+
+
+@njit(cache=True)
+def draw_inner_samples(proposal, x, y, coef, intercept, rho, eta, norm_code, loss_code, U, m, log_w, theta,
+                       scores, probs, r):
+    """Fill ``U[:m]`` with uniform or tilted ball samples and ``log_w[:m]`` with their log weights."""
+    if proposal == TILTED:
+        point_tilt(x, y, coef, intercept, rho, eta, norm_code, loss_code, theta, scores, probs, r)
+        if norm_code == NORM_INF:  # constants of the tilt once, then one log1p per coordinate
+            expm = np.empty(theta.shape[0])
+            log_norm = linf_tilt_constants(theta, expm)
+            for j in range(m):
+                log_w[j] = fill_tilted_linf_fast(U[j], theta, expm, log_norm)
+            return
+        for j in range(m):
+            log_w[j] = fill_tilted(U[j], theta, norm_code)
+    else:
+        for j in range(m):
+            fill_unit_ball(U[j], norm_code)
+            log_w[j] = 0.0
 
 
 @njit(cache=True)
 def point_estimate(
-    method, level, max_level, x, y, coef, intercept, rho, eta, loss_code, U, m,
+    method, level, max_level, x, y, coef, intercept, rho, eta, loss_code, U, m, log_w,
     losses, dscores, base, scores, probs, weights, scale, fit_intercept, gcoef, gint,
 ):
-    """Add ``scale ×`` one estimator's gradient for one point to ``(gcoef, gint)``.
+    """Add ``scale ×`` one estimator's gradient for one point to ``(gcoef, gint)``; return ESS/m.
 
-    ``U[:m]`` must already hold the inner samples (``m = 2^level`` for ``RT_MLMC``). For
+    ``U[:m]`` must already hold the inner samples (``m = 2^level`` for ``RT_MLMC``) and
+    ``log_w[:m]`` their log importance weights (zeros for uniform samples). For
     ``VANILLA``/``SAA`` the estimate is the plug-in ``v``; for ``RT_MLMC`` it is
     ``(v^l − ½(v^{l−1}_{(1)} + v^{l−1}_{(2)})) / p_l`` computed in one pass with combined weights.
     ``weights`` is a ``(2, m_max)`` scratch array; the other scratch arrays are as in
-    :func:`sample_losses`.
+    :func:`sample_losses`. The returned effective sample size fraction ``(Σπ)²/(mΣπ²)`` of the
+    full level's weights ``π ∝ w e^{L/η}`` measures how informative the samples are.
     """
     sample_losses(x, y, coef, intercept, rho, loss_code, U, m, losses, dscores, base, scores, probs)
+    for j in range(m):
+        losses[j] += eta * log_w[j]  # the softmaxes below use L/η + log w
+    full, halves = weights[0], weights[1]
+    entropic_weights(losses[:m], eta, full[:m])
+    sq = 0.0
+    for j in range(m):
+        sq += full[j] * full[j]
+    ess = 1.0 / (m * sq)
     if method == RT_MLMC:
         inv_p = 1.0 / level_probability(level, max_level)
         if m == 1:
-            weights[0, 0] = inv_p
+            full[0] = inv_p
         else:
             half = m // 2
-            full, halves = weights[0], weights[1]
-            entropic_weights(losses[:m], eta, full[:m])
             entropic_weights(losses[:half], eta, halves[:half])
             entropic_weights(losses[half:m], eta, halves[half:m])
             for j in range(m):
                 full[j] = (full[j] - 0.5 * halves[j]) * inv_p
-    else:
-        entropic_weights(losses[:m], eta, weights[0, :m])
-    accumulate_gradient(x, U, m, dscores, weights[0], rho, scale, fit_intercept, gcoef, gint)
+    accumulate_gradient(x, U, m, dscores, full, rho, scale, fit_intercept, gcoef, gint)
+    return ess
 
 
 @njit(cache=True)
 def draw_gradient_estimates(
-    method, x, y, coef, intercept, rho, eta, norm_code, loss_code, max_level, n_draws, seed,
+    method, x, y, coef, intercept, rho, eta, norm_code, loss_code, max_level, n_draws, seed, proposal=UNIFORM,
 ):
     """``n_draws`` independent ``RT_MLMC`` or ``VANILLA`` gradient draws for one data point.
 
@@ -234,18 +336,19 @@ def draw_gradient_estimates(
     np.random.seed(seed)
     k_out, d = coef.shape
     m_max = 2**max_level
-    U, losses, dscores, weights, base, scores, probs = point_scratch(m_max, k_out, d)
+    U, losses, dscores, weights, base, scores, probs, log_w, theta = point_scratch(m_max, k_out, d)
+    r = np.empty(k_out)
     gcoef = np.zeros((n_draws, k_out, d))
     gint = np.zeros((n_draws, k_out))
     n_inner = 0
     for t in range(n_draws):
         level = draw_level(max_level) if method == RT_MLMC else max_level
         m = 2**level
-        for j in range(m):
-            fill_unit_ball(U[j], norm_code)
+        draw_inner_samples(proposal, x, y, coef, intercept, rho, eta, norm_code, loss_code, U, m, log_w, theta,
+                           scores, probs, r)
         n_inner += m
         point_estimate(
-            method, level, max_level, x, y, coef, intercept, rho, eta, loss_code, U, m,
+            method, level, max_level, x, y, coef, intercept, rho, eta, loss_code, U, m, log_w,
             losses, dscores, base, scores, probs, weights, 1.0, True, gcoef[t], gint[t],
         )
     return gcoef, gint, n_inner

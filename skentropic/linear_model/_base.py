@@ -148,7 +148,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         alpha = 1.0 / (self.C * total_weight)
         n_features = X.shape[1]
 
-        coefs, intercepts, n_iters, rule_seeds, states = [], [], [], [], []
+        coefs, intercepts, n_iters, rule_seeds, states, ess = [], [], [], [], [], []
         for k, (target, loss_code, n_out) in enumerate(self._subproblems(y_idx)):
             coef0, intercept0 = self._initial_parameters(k, n_out, n_features)
             rule_seed, solver_seed = draw_seed(rng), draw_seed(rng)
@@ -191,9 +191,11 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                     radius=self.radius,
                     average=self.average,
                     seed=solver_rng,
+                    proposal=self.proposal,
                     **common,
                 )
                 states.append(_continue_state(None, solver_rng, info))
+                ess.append(info["ess_per_epoch"])
             coefs.append(coef)
             intercepts.append(intercept)
             n_iters.append(n_iter)
@@ -201,6 +203,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         self.coef_ = np.vstack(coefs)
         self.intercept_ = np.concatenate(intercepts)
         self.n_iter_ = int(max(n_iters))
+        self.inner_ess_ = np.mean(np.array(ess), axis=0) if ess else None
         # entropic_risk re-creates the same inner rule (quadrature or fixed samples)
         self._rule_seeds = rule_seeds
         # what partial_fit needs to continue a stochastic run (None after L-BFGS)
@@ -303,7 +306,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                 schedule=self.schedule, radius=self.radius, average=self.average,
                 seed=state["rng"], verbose=self.verbose, average_start=0,
                 step_offset=state["n_steps"], schedule_steps=state["schedule_steps"],
-                average_init=state["average"] if self.average else None,
+                average_init=state["average"] if self.average else None, proposal=self.proposal,
             )
             coefs.append(coef)
             intercepts.append(intercept)

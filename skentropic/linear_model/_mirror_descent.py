@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
-from .._core._mlmc import ESTIMATOR_CODES, SAA
+from .._core._mlmc import ESTIMATOR_CODES, PROPOSAL_CODES, SAA
 from .._core._norms import NORM_INF
 from .._core._sampling import draw_seed
 from ._mirror_descent_kernels import epoch_kernel
@@ -58,7 +58,7 @@ def fit_stochastic(
     X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit_intercept,
     coef_init, intercept_init, estimator, max_level, n_saa_samples, batch_size, max_iter,
     step_size, schedule, radius, average, seed, verbose=0, callback=None, average_start=None,
-    step_offset=0, schedule_steps=None, average_init=None,
+    step_offset=0, schedule_steps=None, average_init=None, proposal="tilted",
 ):
     """Minimise the entropic risk of a linear model by projected stochastic gradient descent.
 
@@ -116,6 +116,10 @@ def fit_stochastic(
         ``steps_per_epoch`` of this call. A continued run keeps the ``s`` of its first call.
     average_init : tuple (avg_coef, avg_intercept, count) or None
         Running Polyak–Ruppert average to continue (copied); None starts a new one.
+    proposal : {"tilted", "uniform"}, default="tilted"
+        Inner samples from the proposal tilted toward ``(ρ/η)∇_x ℓ`` one fast-gradient step
+        from the point (exact weights, :mod:`skentropic._core._mlmc`), or uniform in the ball
+        (the talk's estimator).
 
     Returns
     -------
@@ -125,7 +129,8 @@ def fit_stochastic(
         Epochs run (always ``max_iter``: no early stopping).
     info : dict
         ``"n_gradient_samples"`` total inner samples drawn, ``"samples_per_epoch"`` (list),
-        ``"n_steps"``, ``"step_size"`` (``γ_0`` used), ``"estimator"``, and the state a later
+        ``"n_steps"``, ``"step_size"`` (``γ_0`` used), ``"estimator"``, ``"ess_per_epoch"`` (mean
+        effective sample size fraction of the inner weights, per epoch), and the state a later
         call needs to continue the run: ``"iterate"`` (last ``(coef, intercept)``, not
         averaged), ``"average"`` (``(avg_coef, avg_intercept, count)``), ``"schedule_steps"``.
     """
@@ -199,20 +204,22 @@ def fit_stochastic(
         if avg_coef.shape != coef.shape or avg_int.shape != intercept.shape or avg_count < 0:
             raise ValueError("average_init must be (avg_coef, avg_intercept, count >= 0) shaped "
                              "like coef_init and intercept_init.")
-    samples_per_epoch = []
+    samples_per_epoch, ess_per_epoch = [], []
+    proposal_code = _check_choice(proposal, PROPOSAL_CODES, "proposal")
     for epoch in range(max_iter):
         tic = time.perf_counter()
         do_average = bool(average) and epoch >= average_start
-        n_inner, avg_count = epoch_kernel(
+        n_inner, avg_count, ess = epoch_kernel(
             X, y, cum, coef, intercept, avg_coef, avg_int, avg_count,
             float(rho), float(eta), int(norm_code), int(loss_code), float(alpha),
             bool(fit_intercept), method, int(max_level), int(n_saa_samples), saa_seeds,
             batch_size, steps_per_epoch, float(step_size), schedule_code,
             int(step_offset) + epoch * steps_per_epoch, int(schedule_steps), float(radius or 0.0),
             do_average,
-            epoch_seeds[epoch],
+            epoch_seeds[epoch], proposal_code,
         )
         samples_per_epoch.append(int(n_inner))
+        ess_per_epoch.append(float(ess))
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
             raise FloatingPointError(
                 f"Stochastic solver diverged at epoch {epoch + 1}: non-finite coefficients. "
@@ -221,7 +228,7 @@ def fit_stochastic(
         out_coef, out_int = (avg_coef, avg_int) if avg_count > 0 else (coef, intercept)
         if verbose > 0:
             print(
-                f"-- Epoch {epoch + 1}/{max_iter}: inner samples {n_inner}, "
+                f"-- Epoch {epoch + 1}/{max_iter}: inner samples {n_inner}, ESS/m {ess:.3f}, "
                 f"||coef|| {np.linalg.norm(out_coef):.6g}, time {time.perf_counter() - tic:.3f}s"
             )
         if callback is not None:
@@ -233,6 +240,7 @@ def fit_stochastic(
         "n_steps": max_iter * steps_per_epoch,
         "step_size": float(step_size),
         "estimator": estimator,
+        "ess_per_epoch": ess_per_epoch,
         "iterate": (coef.copy(), intercept.copy()),
         "average": (avg_coef.copy(), avg_int.copy(), avg_count),
         "schedule_steps": int(schedule_steps),

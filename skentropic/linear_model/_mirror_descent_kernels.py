@@ -5,8 +5,7 @@ projected SGD steps on the entropic risk of a linear model, with the gradient es
 import numpy as np
 from numba import njit
 
-from .._core._mlmc import RT_MLMC, SAA, draw_level, point_estimate, point_scratch
-from .._core._sampling import fill_unit_ball
+from .._core._mlmc import RT_MLMC, SAA, draw_inner_samples, draw_level, point_estimate, point_scratch
 
 
 @njit(cache=True)
@@ -43,8 +42,12 @@ def epoch_kernel(
     X, y, cum_weights, coef, intercept, avg_coef, avg_int, avg_count,
     rho, eta, norm_code, loss_code, alpha, fit_intercept, method, max_level, n_saa, saa_seeds,
     batch_size, n_steps, step0, schedule, step_offset, steps_per_epoch, radius, do_average, seed,
+    proposal,
 ):
-    """Run ``n_steps`` projected SGD steps in place; return ``(n_inner_samples, avg_count)``.
+    """Run ``n_steps`` projected SGD steps in place; return ``(n_inner_samples, avg_count, ess)``.
+
+    ``proposal`` (``UNIFORM`` or ``TILTED``, :mod:`skentropic._core._mlmc`) says where the inner
+    samples come from; ``ess`` is the mean effective sample size fraction of the draws.
 
     ``seed`` seeds numba's generator; the data indices (and RT-MLMC levels) of the whole epoch
     are drawn first, then the inner samples, so the result depends on ``seed`` only. With
@@ -63,7 +66,9 @@ def epoch_kernel(
         if method == RT_MLMC:
             levels[t] = draw_level(max_level)
     m_max = n_saa if method == SAA else 2**max_level
-    U, losses, dscores, weights, base, scores, probs = point_scratch(m_max, k_out, d)
+    U, losses, dscores, weights, base, scores, probs, log_w, theta = point_scratch(m_max, k_out, d)
+    r = np.empty(k_out)
+    ess_total = 0.0
     gcoef = np.empty((k_out, d))
     gint = np.zeros(k_out)
     inv_b = 1.0 / batch_size
@@ -79,12 +84,12 @@ def epoch_kernel(
                 np.random.seed(saa_seeds[i])
             else:
                 m = 2 ** levels[t]
-            for j in range(m):
-                fill_unit_ball(U[j], norm_code)
+            draw_inner_samples(proposal, X[i], y[i], coef, intercept, rho, eta, norm_code, loss_code, U, m,
+                               log_w, theta, scores, probs, r)
             n_inner += m
-            point_estimate(
+            ess_total += point_estimate(
                 method, levels[t], max_level, X[i], y[i], coef, intercept, rho, eta, loss_code,
-                U, m, losses, dscores, base, scores, probs, weights, inv_b, fit_intercept,
+                U, m, log_w, losses, dscores, base, scores, probs, weights, inv_b, fit_intercept,
                 gcoef, gint,
             )
         gamma = step0
@@ -104,4 +109,4 @@ def epoch_kernel(
                 for k in range(d):
                     avg_coef[c, k] += frac * (coef[c, k] - avg_coef[c, k])
                 avg_int[c] += frac * (intercept[c] - avg_int[c])
-    return n_inner, avg_count
+    return n_inner, avg_count, ess_total / max(n_draws, 1)

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._core._mlmc import PROPOSAL_CODES
 from .._core._norms import norm_code
 from .._core._sampling import draw_seed, seed_numba
 from .._core._threads import single_blas_thread
@@ -36,8 +37,12 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
     The gradient of each point's term is estimated by RT-MLMC (default; unbiased for the
     level-``max_level`` plug-in, expected cost about ``(max_level + 1)/2`` forward/backward
     rows per point), by the vanilla plug-in with ``2^max_level`` samples, or by a fixed
-    sample average (SAA) of ``n_inner_samples`` samples per point. Forward and backward passes
-    run in numba on the stacked perturbed copies of one minibatch; no ``n × m × d`` array is
+    sample average (SAA) of ``n_inner_samples`` samples per point. The inner samples come from
+    a proposal tilted toward the worst case (``proposal="tilted"``: ``θ = (ρ/η)∇_x ℓ`` at the
+    point or one fast-gradient step from it, ``tilt_anchor``; exact importance weights, so every
+    estimator targets the same ``F``) or uniformly from the ball (``proposal="uniform"``, the
+    talk's estimator, which in high dimension rarely comes near the worst case). Forward and
+    backward passes run in numba on the stacked perturbed copies of one minibatch; no ``n × m × d`` array is
     formed. BLAS runs single-threaded during training (the per-minibatch matrices are too
     small to gain from threads, and threads oversubscribe shared machines).
 
@@ -74,6 +79,11 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         Level ``L`` of RT-MLMC and vanilla (``2^L`` samples at the top level).
     n_inner_samples : int, default=32
         Samples per point of the SAA estimator (fixed for the whole fit).
+    proposal : {"tilted", "uniform"}, default="tilted"
+        Where the inner samples come from (see above and :mod:`skentropic._core._tilted`).
+    tilt_anchor : {"fgm", "clean"}, default="fgm"
+        Where the tilt's input gradient is taken: one fast-gradient step from the point (two
+        extra forward/backward passes per minibatch) or the point itself (one).
     attack_steps : int, default=10
         Steps of the PGD attack used by ``training="pgd"`` (step ``2.5 rho / attack_steps``).
     clip : tuple (lo, hi) or None, default=None
@@ -129,6 +139,9 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         Training objective estimate per epoch (for ``"entropic"``: the mean of the estimator's
         per-point estimates of ``F_i``, unbiased for the level-``max_level`` plug-in under
         RT-MLMC, hence noisy), plus the penalty.
+    inner_ess_ : list of float
+        Per epoch of entropic training, the mean effective sample size fraction
+        ``(Σπ)²/(mΣπ²)`` of the inner weights ``π ∝ w e^{ℓ/η}`` (empty for the baselines).
     best_loss_ : float or None
         Lowest ``loss_curve_`` value (``None`` with ``early_stopping``).
     validation_scores_ : list of float or None
@@ -160,6 +173,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         "gradient_estimator": [StrOptions(set(kernels.ESTIMATOR_CODES))],
         "max_level": [Interval(Integral, 0, 16, closed="both")],
         "n_inner_samples": [Interval(Integral, 1, None, closed="left")],
+        "proposal": [StrOptions({"tilted", "uniform"})],
+        "tilt_anchor": [StrOptions({"fgm", "clean"})],
         "attack_steps": [Interval(Integral, 1, None, closed="left")],
         "clip": [tuple, list, None],
         "solver": [StrOptions(set(SOLVER_CODES))],
@@ -194,6 +209,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         gradient_estimator="rt-mlmc",
         max_level=6,
         n_inner_samples=32,
+        proposal="tilted",
+        tilt_anchor="fgm",
         attack_steps=10,
         clip=None,
         solver="adam",
@@ -224,6 +241,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         self.gradient_estimator = gradient_estimator
         self.max_level = max_level
         self.n_inner_samples = n_inner_samples
+        self.proposal = proposal
+        self.tilt_anchor = tilt_anchor
         self.attack_steps = attack_steps
         self.clip = clip
         self.solver = solver
@@ -310,6 +329,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
             theta = glorot_init(sizes, offsets, rng)
             self._saa_seed = draw_seed(rng)
             self.loss_curve_ = []
+            self.inner_ess_ = []
             self.n_iter_ = 0
             self.t_ = 0
         if not (incremental and continuing and hasattr(self, "_optimizer_state")):
@@ -351,6 +371,9 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
                 total = kernels.train_epoch(theta, sizes, offsets, X=X, y=y_idx, order=order,
                                             seed=seed, **config)
             loss = total / X.shape[0]
+            if config["mode"] != kernels.ERM and self.training == "entropic":
+                self.inner_ess_.append(float(config["ess_out"][0]) / X.shape[0])
+                config["ess_out"][0] = 0.0
             if not np.isfinite(loss):
                 raise ValueError(
                     "The training objective became non-finite; lower learning_rate_init or "
@@ -428,7 +451,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
             max_level=int(self.max_level), n_saa=int(self.n_inner_samples),
             saa_seed=int(self._saa_seed), lo=lo, hi=hi, has_box=has_box,
             alpha=float(self.alpha), solver_code=SOLVER_CODES[self.solver], state1=state1,
-            state2=state2, counter=counter, hyper=hyper,
+            state2=state2, counter=counter, hyper=hyper, proposal=PROPOSAL_CODES[self.proposal],
+            anchor_fgm=self.tilt_anchor == "fgm", ess_out=np.zeros(1),
         )
 
     def _adversarial_epoch(self, theta, sizes, offsets, X, y_idx, order, seed, config):

@@ -42,8 +42,10 @@ from numba import njit
 
 from .._core._logmeanexp import entropic_weights
 from .._core._losses import softmax_loss
-from .._core._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, VANILLA, draw_level, level_probability  # noqa: F401
+from .._core._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, TILTED, VANILLA, draw_level, level_probability  # noqa: F401
+from .._core._norms import NORM_INF, NORM_L2
 from .._core._sampling import fill_unit_ball
+from .._core._tilted import fill_tilted
 from ._optimizers import optimizer_step
 
 ELU = 0
@@ -201,7 +203,10 @@ def loss_input_gradient(theta, sizes, offsets, act_code, X, labels):
 
 @njit(cache=True)
 def row_weights(mode, losses, eta, level, max_level, weights, scratch):
-    """Row weights ``c`` of one point's block (see the module docstring); returns its ``F`` estimate."""
+    """Row weights ``c`` of one point's block (see the module docstring); returns its ``F`` estimate.
+
+    With tilted samples ``losses`` holds ``L_j + η log w_j`` (see :func:`batch_gradient`).
+    """
     m = losses.shape[0]
     if mode == ERM:
         weights[0] = 1.0
@@ -222,15 +227,69 @@ def row_weights(mode, losses, eta, level, max_level, weights, scratch):
 
 
 @njit(cache=True)
+def batch_tilts(theta, sizes, offsets, act_code, X, y, idx, rho, eta, norm_code, anchor_fgm, lo, hi, has_box):
+    """Tilts ``θ_i = (ρ/η) ∇_x ℓ(a_i)`` of the batch's points, ``a_i`` the point itself or one
+    fast-gradient step from it (``a = clip(x + ρ·dir(∇_x ℓ(x)))``, ``dir`` the steepest-ascent
+    unit step of the ball): one or two extra forward/backward passes over ``B`` rows."""
+    n_batch = idx.shape[0]
+    d = X.shape[1]
+    rows = np.empty((n_batch, d))
+    labels = np.empty(n_batch, dtype=np.int64)
+    for i in range(n_batch):
+        labels[i] = y[idx[i]]
+        for k in range(d):
+            rows[i, k] = X[idx[i], k]
+    _, g = loss_input_gradient(theta, sizes, offsets, act_code, rows, labels)
+    if anchor_fgm:
+        for i in range(n_batch):
+            if norm_code == NORM_INF:
+                for k in range(d):
+                    step = 1.0 if g[i, k] > 0.0 else (-1.0 if g[i, k] < 0.0 else 0.0)
+                    rows[i, k] += rho * step
+            elif norm_code == NORM_L2:
+                sq = 0.0
+                for k in range(d):
+                    sq += g[i, k] * g[i, k]
+                scale = rho / np.sqrt(sq) if sq > 0.0 else 0.0
+                for k in range(d):
+                    rows[i, k] += scale * g[i, k]
+            else:
+                best = 0
+                for k in range(d):
+                    if abs(g[i, k]) > abs(g[i, best]):
+                        best = k
+                rows[i, best] += rho * (1.0 if g[i, best] > 0.0 else -1.0) if g[i, best] != 0.0 else 0.0
+            if has_box:
+                for k in range(d):
+                    rows[i, k] = min(max(rows[i, k], lo[k]), hi[k])
+        _, g = loss_input_gradient(theta, sizes, offsets, act_code, rows, labels)
+    factor = rho / eta
+    for i in range(n_batch):
+        for k in range(d):
+            g[i, k] *= factor
+    return g
+
+
+@njit(cache=True)
 def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm_code,
-                   max_level, n_saa, saa_seed, lo, hi, has_box, grad):
+                   max_level, n_saa, saa_seed, lo, hi, has_box, grad, proposal, anchor_fgm, ess_out):
     """Gradient of the minibatch objective ``(1/B) Σ_i F̂_i`` into ``grad``; returns ``Σ_i F̂_i``.
 
     ``idx`` are the rows of ``X``/``y`` in the batch (``B = len(idx)``). Random draws come
     from numba's generator, which the caller has seeded. The L2 penalty is not included.
+    ``proposal = TILTED``: the inner samples of point ``i`` come from the proposal of
+    :mod:`skentropic._core._tilted` aimed at ``θ_i`` (:func:`batch_tilts`) and every softmax
+    uses ``L_j/η + log w_j`` (exact weights ``w = p/q``, so the estimators target the same
+    ``F``). Samples leaving the box are clipped after drawing: the weight is that of the
+    unclipped ``u``, so the estimate is the one of ``E_u exp(ℓ(clip(x + ρu))/η)``, the same
+    objective as with uniform samples. ``ess_out[0]`` accumulates the points' effective sample
+    size fractions ``(Σπ)²/(mΣπ²)``.
     """
     n_batch = idx.shape[0]
     d = X.shape[1]
+    tilted = proposal == TILTED and mode != ERM
+    tilts = batch_tilts(theta, sizes, offsets, act_code, X, y, idx, rho, eta, norm_code, anchor_fgm, lo, hi,
+                        has_box) if tilted else np.zeros((1, 1))
     counts = np.empty(n_batch, dtype=np.int64)
     levels = np.zeros(n_batch, dtype=np.int64)
     n_rows = 0
@@ -250,6 +309,7 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
     dbuf = np.empty(n_rows * total)
     H0 = layer_rows(hbuf, n_rows, sizes, 0)
     labels = np.empty(n_rows, dtype=np.int64)
+    log_w = np.zeros(n_rows)
     u = np.empty(d)
     r = 0
     for i in range(n_batch):
@@ -262,7 +322,10 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
                 for k in range(d):
                     H0[r, k] = X[p, k]
             else:
-                fill_unit_ball(u, norm_code)
+                if tilted:
+                    log_w[r] = fill_tilted(u, tilts[i], norm_code)
+                else:
+                    fill_unit_ball(u, norm_code)
                 for k in range(d):
                     v = X[p, k] + rho * u[k]
                     if has_box:
@@ -274,6 +337,9 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
     S = layer_rows(hbuf, n_rows, sizes, top)
     losses = np.empty(n_rows)
     softmax_cross_entropy(S, labels, losses)
+    if tilted:
+        for j in range(n_rows):
+            losses[j] += eta * log_w[j]
     weights = np.empty(n_rows)
     scratch = np.empty(n_rows)
     D = layer_rows(dbuf, n_rows, sizes, top)
@@ -282,6 +348,14 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
     inv_b = 1.0 / n_batch
     for i in range(n_batch):
         m = counts[i]
+        if mode != ERM:  # ESS of the point's full-level weights π ∝ w e^{L/η}
+            top_l = np.max(losses[r:r + m])
+            acc, sq = 0.0, 0.0
+            for j in range(r, r + m):
+                e = np.exp((losses[j] - top_l) / eta)
+                acc += e
+                sq += e * e
+            ess_out[0] += acc * acc / (m * sq)
         value += row_weights(mode, losses[r:r + m], eta, levels[i], max_level,
                              weights[r:r + m], scratch[r:r + m])
         for j in range(r, r + m):
@@ -311,13 +385,14 @@ def add_l2_penalty(theta, sizes, offsets, grad, scale):
 @njit(cache=True)
 def train_batch(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm_code, max_level,
                 n_saa, saa_seed, lo, hi, has_box, alpha, solver_code, state1, state2, counter,
-                hyper, grad):
+                hyper, grad, proposal, anchor_fgm, ess_out):
     """One optimizer step on the batch ``idx``; returns ``B × (batch objective + penalty)``.
 
     The penalty follows scikit-learn's MLPClassifier: ``α/(2B) Σ_l ||W_l||²`` per batch.
     """
     value = batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta,
-                           norm_code, max_level, n_saa, saa_seed, lo, hi, has_box, grad)
+                           norm_code, max_level, n_saa, saa_seed, lo, hi, has_box, grad, proposal,
+                           anchor_fgm, ess_out)
     penalty = add_l2_penalty(theta, sizes, offsets, grad, alpha / idx.shape[0])
     optimizer_step(solver_code, theta, grad, state1, state2, counter, hyper)
     return value + penalty * idx.shape[0]
@@ -326,11 +401,11 @@ def train_batch(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm
 @njit(cache=True)
 def train_epoch(theta, sizes, offsets, act_code, X, y, order, batch_size, mode, rho, eta,
                 norm_code, max_level, n_saa, saa_seed, lo, hi, has_box, alpha, solver_code,
-                state1, state2, counter, hyper, seed):
+                state1, state2, counter, hyper, seed, proposal, anchor_fgm, ess_out):
     """One pass over ``X`` in the minibatches ``order[k B : (k+1) B]``; returns the summed objective.
 
     Seeds numba's generator with ``seed`` first, so an epoch is a deterministic function
-    of its inputs.
+    of its inputs. ``ess_out[0]`` accumulates the points' inner effective sample sizes.
     """
     np.random.seed(seed)
     grad = np.empty_like(theta)
@@ -340,5 +415,6 @@ def train_epoch(theta, sizes, offsets, act_code, X, y, order, batch_size, mode, 
         stop = min(start + batch_size, n)
         total += train_batch(theta, sizes, offsets, act_code, X, y, order[start:stop], mode, rho,
                              eta, norm_code, max_level, n_saa, saa_seed, lo, hi, has_box, alpha,
-                             solver_code, state1, state2, counter, hyper, grad)
+                             solver_code, state1, state2, counter, hyper, grad, proposal, anchor_fgm,
+                             ess_out)
     return total
