@@ -147,6 +147,18 @@ def _window(theta, s, r, eta, d, loss_code, out):
 
 
 @njit(cache=True)
+def _insertion_sort(values, n):
+    """Sort ``values[:n]`` in place (``n <= 5``: cheaper to compile than ``np.sort``)."""
+    for i in range(1, n):
+        v = values[i]
+        j = i - 1
+        while j >= 0 and values[j] > v:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = v
+
+
+@njit(cache=True)
 def _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
     """Quadrature points of ``F(s, r)`` for ``r > 0, η > 0`` (see the module docstring).
 
@@ -169,6 +181,7 @@ def _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
             a2, b2 = win[0], win[1]
     # break points: window ends and the loss's kink (z = 1), or the end of the logistic's
     # linear regime (z = 0); a piece is integrated when its midpoint lies in a window.
+    # (sorted by hand below: np.sort costs seconds of compilation for five numbers)
     breaks = np.empty(5)
     breaks[0], breaks[1], breaks[2], breaks[3] = a1, b1, a2, b2
     n_breaks = 4
@@ -176,7 +189,7 @@ def _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
     if -1.0 < c_kink < 1.0:
         breaks[4] = math.acos(c_kink)
         n_breaks = 5
-    breaks = np.sort(breaks[:n_breaks])
+    _insertion_sort(breaks, n_breaks)
     n = nodes.shape[0]
     m = 0
     top = -np.inf

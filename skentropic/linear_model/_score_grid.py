@@ -94,16 +94,27 @@ def _atom_node(s, shift, log_w, eta, loss_code, out, psi, dpsi, pi, dpi):
 
 
 @njit(cache=True)
+def _eval_quadrature_nodes(svals, start, stop, r, eta, d, loss_code, log_z, bulk, nodes, weights, scal):
+    """Exact node data of the ``l_2`` quadrature for nodes ``start..stop-1``."""
+    scratch = np.empty(4 * _MAX_PIECES * nodes.shape[0])
+    for k in range(start, stop):
+        entropic_margin_l2_second(svals[k], r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch, scal[k])
+
+
+@njit(cache=True)
+def _eval_atom_nodes(svals, start, stop, eta, loss_code, shift, log_w, scal, psi, dpsi, pi, dpi):
+    """Exact node data of an atom rule for nodes ``start..stop-1``."""
+    for k in range(start, stop):
+        _atom_node(svals[k], shift, log_w, eta, loss_code, scal[k], psi[k], dpsi[k], pi[k], dpi[k])
+
+
 def _eval_nodes(svals, start, stop, quadrature, r, eta, d, loss_code, log_z, bulk, nodes, weights,
                 shift, log_w, scal, psi, dpsi, pi, dpi):
-    """Exact node data for nodes ``start..stop-1``."""
-    size = 4 * _MAX_PIECES * nodes.shape[0]
-    scratch = np.empty(size)
-    for k in range(start, stop):
-        if quadrature:
-            entropic_margin_l2_second(svals[k], r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch, scal[k])
-        else:
-            _atom_node(svals[k], shift, log_w, eta, loss_code, scal[k], psi[k], dpsi[k], pi[k], dpi[k])
+    """Exact node data for nodes ``start..stop-1`` (two kernels, so a fit compiles only its rule's)."""
+    if quadrature:
+        _eval_quadrature_nodes(svals, start, stop, r, eta, d, loss_code, log_z, bulk, nodes, weights, scal)
+    else:
+        _eval_atom_nodes(svals, start, stop, eta, loss_code, shift, log_w, scal, psi, dpsi, pi, dpi)
 
 
 @njit(cache=True)

@@ -174,11 +174,20 @@ def backward(theta, sizes, offsets, act_code, hbuf, dbuf, n_rows, grad, input_gr
 
 
 @njit(cache=True)
+def _copy(dst, src):
+    """``dst[:, :] = src`` by loops: numba's slice assignment checks shapes with an error message
+    whose formatting costs seconds of compilation."""
+    for i in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            dst[i, j] = src[i, j]
+
+
+@njit(cache=True)
 def forward_scores(theta, sizes, offsets, act_code, X):
     """Scores ``S`` (``n × K``) of the rows of ``X``."""
     n = X.shape[0]
     hbuf = np.empty(n * np.sum(sizes))
-    layer_rows(hbuf, n, sizes, 0)[:, :] = X
+    _copy(layer_rows(hbuf, n, sizes, 0), X)
     forward(theta, sizes, offsets, act_code, hbuf, n)
     return layer_rows(hbuf, n, sizes, sizes.shape[0] - 1).copy()
 
@@ -190,13 +199,13 @@ def loss_input_gradient(theta, sizes, offsets, act_code, X, labels):
     total = np.sum(sizes)
     hbuf = np.empty(n * total)
     dbuf = np.empty(n * total)
-    layer_rows(hbuf, n, sizes, 0)[:, :] = X
+    _copy(layer_rows(hbuf, n, sizes, 0), X)
     forward(theta, sizes, offsets, act_code, hbuf, n)
     top = sizes.shape[0] - 1
     S = layer_rows(hbuf, n, sizes, top)
     losses = np.empty(n)
     softmax_cross_entropy(S, labels, losses)
-    layer_rows(dbuf, n, sizes, top)[:, :] = S
+    _copy(layer_rows(dbuf, n, sizes, top), S)
     backward(theta, sizes, offsets, act_code, hbuf, dbuf, n, np.empty(0), True)
     return losses, layer_rows(dbuf, n, sizes, 0).copy()
 
