@@ -168,7 +168,7 @@ def print_tables(curves, times, ess, n_seeds, epochs):
                 std = rows.std(0, ddof=1) if len(rows) > 1 else np.zeros(rows.shape[1])
                 print(f"{name:18s}" + "".join(f"{m:7.1f}±{s:4.1f}" for m, s in zip(rows.mean(0), std)))
     erm = np.median(times["ERM"])
-    print(f"\ntraining cost (median fit time over seeds, BLAS single-threaded)")
+    print("\ntraining cost (median fit time over seeds, BLAS single-threaded)")
     print(f"{'model':18s}{'seconds':>10s}{'vs ERM':>9s}{'ESS/m':>8s}")
     for name, ts in times.items():
         e = f"{np.mean(ess[name]):8.2f}" if name in ess else f"{'-':>8s}"

@@ -13,31 +13,17 @@ in the log is at least 1).
 import numpy as np
 from scipy.special import logsumexp
 
-from ._core._norms import NORM_INF, NORM_L2
+from ._core._projections import ascent_rows
 from ._core._sampling import draw_seed
 from ._core._tilted import sample_tilted_pairs, sample_tilted_rows
 
 _CHUNK_FLOATS = 2_000_000  # rows per chunk: about this many perturbed coordinates
 
 
-def _ascent(g, code):
-    """Steepest-ascent unit step of the ``l_p`` ball for each row of ``g``."""
-    if code == NORM_INF:
-        return np.sign(g)
-    if code == NORM_L2:
-        norm = np.linalg.norm(g, axis=1, keepdims=True)
-        return np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
-    out = np.zeros_like(g)
-    rows = np.arange(g.shape[0])
-    top = np.argmax(np.abs(g), axis=1)
-    out[rows, top] = np.sign(g[rows, top])
-    return out
-
-
 def tilts(part, X, rho, eta, code):
     """``θ_i = (ρ/η) ∇_x ℓ(x'_i)`` at one fast-gradient step ``x'_i`` (``η`` floored at ``1e-12``)."""
     _, g = part.loss_grad(X, part.target)
-    _, g2 = part.loss_grad(X + rho * _ascent(g, code), part.target)
+    _, g2 = part.loss_grad(X + rho * ascent_rows(np.ascontiguousarray(g, dtype=np.float64), code), part.target)
     return np.ascontiguousarray(rho / max(eta, 1e-12) * g2)
 
 

@@ -182,7 +182,7 @@ def test_robust_value_rho_zero_is_regular_and_stable():
 
 
 def test_td_update():
-    low, inv_width, bins, strides, scale = tabs = tables()
+    low, inv_width, bins, strides, scale = tables()
     q = np.random.default_rng(3).normal(size=(60, 2))
     s_next = np.array([0.2, 0.2, 0.2])
     work = (np.empty(3), np.empty(3), np.empty(4, dtype=np.int64), np.empty(4))

@@ -46,7 +46,8 @@ from numba import njit
 
 from ._logmeanexp import entropic_weights
 from ._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
-from ._norms import NORM_INF, NORM_L2
+from ._norms import NORM_INF
+from ._projections import ascent_direction
 from ._sampling import fill_unit_ball
 from ._tilted import fill_tilted, fill_tilted_linf_fast, linf_tilt_constants
 
@@ -234,26 +235,9 @@ def point_tilt(x, y, coef, intercept, rho, eta, norm_code, loss_code, theta, sco
         for c in range(k_out):
             acc += r[c] * coef[c, k]
         theta[k] = acc
-    if norm_code == NORM_INF:
-        for k in range(d):
-            theta[k] = 1.0 if theta[k] > 0.0 else (-1.0 if theta[k] < 0.0 else 0.0)
-    elif norm_code == NORM_L2:
-        sq = 0.0
-        for k in range(d):
-            sq += theta[k] * theta[k]
-        scale = 1.0 / np.sqrt(sq) if sq > 0.0 else 0.0
-        for k in range(d):
-            theta[k] *= scale
-    else:
-        best = 0
-        for k in range(d):
-            if abs(theta[k]) > abs(theta[best]):
-                best = k
-        value = 1.0 if theta[best] > 0.0 else (-1.0 if theta[best] < 0.0 else 0.0)
-        for k in range(d):
-            theta[k] = 0.0
-        theta[best] = value
-    _score_derivative(1.0, x, y, coef, intercept, rho, loss_code, theta, scores, probs, r)
+    direction = np.empty(d)
+    ascent_direction(theta, norm_code, direction)
+    _score_derivative(1.0, x, y, coef, intercept, rho, loss_code, direction, scores, probs, r)
     factor = rho / eta
     for k in range(d):
         acc = 0.0

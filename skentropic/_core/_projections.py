@@ -21,7 +21,7 @@ feature-box clip for a batch of rows.
 import numpy as np
 from numba import njit
 
-from ._norms import NORM_INF, NORM_L1, NORM_L2
+from ._norms import NORM_INF, NORM_L2
 
 
 @njit(cache=True, nogil=True)
@@ -53,6 +53,15 @@ def ascent_direction(g, norm_code, out):
                 best = k
         if top > 0.0:
             out[best] = 1.0 if g[best] > 0.0 else -1.0
+
+
+@njit(cache=True)
+def ascent_rows(G, norm_code):
+    """:func:`ascent_direction` of every row of ``G`` (a new array)."""
+    out = np.empty_like(G)
+    for i in range(G.shape[0]):
+        ascent_direction(G[i], norm_code, out[i])
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -17,7 +17,7 @@ Laws used
 import numpy as np
 from numba import njit
 
-from ._norms import NORM_INF, NORM_L1, NORM_L2
+from ._norms import NORM_INF, NORM_L2
 
 
 @njit(cache=True)

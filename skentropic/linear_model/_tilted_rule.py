@@ -27,7 +27,8 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
-from .._core._norms import NORM_INF, NORM_L2, dual_norm
+from .._core._norms import dual_norm
+from .._core._projections import ascent_rows
 from .._core._tilted import fill_tilted, tilted_log_weight
 
 _N_CHUNKS = 64
@@ -142,20 +143,6 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
                 out_gW[r, q] += partial[c, r, q]
 
 
-def _fgm_direction(g, norm_code):
-    """Steepest-ascent unit step for the ``l_p`` ball, row-wise: ``sign(g)``, ``g/|g|₂`` or a vertex."""
-    if norm_code == NORM_INF:
-        return np.sign(g)
-    if norm_code == NORM_L2:
-        norm = np.linalg.norm(g, axis=1, keepdims=True)
-        return np.divide(g, norm, out=np.zeros_like(g), where=norm > 0)
-    out = np.zeros_like(g)
-    top = np.argmax(np.abs(g), axis=1)
-    rows = np.arange(g.shape[0])
-    out[rows, top] = np.sign(g[rows, top])
-    return out
-
-
 def tilt_coefficients(scores, y, anchor_W, anchor_scores, rho, norm_code, loss_code):
     """``coeff`` of :func:`tilted_linear`: the tilt is ``(ρ/η) coeff_i @ anchor_W = (ρ/η) ∇_x ℓ``.
 
@@ -174,7 +161,7 @@ def tilt_coefficients(scores, y, anchor_W, anchor_scores, rho, norm_code, loss_c
     P = np.exp(S - S.max(axis=1, keepdims=True))
     P /= P.sum(axis=1, keepdims=True)
     P[np.arange(S.shape[0]), y] -= 1.0
-    step = _fgm_direction(P @ anchor_W, norm_code)
+    step = ascent_rows(np.ascontiguousarray(P @ anchor_W), norm_code)
     S2 = S + rho * step @ anchor_W.T
     P2 = np.exp(S2 - S2.max(axis=1, keepdims=True))
     P2 /= P2.sum(axis=1, keepdims=True)

@@ -43,7 +43,7 @@ from numba import njit
 from .._core._logmeanexp import entropic_weights
 from .._core._losses import softmax_loss
 from .._core._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, TILTED, VANILLA, draw_level, level_probability  # noqa: F401
-from .._core._norms import NORM_INF, NORM_L2
+from .._core._projections import ascent_direction
 from .._core._sampling import fill_unit_ball
 from .._core._tilted import fill_tilted
 from ._optimizers import optimizer_step
@@ -250,26 +250,12 @@ def batch_tilts(theta, sizes, offsets, act_code, X, y, idx, rho, eta, norm_code,
             rows[i, k] = X[idx[i], k]
     _, g = loss_input_gradient(theta, sizes, offsets, act_code, rows, labels)
     if anchor_fgm:
+        step = np.empty(d)
         for i in range(n_batch):
-            if norm_code == NORM_INF:
-                for k in range(d):
-                    step = 1.0 if g[i, k] > 0.0 else (-1.0 if g[i, k] < 0.0 else 0.0)
-                    rows[i, k] += rho * step
-            elif norm_code == NORM_L2:
-                sq = 0.0
-                for k in range(d):
-                    sq += g[i, k] * g[i, k]
-                scale = rho / np.sqrt(sq) if sq > 0.0 else 0.0
-                for k in range(d):
-                    rows[i, k] += scale * g[i, k]
-            else:
-                best = 0
-                for k in range(d):
-                    if abs(g[i, k]) > abs(g[i, best]):
-                        best = k
-                rows[i, best] += rho * (1.0 if g[i, best] > 0.0 else -1.0) if g[i, best] != 0.0 else 0.0
-            if has_box:
-                for k in range(d):
+            ascent_direction(g[i], norm_code, step)
+            for k in range(d):
+                rows[i, k] += rho * step[k]
+                if has_box:
                     rows[i, k] = min(max(rows[i, k], lo[k]), hi[k])
         _, g = loss_input_gradient(theta, sizes, offsets, act_code, rows, labels)
     factor = rho / eta
