@@ -3,6 +3,9 @@
 import os
 import re
 import sys
+from pathlib import Path
+
+import sphinx_gallery
 
 sys.path.insert(0, os.path.abspath(".."))
 
@@ -90,6 +93,11 @@ html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None
 html_sidebars = {"index": [], "install": [], "quickstart": [], "benchmarks": []}
+# example pages list their download links beside the page's table of contents, where
+# sphinx-gallery ships that component (0.17 and later)
+_GALLERY_SIDEBAR = ["page-toc"]
+if (Path(sphinx_gallery.__file__).parent / "components" / "sg_download_links.html").is_file():
+    _GALLERY_SIDEBAR.append("sg_download_links")
 html_theme_options = {
     "logo": {"text": "skentropic"},
     "navbar_align": "left",
@@ -97,10 +105,7 @@ html_theme_options = {
     "navbar_end": ["version-label", "theme-switcher"],
     "use_edit_page_button": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": {
-        "**": ["page-toc"],
-        "auto_examples/**": ["page-toc", "sg_download_links"],
-    },
+    "secondary_sidebar_items": {"**": ["page-toc"], "auto_examples/**": _GALLERY_SIDEBAR},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }
