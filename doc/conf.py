@@ -1,7 +1,9 @@
 """Sphinx configuration of the skentropic documentation."""
 
+import importlib.util
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -77,8 +79,32 @@ def _escape_types(app, what, name, obj, options, lines):
             lines[i] = match.group(1) + spec
 
 
+# MathJax renders the formulas in the browser. With the package sphinx-mathjax-offline
+# installed (the docs and test extras), the site carries its own copy of MathJax 3 (the
+# TeX-to-HTML component, its fonts and the parts it loads on demand, about 8 MB), so
+# formulas render without network; without it Sphinx's default loads MathJax from a CDN.
+_MATHJAX_PACKAGE = importlib.util.find_spec("sphinx-mathjax-offline")
+_MATHJAX_PARTS = ("tex-chtml.js", "a11y", "adaptors", "input", "output/chtml", "sre", "ui")
+if _MATHJAX_PACKAGE is not None:
+    mathjax_path = "mathjax/tex-chtml.js"  # relative to _static
+
+
+def _copy_mathjax(app, exc):
+    if exc is not None or _MATHJAX_PACKAGE is None or app.builder.format != "html":
+        return
+    source = Path(_MATHJAX_PACKAGE.origin).parent / "static" / "mathjax"
+    target = Path(app.outdir) / "_static" / "mathjax"
+    for part in _MATHJAX_PARTS:
+        (target / part).parent.mkdir(parents=True, exist_ok=True)
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source / part, target / part)
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _escape_types, priority=400)
+    app.connect("build-finished", _copy_mathjax)
 
 
 # pydata-sphinx-theme, as scikit-learn and most scikit-learn-contrib projects: the top bar
@@ -92,7 +118,13 @@ html_css_files = ["skentropic.css"]
 html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None
-html_sidebars = {"index": [], "install": [], "quickstart": [], "benchmarks": []}
+# The left sidebar lists the pages below the current one: only the API reference has such
+# pages. Elsewhere it would stand empty (or repeat the gallery's thumbnails) and narrow the
+# text column, which the figures and 88-character code lines of the examples need.
+_EXAMPLES = sorted(Path(__file__).parent.joinpath("..", "examples").glob("plot_*.py"))
+_EXAMPLE_PAGES = [f"auto_examples/{path.stem}" for path in _EXAMPLES]
+html_sidebars = {page: [] for page in ["index", "install", "quickstart", "user_guide", "scaling",
+                                       "benchmarks", "auto_examples/index", *_EXAMPLE_PAGES]}
 # example pages list their download links beside the page's table of contents, where
 # sphinx-gallery ships that component (0.17 and later)
 _GALLERY_SIDEBAR = ["page-toc"]
@@ -105,7 +137,12 @@ html_theme_options = {
     "navbar_end": ["version-label", "theme-switcher"],
     "use_edit_page_button": False,
     "show_toc_level": 2,
-    "secondary_sidebar_items": {"**": ["page-toc"], "auto_examples/**": _GALLERY_SIDEBAR},
+    # example pages by name: the theme warns when two wildcard patterns match a page
+    "secondary_sidebar_items": {
+        "**": ["page-toc"],
+        **{page: _GALLERY_SIDEBAR for page in _EXAMPLE_PAGES},
+        "index": [],
+    },
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
 }

@@ -251,8 +251,8 @@ def plot_worst_case(estimator, X, y, *, rho=None, etas=(1.0, 0.1, 0.01, 1e-4), n
     nrows = -(-n_panels // ncols)
     # panels drawn with equal axis scales: their height follows the data's aspect ratio
     aspect = (hi[1] - lo[1]) / (hi[0] - lo[0])
-    height = min(max(3.2 * aspect, 1.6), 4.5) + 0.9
-    fig, grid_axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, height * nrows), squeeze=False,
+    height = min(max(2.7 * aspect, 1.4), 4.0) + 0.9
+    fig, grid_axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, height * nrows), squeeze=False,
                                   sharex=True, sharey=True, constrained_layout=True)
     axes, spare = grid_axes.ravel()[:n_panels], grid_axes.ravel()[n_panels:]
     ax = axes[0]
@@ -307,7 +307,7 @@ def _worst_case_legend(plt, ax, targets, boundary, log_range):
                           label="draws from P* (3 per point)"))
     handles.append(Line2D([], [], ls="", marker="s", ms=10, mfc=plt.get_cmap("magma")(0.75),
                           mec="none", label=f"log-density of P* (bright: high;\nclipped {log_range:g} below its top)"))
-    ax.legend(handles=handles, loc="center" if not ax.has_data() else "best", fontsize="small")
+    ax.legend(handles=handles, loc="center" if not ax.has_data() else "best")
 
 
 def _label(t):
