@@ -59,8 +59,10 @@ sphinx_gallery_conf = {
     "plot_gallery": os.environ.get("SKENTROPIC_PLOT_GALLERY", "True"),
     "download_all_examples": False,
     "remove_config_comments": True,
-    # each figure is captured by the matplotlib scraper at the size the example gives it
+    # each figure is captured by the matplotlib scraper at the size the example gives it,
+    # and at twice its resolution for high-density screens
     "image_scrapers": ("matplotlib",),
+    "image_srcset": ["2x"],
     "min_reported_time": 1,
 }
 
