@@ -15,6 +15,7 @@ import skentropic  # noqa: E402
 
 project = "skentropic"
 author = "skentropic developers"
+copyright = "skentropic developers"
 release = skentropic.__version__
 version = release
 
@@ -119,7 +120,6 @@ html_static_path = ["_static"]
 html_css_files = ["skentropic.css"]
 html_show_sourcelink = False
 html_copy_source = False
-html_last_updated_fmt = None
 # The left sidebar lists the pages below the current one: only the API reference has such
 # pages. Elsewhere it would stand empty (or repeat the gallery's thumbnails) and narrow the
 # text column, which the figures and 88-character code lines of the examples need.
@@ -127,8 +127,8 @@ _EXAMPLES = sorted(Path(__file__).parent.joinpath("..", "examples").glob("plot_*
 _EXAMPLE_PAGES = [f"auto_examples/{path.stem}" for path in _EXAMPLES]
 html_sidebars = {page: [] for page in ["index", "install", "quickstart", "user_guide", "scaling",
                                        "benchmarks", "auto_examples/index", *_EXAMPLE_PAGES]}
-# example pages list their download links beside the page's table of contents, where
-# sphinx-gallery ships that component (0.17 and later)
+# example pages list their download links beside the page's table of contents, with the
+# component that recent sphinx-gallery versions ship for this theme
 _GALLERY_SIDEBAR = ["page-toc"]
 if (Path(sphinx_gallery.__file__).parent / "components" / "sg_download_links.html").is_file():
     _GALLERY_SIDEBAR.append("sg_download_links")
