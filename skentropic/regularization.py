@@ -330,18 +330,21 @@ def plot_penalty_sweep(table, ax=None, relative=False):
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     C = table["C"]
-    names = {"gradient_norm": "gradient norm ρ E||g||_*", "variance": "variance ρ²/(2η) E Var(g·u)",
-             "log_mgf": "log-MGF (ρ/C) E log E exp(C g·u)"}
+    # g = ∇_x ℓ(x, y; θ), u uniform on the unit ball
+    names = {"gradient_norm": r"gradient norm  $\rho\,\mathbb{E}\,\|\nabla_x \ell\|_*$",
+             "variance": r"variance  $(\rho^2/2\eta)\,\mathbb{E}\,\mathrm{Var}_u(\nabla_x \ell \cdot u)$",
+             "log_mgf": r"log-MGF  $(\rho/C)\,\mathbb{E}\,\log \mathbb{E}_u"
+                        r"\exp(C\,\nabla_x \ell \cdot u)$"}
     if relative:
         for key, label in names.items():
             ax.loglog(C, np.abs(table[f"{key}_rel_error"]), marker="o", label=label)
         ax.axhline(0.05, color="grey", lw=0.8, ls=":", label="5%")
-        ax.set_ylabel("|surrogate − exact| / exact")
+        ax.set_ylabel("relative error  |surrogate − exact| / exact")
     else:
-        ax.loglog(C, table["exact_penalty"], "k-", lw=2.5, label="exact F − ERM")
+        ax.loglog(C, table["exact_penalty"], "k-", lw=2.5, label="exact  F − ERM risk")
         for key, label in names.items():
             ax.loglog(C, table[f"{key}_penalty"], ls="--", marker=".", label=label)
-        ax.set_ylabel("penalty")
+        ax.set_ylabel("penalty  F − ERM risk")
     ax.set_xlabel("C = ρ/η")
-    ax.legend(fontsize="small")
+    ax.legend()
     return ax

@@ -245,17 +245,25 @@ def plot_worst_case(estimator, X, y, *, rho=None, etas=(1.0, 0.1, 0.01, 1e-4), n
             patch.set(fill=False, lw=0.5, ec="white", alpha=0.7)
             ax.add_patch(patch)
 
-    fig, axes = plt.subplots(1, len(etas) + 1, figsize=(3.2 * (len(etas) + 1), 3.4),
-                             sharex=True, sharey=True, constrained_layout=True)
+    # at most three panels a row, so that each stays readable in a page's text column
+    n_panels = len(etas) + 1
+    ncols = min(n_panels, 3)
+    nrows = -(-n_panels // ncols)
+    # panels drawn with equal axis scales: their height follows the data's aspect ratio
+    aspect = (hi[1] - lo[1]) / (hi[0] - lo[0])
+    height = min(max(2.7 * aspect, 1.4), 4.0) + 0.9
+    fig, grid_axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, height * nrows), squeeze=False,
+                                  sharex=True, sharey=True, constrained_layout=True)
+    axes, spare = grid_axes.ravel()[:n_panels], grid_axes.ravel()[n_panels:]
     ax = axes[0]
     im = ax.contourf(xx, yy, surfaces[-1], levels=30, cmap="viridis")
     if len(surfaces) == 2:
         ax.contour(xx, yy, surfaces[1] - surfaces[0], levels=[0.0], colors="red", linewidths=1)
-    fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.colorbar(im, ax=ax, shrink=0.8, label=f"loss for y = {_label(targets[-1])}")
     ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(targets, part.target), cmap="coolwarm",
                edgecolors="k", s=18)
     balls(ax)
-    ax.set_title("loss ℓ(z; θ)")
+    ax.set_title(f"loss ℓ(z; θ) for y = {_label(targets[-1])}")
     for ax, eta in zip(axes[1:], etas):
         seed = draw_seed(rng)
         logp = worst_case_log_density(estimator, X, y, grid, rho=rho, eta=eta, norm=code_to_norm(code),
@@ -269,12 +277,41 @@ def plot_worst_case(estimator, X, y, *, rho=None, etas=(1.0, 0.1, 0.01, 1e-4), n
                                   n_proposals=n_proposals, n_draws=3, random_state=seed)
         ax.scatter(draws.samples[:, 0], draws.samples[:, 1], s=5, c="cyan", lw=0, alpha=0.8)
         balls(ax)
-        ax.set_title(f"P*, η = {eta:g}")
+        ax.set_title(f"worst case P*, η = {eta:g}")
     axes[0].set_xlim(lo[0], hi[0])
     axes[0].set_ylim(lo[1], hi[1])
-    for ax in axes:
+    for k, ax in enumerate(axes):
         ax.set_aspect("equal")
+        if k + ncols >= n_panels:  # lowest panel of its column
+            ax.set_xlabel("feature 1")
+            ax.tick_params(labelbottom=True)
+        if k % ncols == 0:
+            ax.set_ylabel("feature 2")
+    _worst_case_legend(plt, spare[0] if len(spare) else axes[0], targets, len(surfaces) == 2, log_range)
+    for ax in spare:
+        ax.axis("off")
     return fig
+
+
+def _worst_case_legend(plt, ax, targets, boundary, log_range):
+    """Say what the marks of :func:`plot_worst_case` are, on a spare panel or the first one."""
+    from matplotlib.lines import Line2D
+    cmap = plt.get_cmap("coolwarm")
+    handles = [Line2D([], [], ls="", marker="o", mfc=cmap(i / max(len(targets) - 1, 1)), mec="k",
+                      label=f"training point, y = {_label(t)}") for i, t in enumerate(targets)]
+    handles.append(Line2D([], [], ls="", marker="o", ms=12, mfc="none", mec="0.5",
+                          label="ball B_ρ(x_i) (white outline)"))
+    if boundary:
+        handles.append(Line2D([], [], color="red", lw=1, label="decision boundary"))
+    handles.append(Line2D([], [], ls="", marker="o", ms=4, mfc="cyan", mec="none",
+                          label="draws from P* (3 per point)"))
+    handles.append(Line2D([], [], ls="", marker="s", ms=10, mfc=plt.get_cmap("magma")(0.75),
+                          mec="none", label=f"log-density of P* (bright: high;\nclipped {log_range:g} below its top)"))
+    ax.legend(handles=handles, loc="center" if not ax.has_data() else "best")
+
+
+def _label(t):
+    return f"{t:g}" if isinstance(t, (int, float, np.number)) else str(t)
 
 
 def code_to_norm(code):
