@@ -7,9 +7,10 @@ A small network (64 ELU hidden units, softmax output, Adam) is trained on the 8x
 plain cross-entropy (``training="erm"``), PGD adversarial training (``training="pgd"``,
 ``l_∞`` radius 0.1), and the entropic risk with the talk's uniform inner samples
 (``proposal="uniform"``) and with samples tilted toward the worst case
-(``proposal="tilted"``, the default). ``rho`` and ``eta`` are those chosen on a validation
-split by ``benchmarks/bench_digits_study.py --tune``. Each model is attacked with 40-step
-PGD (random start, 2 restarts) over a range of ``l_∞`` budgets, clipped to the pixel box.
+(``proposal="tilted"``, the default). ``rho`` and ``eta`` are those chosen on a
+validation split by ``benchmarks/bench_digits_study.py --tune``. Each model is attacked
+with 40-step PGD (random start, 2 restarts) over a range of ``l_∞`` budgets, clipped to
+the pixel box.
 
 This quick version trains one seed for a few epochs; the benchmark reports means over 5
 seeds and 100 epochs, with ``l_2`` attacks, the talk's 10-step iterative FGM and uniform

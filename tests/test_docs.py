@@ -31,8 +31,6 @@ MISSING = [m for m in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_th
 needs_docs = pytest.mark.skipif(bool(MISSING), reason=f"documentation extras not installed: {MISSING}")
 MIN_FIGURE_WIDTH = 600  # pixels of the PNG files the example pages show
 MAX_EXAMPLE_LINE = 88  # characters, so that code cells are not cut at the text column's edge
-# being rewritten on another branch; remove from this set once it keeps to MAX_EXAMPLE_LINE
-LONG_LINES_ALLOWED = {"plot_digits_study.py"}
 
 
 def _load_make_inventories():
@@ -89,8 +87,6 @@ def test_examples_found():
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_lines_fit_the_code_cells(path):
-    if path.name in LONG_LINES_ALLOWED:
-        pytest.skip(f"{path.name} is being rewritten")
     long = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
             if len(line) > MAX_EXAMPLE_LINE]
     assert not long, f"{path.name}: lines {long} are longer than {MAX_EXAMPLE_LINE} characters"
