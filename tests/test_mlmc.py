@@ -5,9 +5,17 @@ import pytest
 from scipy.special import logsumexp, softmax
 
 from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
-from skentropic._core._mlmc import RT_MLMC, VANILLA, draw_gradient_estimates, level_probability, plugin_gradients
+from skentropic._core._mlmc import (
+    RT_MLMC,
+    VANILLA,
+    draw_gradient_estimates,
+    level_probability,
+    plugin_gradients,
+    point_tilt,
+)
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
 from skentropic._core._sampling import sample_unit_ball_kernel
+from skentropic._core._tilted import fill_tilted, zero_if_not_finite
 
 
 def np_margin(z, code):
@@ -173,3 +181,32 @@ def test_sample_cost_rt_mlmc_linear_vanilla_exponential(L):
     assert (p * 2.0 ** np.arange(L + 1)).sum() == pytest.approx(expected)
     sd = np.sqrt((p * 4.0 ** np.arange(L + 1)).sum() - expected**2)
     assert abs(cost_m / n - expected) <= 5 * sd / np.sqrt(n) + 1e-12
+
+
+@pytest.mark.parametrize("norm_code", [NORM_L2, NORM_INF, NORM_L1])
+def test_point_tilt_ignores_the_contents_of_its_buffer(norm_code):
+    """The tilt is a function of the point and the model only: a buffer left holding NaN by
+    earlier work (``np.empty``) must not leak into it (it once did, through ``0 * NaN``, and a
+    NaN tilt made the l2 Beta sampler loop forever)."""
+    rng = np.random.default_rng(0)
+    coef, intercept, x = rng.normal(size=(1, 5)), np.array([0.3]), rng.normal(size=5)
+    tilts = []
+    for fill in (0.0, np.nan, np.inf):
+        theta = np.full(5, fill)
+        point_tilt(x, 1.0, coef, intercept, 0.2, 0.05, norm_code, LOGISTIC, theta,
+                   np.empty(1), np.empty(1), np.empty(1))
+        tilts.append(theta)
+    assert np.all(np.isfinite(tilts[0])) and np.any(tilts[0] != 0)
+    np.testing.assert_array_equal(tilts[1], tilts[0])
+    np.testing.assert_array_equal(tilts[2], tilts[0])
+
+
+def test_a_non_finite_tilt_falls_back_to_the_uniform_proposal():
+    theta = np.array([1.0, np.nan, 2.0])
+    zero_if_not_finite(theta)
+    np.testing.assert_array_equal(theta, 0.0)
+    theta = np.array([1.0, -3.0])
+    zero_if_not_finite(theta)
+    np.testing.assert_array_equal(theta, [1.0, -3.0])
+    with pytest.raises(ValueError, match="not finite"):
+        fill_tilted(np.empty(4), np.array([np.nan, 0.0, 1.0, 0.0]), NORM_L2)

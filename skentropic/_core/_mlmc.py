@@ -49,7 +49,7 @@ from ._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from ._norms import NORM_INF
 from ._projections import ascent_direction
 from ._sampling import fill_unit_ball
-from ._tilted import fill_tilted, fill_tilted_linf_fast, linf_tilt_constants
+from ._tilted import fill_tilted, fill_tilted_linf_fast, linf_tilt_constants, zero_if_not_finite
 
 RT_MLMC = 0
 VANILLA = 1
@@ -205,12 +205,17 @@ def point_scratch(m_max, k_out, d):
 
 @njit(cache=True)
 def _score_derivative(x_shift, x, y, coef, intercept, rho, loss_code, direction, scores, probs, out):
-    """``out = ∂ℓ/∂s`` at ``x + ρ·x_shift·direction`` (``x_shift`` 0 or 1)."""
+    """``out = ∂ℓ/∂s`` at ``x + ρ·x_shift·direction`` (``x_shift`` 0 or 1; with 0, ``direction``
+    is not read, so it may be an uninitialised buffer)."""
     k_out, d = coef.shape
     for c in range(k_out):
         acc = intercept[c]
-        for k in range(d):
-            acc += coef[c, k] * (x[k] + rho * x_shift * direction[k])
+        if x_shift == 0.0:
+            for k in range(d):
+                acc += coef[c, k] * x[k]
+        else:
+            for k in range(d):
+                acc += coef[c, k] * (x[k] + rho * x_shift * direction[k])
         scores[c] = acc
     if loss_code == SOFTMAX:
         softmax_loss(scores, int(y), probs)
@@ -244,6 +249,7 @@ def point_tilt(x, y, coef, intercept, rho, eta, norm_code, loss_code, theta, sco
         for c in range(k_out):
             acc += r[c] * coef[c, k]
         theta[k] = factor * acc
+    zero_if_not_finite(theta)
 
 
 @njit(cache=True)

@@ -149,6 +149,8 @@ def _fill_tilted_l2(out, theta):
     if kappa < _TINY_TILT:
         fill_unit_ball(out, NORM_L2)
         return 0.0
+    if not math.isfinite(kappa):
+        raise ValueError("The tilt of the l2 proposal is not finite.")
     alpha, beta = l2_beta_parameters(kappa, float(d))
     x = np.random.beta(alpha, beta)
     x = min(max(x, 1e-300), 1.0 - 1e-16)
@@ -295,6 +297,21 @@ def _defensive(log_w):
     if log_w > -700.0:
         return -math.log((1.0 - DEFENSIVE) * math.exp(-log_w) + DEFENSIVE)
     return log_w - math.log(1.0 - DEFENSIVE)
+
+
+@njit(cache=True)
+def zero_if_not_finite(theta):
+    """Set ``θ = 0`` (the uniform proposal) if any entry is NaN or infinite.
+
+    A tilt overflows only for a diverging model or ``ρ/η`` beyond the float range; the uniform
+    proposal keeps the importance weights exact there, and the caller's divergence check (on the
+    coefficients) reports the model. Without it a NaN tilt would reach the Beta sampler of the
+    ``l_2`` proposal, whose rejection loop never accepts a NaN parameter.
+    """
+    for k in range(theta.shape[0]):
+        if not math.isfinite(theta[k]):
+            theta[:] = 0.0
+            return
 
 
 @njit(cache=True)

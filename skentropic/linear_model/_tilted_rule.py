@@ -29,7 +29,7 @@ from numba import njit, prange
 from .._core._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from .._core._norms import dual_norm
 from .._core._projections import ascent_rows
-from .._core._tilted import fill_tilted, tilted_log_weight
+from .._core._tilted import fill_tilted, tilted_log_weight, zero_if_not_finite
 
 _N_CHUNKS = 64
 
@@ -85,6 +85,7 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
                 for r in range(k):
                     acc += coeff[i, r] * anchor_W[r, q]
                 theta[q] = scale * sign[i] * acc
+            zero_if_not_finite(theta)
             np.random.seed(seeds[i])
             top = -np.inf
             for j in range(m):

@@ -45,7 +45,7 @@ from .._core._losses import softmax_loss
 from .._core._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, TILTED, VANILLA, draw_level, level_probability  # noqa: F401
 from .._core._projections import ascent_direction
 from .._core._sampling import fill_unit_ball
-from .._core._tilted import fill_tilted
+from .._core._tilted import fill_tilted, zero_if_not_finite
 from ._optimizers import optimizer_step
 
 ELU = 0
@@ -262,6 +262,7 @@ def batch_tilts(theta, sizes, offsets, act_code, X, y, idx, rho, eta, norm_code,
     for i in range(n_batch):
         for k in range(d):
             g[i, k] *= factor
+        zero_if_not_finite(g[i])
     return g
 
 
