@@ -55,6 +55,8 @@ models = {
     "entropic, tilted samples": EntropicRobustMLPClassifier(
         rho=0.2, eta=0.003, norm=np.inf, proposal="tilted", max_level=6, **common),
 }
+# In a fresh install the first fit includes numba's one-time compilation of the kernels
+# (tens of seconds); the next fits, and the next processes, read the compiled cache.
 for name, model in models.items():
     start = time.perf_counter()
     model.fit(X_train, y_train)
