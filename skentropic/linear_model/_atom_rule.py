@@ -18,8 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._losses import margin_loss, margin_loss_derivative
-
-_N_CHUNKS = 64  # fixed chunking: per-chunk partial sums are added in order, so results are thread-independent
+from ._chunks import chunk_count, sum_chunks
 
 
 def normalise_log_weights(log_w):
@@ -93,7 +92,7 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
     """
     n = scores.shape[0]
     m = shift.shape[0]
-    n_chunks = max(1, min(n, _N_CHUNKS))
+    n_chunks = chunk_count(n)
     part_shift = np.zeros((n_chunks, m))
     part_pi = np.zeros((n_chunks, m))
     for c in prange(n_chunks):
@@ -143,10 +142,5 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
                 part_pi[c, jk + 1] += scale * (theta * kterm - gdx)
             out_value[i] = eta * (top + np.log(acc))
             out_ds[i] = acc_d / acc
-    for j in range(m):
-        out_dshift[j] = 0.0
-        out_pi[j] = 0.0
-    for c in range(n_chunks):
-        for j in range(m):
-            out_dshift[j] += part_shift[c, j]
-            out_pi[j] += part_pi[c, j]
+    sum_chunks(part_shift.reshape(n_chunks, 1, m), out_dshift.reshape(1, m))
+    sum_chunks(part_pi.reshape(n_chunks, 1, m), out_pi.reshape(1, m))

@@ -35,6 +35,7 @@ from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_loss, margin_loss_d
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import margin_atoms, normalise_log_weights
+from ._chunks import chunk_count, sum_chunks
 from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient, gauss_hermite
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
 from ._score_grid import build_grid, interpolate_grid
@@ -170,7 +171,6 @@ def _margin_exact(scores, r, loss_code, out_value, out_ds):
         out_ds[i] = margin_loss_derivative(scores[i] - r, loss_code)
 
 
-_N_CHUNKS = 64  # fixed chunking: per-chunk partial sums are added in order, so results are thread-independent
 
 
 @njit(cache=True, parallel=True)
@@ -182,7 +182,7 @@ def _softmax_samples(scores, y, sw, proj, rho, eta, out_value, out_g, out_u):
     """
     n, k = scores.shape
     m = proj.shape[0]
-    n_chunks = max(1, min(n, _N_CHUNKS))
+    n_chunks = chunk_count(n)
     partial = np.zeros((n_chunks, m, k))
     for c in prange(n_chunks):
         buf = np.empty(k)
@@ -209,13 +209,7 @@ def _softmax_samples(scores, y, sw, proj, rho, eta, out_value, out_g, out_u):
                     out_g[i, q] += p * probs[j, q]
                     partial[c, j, q] += sw[i] * p * probs[j, q]
             out_value[i] = top + eta * np.log(acc / m)
-    for j in range(m):
-        for q in range(k):
-            out_u[j, q] = 0.0
-    for c in range(n_chunks):
-        for j in range(m):
-            for q in range(k):
-                out_u[j, q] += partial[c, j, q]
+    sum_chunks(partial, out_u)
 
 
 def _check(rho, eta, loss_code):

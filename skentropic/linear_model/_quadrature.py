@@ -45,6 +45,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._losses import HINGE, LOGISTIC, margin_loss, margin_loss_derivative, margin_loss_second_derivative
+from ._chunks import chunk_count
 
 _DROP = 36.0  # a window ends where the log-integrand is this far below its peak
 _NEGLIGIBLE = 40.0  # a window whose peak is this far below the other one is dropped
@@ -333,7 +334,7 @@ def entropic_margin_l2_batch(scores, r, eta, d, loss_code, log_z, bulk, nodes, w
     Each point is independent, so the ``prange`` result does not depend on the thread count.
     """
     n = scores.shape[0]
-    n_chunks = min(n, 64)
+    n_chunks = chunk_count(n)
     size = 4 * _MAX_PIECES * nodes.shape[0]
     for c in prange(n_chunks):
         scratch = np.empty(size)

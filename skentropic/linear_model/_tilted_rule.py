@@ -30,8 +30,7 @@ from .._core._losses import SOFTMAX, margin_loss, margin_loss_derivative, softma
 from .._core._norms import dual_norm
 from .._core._projections import ascent_rows
 from .._core._tilted import fill_tilted, tilted_log_weight, zero_if_not_finite
-
-_N_CHUNKS = 64
+from ._chunks import chunk_count, sum_chunks
 
 
 @njit(cache=True, parallel=True)
@@ -68,7 +67,7 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
     """
     n, k = scores.shape
     d = W.shape[1]
-    n_chunks = max(1, min(n, _N_CHUNKS))
+    n_chunks = chunk_count(n)
     partial = np.zeros((n_chunks, k, d))
     log_m = np.log(m)
     for c in prange(n_chunks):
@@ -135,13 +134,7 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
                     for q in range(d):
                         partial[c, r, q] += coef * U[j, q]
             out_ess[i] = sa * sa / (m * sq)
-    for r in range(k):
-        for q in range(d):
-            out_gW[r, q] = 0.0
-    for c in range(n_chunks):
-        for r in range(k):
-            for q in range(d):
-                out_gW[r, q] += partial[c, r, q]
+    sum_chunks(partial, out_gW)
 
 
 def tilt_coefficients(scores, y, anchor_W, anchor_scores, rho, norm_code, loss_code):
