@@ -3,7 +3,8 @@
 Randomness: every public kernel takes an integer ``seed`` and seeds numba's own
 generator with it, so the same seed gives the same draws bit for bit. Inner helpers
 (``fill_unit_ball``) draw from that already-seeded generator and are meant to be
-called from other kernels.
+called from other kernels, with a run-time ``norm_code`` (``np.int64(NORM_L2)`` rather than
+the module constant, which numba would type as a literal and compile a specialization for).
 
 Laws used
 ---------

@@ -147,7 +147,7 @@ def _fill_tilted_l2(out, theta):
         out[0] = u
         return log_sinhc(theta[0]) - theta[0] * u
     if kappa < _TINY_TILT:
-        fill_unit_ball(out, NORM_L2)
+        fill_unit_ball(out, np.int64(NORM_L2))
         return 0.0
     if not math.isfinite(kappa):
         raise ValueError("The tilt of the l2 proposal is not finite.")
@@ -259,13 +259,13 @@ def fill_tilted(out, theta, norm_code):
         return _fill_tilted_l2(out, theta)
     if norm_code == NORM_L2:
         if np.random.random() < DEFENSIVE:
-            fill_unit_ball(out, NORM_L2)
+            fill_unit_ball(out, np.int64(NORM_L2))
             log_w = _log_weight_l2(out, theta)
         else:
             log_w = _fill_tilted_l2(out, theta)
     else:
         if np.random.random() < DEFENSIVE:
-            fill_unit_ball(out, NORM_L1)
+            fill_unit_ball(out, np.int64(NORM_L1))
             log_w = _log_weight_l1(out, theta)
         else:
             log_w = _fill_tilted_l1(out, theta)

@@ -283,6 +283,8 @@ def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, 
     """``(log p_T(t), kind)`` at ``t = K'(λ)``; ``kind`` 0 = Edgeworth, 1 = exact spline, 2 = hybrid.
 
     Fills ``gk``/``cum`` for all coordinates (``cum`` of the whole sum) and, for kind 2, ``agg``.
+    Callers pass ``with_grad`` as ``np.bool_``: a literal ``True``/``False`` would make numba
+    compile this function (and the spline and hybrid densities it calls) once per literal.
     """
     d = a.shape[0]
     if n_big == d:
@@ -320,7 +322,8 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, t_out, lw_out):
     for j in range(t_out.shape[0]):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
-        log_p, _ = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, False)
+        log_p, _ = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
+                         np.bool_(False))
         t_out[j] = cum[1]
         lw_out[j] = log_p + math.log(cum[2]) + math.log(h * math.cosh(v) / s0)
 
@@ -351,7 +354,7 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta, out):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
         log_p, kind = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                            True)
+                            np.bool_(True))
         if log_p == -np.inf:
             continue
         k2 = cum[2]

@@ -35,6 +35,10 @@ The reported objective per point is the matching estimate of ``F_i = η log E ex
 
 Memory: one minibatch of ``B`` points uses ``Σ_i m_i × Σ_l s_l`` floats for activations and
 as many for the deltas (``m_i`` the samples of point ``i``); no ``n × m × d`` array is formed.
+
+Compile time: constant arguments of the inner kernels are written ``np.int64(0)`` and
+``np.bool_(True)``; numba types a bare ``0`` or ``True`` as a literal and compiles one more
+specialization of the callee per literal value.
 """
 
 import numpy as np
@@ -187,7 +191,7 @@ def forward_scores(theta, sizes, offsets, act_code, X):
     """Scores ``S`` (``n × K``) of the rows of ``X``."""
     n = X.shape[0]
     hbuf = np.empty(n * np.sum(sizes))
-    _copy(layer_rows(hbuf, n, sizes, 0), X)
+    _copy(layer_rows(hbuf, n, sizes, np.int64(0)), X)
     forward(theta, sizes, offsets, act_code, hbuf, n)
     return layer_rows(hbuf, n, sizes, sizes.shape[0] - 1).copy()
 
@@ -199,15 +203,15 @@ def loss_input_gradient(theta, sizes, offsets, act_code, X, labels):
     total = np.sum(sizes)
     hbuf = np.empty(n * total)
     dbuf = np.empty(n * total)
-    _copy(layer_rows(hbuf, n, sizes, 0), X)
+    _copy(layer_rows(hbuf, n, sizes, np.int64(0)), X)
     forward(theta, sizes, offsets, act_code, hbuf, n)
     top = sizes.shape[0] - 1
     S = layer_rows(hbuf, n, sizes, top)
     losses = np.empty(n)
     softmax_cross_entropy(S, labels, losses)
     _copy(layer_rows(dbuf, n, sizes, top), S)
-    backward(theta, sizes, offsets, act_code, hbuf, dbuf, n, np.empty(0), True)
-    return losses, layer_rows(dbuf, n, sizes, 0).copy()
+    backward(theta, sizes, offsets, act_code, hbuf, dbuf, n, np.empty(0), np.bool_(True))
+    return losses, layer_rows(dbuf, n, sizes, np.int64(0)).copy()
 
 
 @njit(cache=True)
@@ -288,7 +292,7 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
                         has_box) if tilted else np.zeros((1, 1))
     counts = np.empty(n_batch, dtype=np.int64)
     levels = np.zeros(n_batch, dtype=np.int64)
-    n_rows = 0
+    n_rows = np.int64(0)
     for i in range(n_batch):
         if mode == ERM:
             counts[i] = 1
@@ -303,7 +307,7 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
     total = np.sum(sizes)
     hbuf = np.empty(n_rows * total)
     dbuf = np.empty(n_rows * total)
-    H0 = layer_rows(hbuf, n_rows, sizes, 0)
+    H0 = layer_rows(hbuf, n_rows, sizes, np.int64(0))
     labels = np.empty(n_rows, dtype=np.int64)
     log_w = np.zeros(n_rows)
     u = np.empty(d)
@@ -359,7 +363,7 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
             for k in range(D.shape[1]):
                 D[j, k] = c * S[j, k]
         r += m
-    backward(theta, sizes, offsets, act_code, hbuf, dbuf, n_rows, grad, False)
+    backward(theta, sizes, offsets, act_code, hbuf, dbuf, n_rows, grad, np.bool_(False))
     return value
 
 
