@@ -10,20 +10,24 @@ Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats
 ``--sweep`` for the ratios over sizes, norms and ``eta`` (exact l2 and l-inf rules, the l1
 multiple-importance rule with its default 32 samples per tilt).
 
-Sweep measured 2026-11-26 (``--sweep --repeats 1``, load average 2.4, a benchmark running
-beside it; ratio = fit time / sklearn's ``LogisticRegression(lbfgs)`` on the same data)::
+Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 0.95; the numba kernels of
+the per-point rules and of the score grid compiled beforehand; ratio = fit time / sklearn's
+``LogisticRegression(lbfgs)`` on the same data)::
 
        n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x64     0.097    2.9x   3.3x   3.2x    4.4x    3.0x     4.1x    16.9x  15.9x   44.8x
-     10000x64     0.360    1.5x   2.3x   4.2x    1.4x    1.4x     4.2x     8.8x   8.7x   43.5x
-      1000x784    0.780    1.6x   1.4x   1.4x    3.8x   10.6x     2.3x    16.6x  16.2x   16.3x
-     10000x784    0.420    1.2x   1.5x   1.3x    2.8x    2.6x     5.0x    32.4x  30.5x   30.4x
+      1000x64     0.041    2.2x   2.9x   2.8x    2.1x    1.5x     3.3x    22.0x  20.6x   56.0x
+     10000x64     0.056    2.9x   5.9x  11.0x    2.4x    2.5x    12.4x    29.3x  28.1x  120.5x
+      1000x784    0.197    1.5x   1.3x   1.3x    4.4x   13.8x     2.9x    26.7x  24.4x   26.8x
+     10000x784    0.106    1.6x   1.9x   2.1x    4.7x    4.8x     8.5x    55.1x  50.4x   52.1x
 
-On these synthetic problems the exact l2 and l-inf rules are within 1.2-5x of scikit-learn
-(10.6x once); the l1 rule is 9-45x. On the digits (``bench_linf_sweep.py``), where the
-robust objective needs many more L-BFGS iterations than plain logistic regression, the l-inf
+The exact l2 and l-inf rules are within 1.3-5x of scikit-learn in most cells, 8-14x in four
+(small ``eta`` at n = 10^4, d = 64, and l-inf ``eta = 0.01`` at 1000 x 784, where the robust
+objective takes more L-BFGS iterations); the l1 rule (about 750 importance atoms) is 20-120x.
+An earlier sweep (``--repeats 1``, load average 2.4, warm-up on a problem too small for the
+score grid, so its first grid cells included compilation) gave l2 1.2-4.2x, l-inf 1.4-10.6x and
+l1 8.7-45x against a slower, loaded sklearn. On the digits (``bench_linf_sweep.py``) the l-inf
 fits are 40-90x scikit-learn's time. The 10^5-point sizes and the multinomial rows of the issue
-were not run in this session.
+were not run.
 
 Measured 2026-11-26 (``--repeats 5``, load average 1.1; exact l_inf and l1 rules)::
 
@@ -89,15 +93,22 @@ def timed(fn, repeats):
     return float(np.median(times)), out
 
 
+def warm_up(norms, rho, C, tol):
+    """Compile the numba kernels outside the timings: a small problem (per-point rules) and one
+    large enough for the score grid, whose kernels are separate."""
+    for n in (200, 20000):
+        X, y = make_data(n, 5, seed=1)
+        for norm in norms:
+            fit(X, y, rho, 0.05, norm, C, tol, make_inner_rule(norm, 5, LOGISTIC))
+
+
 def sweep(args):
     """``--sweep``: fit time relative to sklearn at several sizes, norms and ``eta``."""
     C, tol, rho = 1.0, 1e-4, 0.1
     norms = [("l2", NORM_L2), ("l-inf", NORM_INF), ("l1", NORM_L1)]
     sizes = [(int(n), int(d)) for n, d in (pair.split("x") for pair in args.sizes.split(","))]
     etas = [float(e) for e in args.etas.split(",")]
-    Xw, yw = make_data(300, 5, seed=1)
-    for _, norm in norms:  # warm-up: compile outside the timings
-        fit(Xw, yw, rho, 0.05, norm, C, tol, make_inner_rule(norm, 5, LOGISTIC))
+    warm_up([norm for _, norm in norms], rho, C, tol)
     print(f"rho={rho} C={C} tol={tol}; median of {args.repeats}; load average {os.getloadavg()[0]:.2f}")
     print(f"{'n x d':>12}{'sklearn [s]':>12}" + "".join(f"{name + ' ' + str(e):>14}" for name, _ in norms
                                                      for e in etas))
@@ -131,11 +142,7 @@ def main():
     # sklearn's lbfgs stops on the gradient of the mean loss (scaled objective): same tol here
     configs = [("l2 quadrature", NORM_L2), ("l_inf exact cube rule", NORM_INF), ("l1 multiple IS", NORM_L1)]
     rules = {norm: make_inner_rule(norm, args.d, LOGISTIC) for _, norm in configs}
-    Xs, ys = make_data(200, args.d, seed=1)
-    Xm, ym = make_data(20000, 5, seed=1)  # large enough for the score grid (compiles its kernels too)
-    for _, norm in configs:  # warm-up: compile numba kernels outside the timings
-        fit(Xs, ys, rho, 0.05, norm, C, tol, rules[norm])
-        fit(Xm, ym, rho, 0.05, norm, C, tol, make_inner_rule(norm, 5, LOGISTIC))
+    warm_up([norm for _, norm in configs], rho, C, tol)
     t_sk, clf = timed(lambda: LogisticRegression(C=C, solver="lbfgs", tol=tol, max_iter=1000).fit(X, y), args.repeats)
     print(f"n={args.n} d={args.d} rho={rho} C={C} tol={tol}; median of {args.repeats}; numba compile excluded; "
           f"load average {os.getloadavg()[0]:.2f}")
