@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.special import logsumexp, softmax
 
-from skentropic._core._logmeanexp import entropic_mean, entropic_mean_rows, entropic_weights
+from skentropic._core._logmeanexp import entropic_mean, entropic_mean_rows, entropic_weights, exp_shifted
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 
@@ -42,3 +42,13 @@ def test_large_eta_tends_to_mean_and_rows():
     values = np.array([[0.3, 1.2, -0.4], [5.0, 5.0, 5.0]])
     rows = entropic_mean_rows(values, 1e6)
     np.testing.assert_allclose(rows, values.mean(axis=1), atol=1e-5)
+
+
+def test_exp_shifted_matches_numpy():
+    values = np.array([3.0, -1e3, 1e3, 7.5, np.nan])  # the tail beyond m is not read
+    work = values.copy()
+    top, acc = exp_shifted(work, 4)
+    assert top == 1e3
+    np.testing.assert_allclose(work[:4], np.exp(values[:4] - 1e3), rtol=1e-15)
+    np.testing.assert_allclose(top + np.log(acc), logsumexp(values[:4]), rtol=1e-15)
+    assert np.isnan(work[4])

@@ -10,6 +10,24 @@ from numba import njit
 
 
 @njit(cache=True)
+def exp_shifted(values, m):
+    """Overwrite ``values[:m]`` with ``exp(values_j − M)``, ``M = max_j values_j``; return ``(M, Σ_j)``.
+
+    ``log Σ_j exp(values_j) = M + log Σ`` and the overwritten entries divided by ``Σ`` are the
+    softmax weights (``values`` hold log-weights, e.g. ``log ω_j + ℓ_j/η``).
+    """
+    top = -np.inf
+    for j in range(m):
+        if values[j] > top:
+            top = values[j]
+    acc = 0.0
+    for j in range(m):
+        values[j] = np.exp(values[j] - top)
+        acc += values[j]
+    return top, acc
+
+
+@njit(cache=True)
 def entropic_mean(values, eta):
     """``η log (1/m) Σ_j exp(values_j / η)`` for a 1-D array; ``max(values)`` when ``η = 0``.
 

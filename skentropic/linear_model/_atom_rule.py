@@ -17,6 +17,7 @@ With ``π_ij = ω_j exp(φ(s_i + δ_j)/η) / Σ_l ω_l exp(φ(s_i + δ_l)/η)`` 
 import numpy as np
 from numba import njit, prange
 
+from .._core._logmeanexp import exp_shifted
 from .._core._losses import margin_loss, margin_loss_derivative
 from ._chunks import chunk_count, sum_chunks
 
@@ -98,15 +99,9 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
     for c in prange(n_chunks):
         vals = np.empty(m)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            top = -np.inf
             for j in range(m):
                 vals[j] = log_w[j] + margin_loss(scores[i] + shift[j], loss_code) / eta
-                if vals[j] > top:
-                    top = vals[j]
-            acc = 0.0
-            for j in range(m):
-                vals[j] = np.exp(vals[j] - top)
-                acc += vals[j]
+            top, acc = exp_shifted(vals, m)
             jk = _kink_cell(scores[i] - 1.0, shift) if kink else -1
             kterm = 0.0
             if jk >= 0:

@@ -39,6 +39,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .._core._logmeanexp import exp_shifted
 from .._core._losses import LOGISTIC, margin_loss_second_derivative
 from ._quadrature import _MAX_PIECES, _loss_and_derivative, entropic_margin_l2_second
 
@@ -58,17 +59,11 @@ def _atom_node(s, shift, log_w, eta, loss_code, out, psi, dpsi, pi, dpi):
     ``ψ_j' = π_j φ''_j + π_j φ'_j (φ'_j − f_s)/η`` and ``π_j' = π_j (φ'_j − f_s)/η``.
     """
     m = shift.shape[0]
-    top = -np.inf
     for j in range(m):
         v, dl = _loss_and_derivative(s + shift[j], loss_code)
         psi[j] = log_w[j] + v / eta
         dpsi[j] = dl
-        if psi[j] > top:
-            top = psi[j]
-    acc = 0.0
-    for j in range(m):
-        psi[j] = math.exp(psi[j] - top)
-        acc += psi[j]
+    top, acc = exp_shifted(psi, m)
     f_s = 0.0
     for j in range(m):
         psi[j] /= acc
