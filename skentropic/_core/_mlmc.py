@@ -46,10 +46,9 @@ from numba import njit
 
 from ._logmeanexp import entropic_weights
 from ._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
-from ._norms import NORM_INF
 from ._projections import ascent_direction
 from ._sampling import fill_unit_ball
-from ._tilted import fill_tilted, fill_tilted_linf_fast, linf_tilt_constants, zero_if_not_finite
+from ._tilted import fill_tilted_rows, zero_if_not_finite
 
 RT_MLMC = 0
 VANILLA = 1
@@ -258,14 +257,7 @@ def draw_inner_samples(proposal, x, y, coef, intercept, rho, eta, norm_code, los
     """Fill ``U[:m]`` with uniform or tilted ball samples and ``log_w[:m]`` with their log weights."""
     if proposal == TILTED:
         point_tilt(x, y, coef, intercept, rho, eta, norm_code, loss_code, theta, scores, probs, r)
-        if norm_code == NORM_INF:  # constants of the tilt once, then one log1p per coordinate
-            expm = np.empty(theta.shape[0])
-            log_norm = linf_tilt_constants(theta, expm)
-            for j in range(m):
-                log_w[j] = fill_tilted_linf_fast(U[j], theta, expm, log_norm)
-            return
-        for j in range(m):
-            log_w[j] = fill_tilted(U[j], theta, norm_code)
+        fill_tilted_rows(U, m, theta, norm_code, log_w)
     else:
         for j in range(m):
             fill_unit_ball(U[j], norm_code)

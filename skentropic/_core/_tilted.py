@@ -273,6 +273,21 @@ def fill_tilted(out, theta, norm_code):
 
 
 @njit(cache=True)
+def fill_tilted_rows(U, m, theta, norm_code, log_w):
+    """Fill ``U[:m]`` with draws of ``q_θ`` (:func:`fill_tilted`) and ``log_w[:m]`` with their
+    log weights. For the ``l_∞`` ball the constants of the tilt are computed once
+    (:func:`linf_tilt_constants`), so that each coordinate of each draw costs one ``log1p``."""
+    if norm_code == NORM_INF:
+        expm = np.empty(theta.shape[0])
+        log_norm = linf_tilt_constants(theta, expm)
+        for j in range(m):
+            log_w[j] = fill_tilted_linf_fast(U[j], theta, expm, log_norm)
+        return
+    for j in range(m):
+        log_w[j] = fill_tilted(U[j], theta, norm_code)
+
+
+@njit(cache=True)
 def tilted_log_weight(u, theta, norm_code):
     """``log(p(u)/q(u))`` at any ``u`` of the ball for the proposal :func:`fill_tilted` draws from."""
     if norm_code == NORM_INF:
@@ -342,8 +357,7 @@ def sample_tilted_rows(theta, n_samples, norm_code, seed):
     U = np.empty((n, n_samples, d))
     log_w = np.empty((n, n_samples))
     for i in range(n):
-        for j in range(n_samples):
-            log_w[i, j] = fill_tilted(U[i, j], theta[i], norm_code)
+        fill_tilted_rows(U[i], n_samples, theta[i], norm_code, log_w[i])
     return U, log_w
 
 

@@ -29,7 +29,7 @@ from numba import njit, prange
 from .._core._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from .._core._norms import dual_norm
 from .._core._projections import ascent_rows
-from .._core._tilted import fill_tilted, tilted_log_weight, zero_if_not_finite
+from .._core._tilted import fill_tilted, fill_tilted_rows, tilted_log_weight, zero_if_not_finite
 from ._chunks import chunk_count, sum_chunks
 
 
@@ -86,9 +86,9 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
                 theta[q] = scale * sign[i] * acc
             zero_if_not_finite(theta)
             np.random.seed(seeds[i])
+            fill_tilted_rows(U, m, theta, norm_code, log_w)
             top = -np.inf
             for j in range(m):
-                log_w[j] = fill_tilted(U[j], theta, norm_code)
                 for r in range(k):
                     acc = 0.0
                     for q in range(d):
