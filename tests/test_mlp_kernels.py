@@ -166,7 +166,7 @@ def test_rt_mlmc_row_weights_formula():
     rng = np.random.RandomState(10)
     L, eta, level, max_level = rng.randn(8) * 2, 0.3, 3, 5
     weights, scratch = np.empty(8), np.empty(8)
-    value = K.row_weights(K.RT_MLMC, L, eta, level, max_level, weights, scratch)
+    value, ess = K.row_weights(K.RT_MLMC, L, eta, level, max_level, weights, scratch)
 
     def soft(v):
         e = np.exp((v - v.max()) / eta)
@@ -176,7 +176,8 @@ def test_rt_mlmc_row_weights_formula():
     (pi, F), (pa, Fa), (pb, Fb) = soft(L), soft(L[:4]), soft(L[4:])
     np.testing.assert_allclose(weights, (pi - 0.5 * np.concatenate([pa, pb])) / p_l, rtol=1e-12)
     assert value == pytest.approx((F - 0.5 * (Fa + Fb)) / p_l, rel=1e-12)
-    assert K.row_weights(K.RT_MLMC, L[:1], eta, 0, max_level, weights, scratch) == pytest.approx(
+    assert ess == pytest.approx(1.0 / (8 * np.sum(pi**2)), rel=1e-12)  # of the full level's weights
+    assert K.row_weights(K.RT_MLMC, L[:1], eta, 0, max_level, weights, scratch)[0] == pytest.approx(
         L[0] * (2 - 2.0**-max_level))
 
 

@@ -28,6 +28,15 @@ def exp_shifted(values, m):
 
 
 @njit(cache=True)
+def effective_sample_fraction(weights):
+    """``(Σ_j π_j)² / (m Σ_j π_j²) = 1 / (m Σ_j π_j²)`` of normalised weights ``π`` (``m`` of them)."""
+    sq = 0.0
+    for j in range(weights.shape[0]):
+        sq += weights[j] * weights[j]
+    return 1.0 / (weights.shape[0] * sq)
+
+
+@njit(cache=True)
 def entropic_mean(values, eta):
     """``η log (1/m) Σ_j exp(values_j / η)`` for a 1-D array; ``max(values)`` when ``η = 0``.
 

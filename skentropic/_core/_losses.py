@@ -13,6 +13,8 @@ All three are convex and non-increasing, which DESIGN.md section 2 relies on.
 import numpy as np
 from numba import njit
 
+from ._logmeanexp import exp_shifted
+
 LOGISTIC = 0
 HINGE = 1
 SQUARED_HINGE = 2
@@ -73,14 +75,9 @@ def softmax_loss(scores, label, probs):
     ``probs − onehot(label)`` is then the gradient with respect to ``scores``.
     """
     k = scores.shape[0]
-    top = scores[0]
-    for c in range(1, k):
-        if scores[c] > top:
-            top = scores[c]
-    acc = 0.0
     for c in range(k):
-        probs[c] = np.exp(scores[c] - top)
-        acc += probs[c]
+        probs[c] = scores[c]
+    top, acc = exp_shifted(probs, k)
     for c in range(k):
         probs[c] /= acc
     return top + np.log(acc) - scores[label]

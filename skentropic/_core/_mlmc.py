@@ -44,7 +44,7 @@ Model conventions: ``coef`` ``(K, d)``, ``intercept`` ``(K,)``. Binary margin lo
 import numpy as np
 from numba import njit
 
-from ._logmeanexp import entropic_weights
+from ._logmeanexp import effective_sample_fraction, entropic_weights
 from ._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from ._projections import ascent_direction
 from ._sampling import fill_unit_ball
@@ -284,10 +284,7 @@ def point_estimate(
         losses[j] += eta * log_w[j]  # the softmaxes below use L/η + log w
     full, halves = weights[0], weights[1]
     entropic_weights(losses[:m], eta, full[:m])
-    sq = 0.0
-    for j in range(m):
-        sq += full[j] * full[j]
-    ess = 1.0 / (m * sq)
+    ess = effective_sample_fraction(full[:m])
     if method == RT_MLMC:
         inv_p = 1.0 / level_probability(level, max_level)
         if m == 1:

@@ -49,11 +49,17 @@ DEFENSIVE = 0.1  # weight of the uniform law in the l2 and l1 proposals (bounds 
 @njit(cache=True)
 def tilted_uniform_coordinate(v, theta):
     """Inverse CDF of the uniform law on ``[−1, 1]`` tilted by ``e^{θu}``, at ``v ∈ [0, 1)``."""
+    return _tilted_coordinate(v, theta, math.expm1(-2.0 * abs(theta)))
+
+
+@njit(cache=True)
+def _tilted_coordinate(v, theta, expm):
+    """:func:`tilted_uniform_coordinate` given ``expm = expm1(−2|θ|)``."""
     if abs(theta) < _TINY_TILT:
         return 2.0 * v - 1.0
     if theta > 0.0:
-        return 1.0 + math.log1p((1.0 - v) * math.expm1(-2.0 * theta)) / theta
-    return -(1.0 + math.log1p(v * math.expm1(2.0 * theta)) / (-theta))
+        return 1.0 + math.log1p((1.0 - v) * expm) / theta
+    return -(1.0 + math.log1p(v * expm) / (-theta))
 
 
 @njit(cache=True)
@@ -73,16 +79,9 @@ def fill_tilted_linf_fast(out, theta, expm, log_norm):
     """:func:`fill_tilted` for the ``l_∞`` ball with the constants of :func:`linf_tilt_constants`."""
     log_w = log_norm
     for k in range(out.shape[0]):
-        th = theta[k]
-        v = np.random.random()
-        if abs(th) < _TINY_TILT:
-            u = 2.0 * v - 1.0
-        elif th > 0.0:
-            u = 1.0 + math.log1p((1.0 - v) * expm[k]) / th
-        else:
-            u = -(1.0 + math.log1p(v * expm[k]) / (-th))
+        u = _tilted_coordinate(np.random.random(), theta[k], expm[k])
         out[k] = u
-        log_w -= th * u
+        log_w -= theta[k] * u
     return log_w
 
 

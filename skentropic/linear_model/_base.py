@@ -24,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._core._losses import SOFTMAX
+from .._core._mlmc import PROPOSAL_CODES
 from .._core._norms import norm_code
 from .._core._sampling import draw_seed
 from ._lbfgs import fit_lbfgs
@@ -46,7 +47,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_inner_samples": [Interval(Integral, 2, None, closed="left"), None],
-        "proposal": [StrOptions({"tilted", "uniform"})],
+        "proposal": [StrOptions(set(PROPOSAL_CODES))],
         "max_level": [Interval(Integral, 0, 16, closed="both")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "step_size": [Interval(Real, 0, None, closed="neither"), None],

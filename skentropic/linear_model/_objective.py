@@ -171,8 +171,6 @@ def _margin_exact(scores, r, loss_code, out_value, out_ds):
         out_ds[i] = margin_loss_derivative(scores[i] - r, loss_code)
 
 
-
-
 @njit(cache=True, parallel=True)
 def _softmax_samples(scores, y, sw, proj, rho, eta, out_value, out_g, out_u):
     """Fixed-sample rule for the cross-entropy.

@@ -173,7 +173,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         "gradient_estimator": [StrOptions(set(kernels.ESTIMATOR_CODES))],
         "max_level": [Interval(Integral, 0, 16, closed="both")],
         "n_inner_samples": [Interval(Integral, 1, None, closed="left")],
-        "proposal": [StrOptions({"tilted", "uniform"})],
+        "proposal": [StrOptions(set(PROPOSAL_CODES))],
         "tilt_anchor": [StrOptions({"fgm", "clean"})],
         "attack_steps": [Interval(Integral, 1, None, closed="left")],
         "clip": [tuple, list, None],

@@ -44,12 +44,12 @@ specialization of the callee per literal value.
 import numpy as np
 from numba import njit
 
-from .._core._logmeanexp import entropic_weights
+from .._core._logmeanexp import effective_sample_fraction, entropic_weights
 from .._core._losses import softmax_loss
 from .._core._mlmc import ESTIMATOR_CODES, RT_MLMC, SAA, TILTED, VANILLA, draw_level, level_probability  # noqa: F401
 from .._core._projections import ascent_direction
 from .._core._sampling import fill_unit_ball
-from .._core._tilted import fill_tilted, zero_if_not_finite
+from .._core._tilted import fill_tilted_rows, zero_if_not_finite
 from ._optimizers import optimizer_step
 
 ELU = 0
@@ -216,27 +216,31 @@ def loss_input_gradient(theta, sizes, offsets, act_code, X, labels):
 
 @njit(cache=True)
 def row_weights(mode, losses, eta, level, max_level, weights, scratch):
-    """Row weights ``c`` of one point's block (see the module docstring); returns its ``F`` estimate.
+    """Row weights ``c`` of one point's block (see the module docstring); returns its ``F``
+    estimate and the effective sample size fraction ``(Σπ)²/(mΣπ²)`` of the full-level weights
+    ``π ∝ e^{L/η}`` (1 for one row).
 
     With tilted samples ``losses`` holds ``L_j + η log w_j`` (see :func:`batch_gradient`).
     """
     m = losses.shape[0]
     if mode == ERM:
         weights[0] = 1.0
-        return losses[0]
+        return losses[0], 1.0
     if mode != RT_MLMC:
-        return entropic_weights(losses, eta, weights)
+        full = entropic_weights(losses, eta, weights)
+        return full, effective_sample_fraction(weights)
     inv_p = 1.0 / level_probability(level, max_level)
     if m == 1:
         weights[0] = inv_p
-        return losses[0] * inv_p
+        return losses[0] * inv_p, 1.0
     half = m // 2
     full = entropic_weights(losses, eta, weights)
+    ess = effective_sample_fraction(weights)
     first = entropic_weights(losses[:half], eta, scratch[:half])
     second = entropic_weights(losses[half:], eta, scratch[half:m])
     for j in range(m):
         weights[j] = (weights[j] - 0.5 * scratch[j]) * inv_p
-    return (full - 0.5 * (first + second)) * inv_p
+    return (full - 0.5 * (first + second)) * inv_p, ess
 
 
 @njit(cache=True)
@@ -310,27 +314,31 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
     H0 = layer_rows(hbuf, n_rows, sizes, np.int64(0))
     labels = np.empty(n_rows, dtype=np.int64)
     log_w = np.zeros(n_rows)
-    u = np.empty(d)
+    U = np.empty((np.max(counts), d))
     r = 0
     for i in range(n_batch):
         p = idx[i]
+        m = counts[i]
+        if mode == ERM:
+            labels[r] = y[p]
+            for k in range(d):
+                H0[r, k] = X[p, k]
+            r += 1
+            continue
         if mode == SAA:
             np.random.seed(saa_seed + p)
-        for _ in range(counts[i]):
+        if tilted:
+            fill_tilted_rows(U, m, tilts[i], norm_code, log_w[r:r + m])
+        else:
+            for j in range(m):
+                fill_unit_ball(U[j], norm_code)
+        for j in range(m):
             labels[r] = y[p]
-            if mode == ERM:
-                for k in range(d):
-                    H0[r, k] = X[p, k]
-            else:
-                if tilted:
-                    log_w[r] = fill_tilted(u, tilts[i], norm_code)
-                else:
-                    fill_unit_ball(u, norm_code)
-                for k in range(d):
-                    v = X[p, k] + rho * u[k]
-                    if has_box:
-                        v = min(max(v, lo[k]), hi[k])
-                    H0[r, k] = v
+            for k in range(d):
+                v = X[p, k] + rho * U[j, k]
+                if has_box:
+                    v = min(max(v, lo[k]), hi[k])
+                H0[r, k] = v
             r += 1
     forward(theta, sizes, offsets, act_code, hbuf, n_rows)
     top = sizes.shape[0] - 1
@@ -348,16 +356,11 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
     inv_b = 1.0 / n_batch
     for i in range(n_batch):
         m = counts[i]
-        if mode != ERM:  # ESS of the point's full-level weights π ∝ w e^{L/η}
-            top_l = np.max(losses[r:r + m])
-            acc, sq = 0.0, 0.0
-            for j in range(r, r + m):
-                e = np.exp((losses[j] - top_l) / eta)
-                acc += e
-                sq += e * e
-            ess_out[0] += acc * acc / (m * sq)
-        value += row_weights(mode, losses[r:r + m], eta, levels[i], max_level,
-                             weights[r:r + m], scratch[r:r + m])
+        estimate, ess = row_weights(mode, losses[r:r + m], eta, levels[i], max_level,
+                                    weights[r:r + m], scratch[r:r + m])
+        value += estimate
+        if mode != ERM:
+            ess_out[0] += ess
         for j in range(r, r + m):
             c = weights[j] * inv_b
             for k in range(D.shape[1]):
