@@ -105,15 +105,13 @@ def test_eta_to_infinity_is_noise_average(p):
         expected = k1 + k2 / (2 * eta) + k3 / (6 * eta**2)
         np.testing.assert_allclose(F(p, eta=eta), expected, rtol=1e-6, atol=2e-7)
         return
-    # l1: the multiple-importance rule's limit is its self-normalised mean of the loss; compare
-    # with plain uniform Monte Carlo (which is fine for a plain mean), within both errors
+    # l1: plain uniform Monte Carlo of the noise average (fine for a plain mean), within its error
     eta = 1e5
     d = p["X"].shape[1]
     U = sample_unit_ball_kernel(100_000, d, NORM_L1, 3)
     values = LOSSES[p["loss"]](margins(p)[:, None] + p["rho"] * p["y"][:, None] * (U @ p["coef"][0])[None, :])
     noise, se = values.mean(axis=1), values.std(axis=1) / np.sqrt(U.shape[0])
-    got = F(p, eta=eta)
-    assert np.all(np.abs(got - noise) <= 5 * se + 2e-2 * np.abs(noise) + 1e-6)
+    assert np.all(np.abs(F(p, eta=eta) - noise) <= 5 * se + 1e-5 * np.abs(noise) + 1e-6)
 
 
 def linf_noise_cumulants(p):
@@ -159,7 +157,7 @@ def test_rho_zero_is_erm(p):
 
 
 @settings(max_examples=30, deadline=None)
-@given(problems(norms=(NORM_L2, NORM_INF)))
+@given(problems())
 def test_exact_equals_monte_carlo(p):
     """E exp((φ − M)/η) is estimated without bias by Monte Carlo; compare within 6 SE.
 

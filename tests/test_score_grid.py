@@ -6,7 +6,7 @@ from scipy.interpolate import CubicHermiteSpline
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic.linear_model._objective import CUBE, MIS, cube_law, linear_objective, make_inner_rule, mis_law
+from skentropic.linear_model._objective import CROSS, CUBE, cross_law, cube_law, linear_objective, make_inner_rule
 from skentropic.linear_model._quadrature import (
     bulk_half_width,
     entropic_margin_l2,
@@ -114,9 +114,9 @@ def _uses_grid(W, b, X, y, rho, eta, norm, loss, rule):
     if rule.kind == CUBE:
         t, log_w = cube_law(W[0], rho, eta, loss, float(np.abs(s).max()))[:2]
         shift = -t
-    elif rule.kind == MIS:
-        U, log_w = mis_law(W[0], rho, rule)
-        shift = -(U @ (rho * np.abs(W[0])))
+    elif rule.kind == CROSS:
+        t, log_w = cross_law(W[0], rho, eta, loss, float(np.abs(s).max()))[:2]
+        shift = -t
     else:
         shift, log_w = rho * (rule.samples @ W[0]), np.full(rule.samples.shape[0], -np.log(rule.samples.shape[0]))
     return loss == LOGISTIC and build_grid(s, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss,

@@ -3,7 +3,7 @@
 Minimises ``linear_objective(W, b) + 0.5 α ||W||_F²`` (the intercept is not penalised)
 with ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``.
 
-With the tilted importance-sampling rule (softmax loss, ``l_1`` ball) the proposals are aimed
+With the tilted importance-sampling rule (softmax loss) the proposals are aimed
 at an anchor model that stays fixed during one L-BFGS run (the objective is then smooth and
 deterministic). Aiming rounds of at most ``_AIM_ITER`` iterations move the anchor to the
 current solution until the objective changes by less than ``_ROUND_TOL`` relative between
@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .._core._norms import NORM_INF
-from ._objective import MIS, TILTED, _margin_exact, linear_objective
+from ._objective import TILTED, _margin_exact, linear_objective
 
 _MAX_ROUNDS = 4  # tilted rule: aim the proposals at most this many times
 _AIM_ITER = 20  # L-BFGS iterations of an aiming round (all but the last run)
@@ -109,7 +109,7 @@ def fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit
                "maxls": 50}
     if verbose:
         options["iprint"] = int(verbose)
-    if rule.kind not in (TILTED, MIS):
+    if rule.kind != TILTED:
         res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
         coef, intercept = unpack(res.x)
         return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), int(res.nit), bool(res.success)

@@ -7,14 +7,16 @@ Binary margin losses (``K = 1``, ``y ∈ {−1, +1}``, ``s_i = y_i (w·x_i + b)`
 - ``η = 0``: ``F_i = φ(s_i − ρ ||w||_q)`` (exact adversarial loss, ``q`` the dual exponent);
 - ``l_2`` ball: ``F_i = η log E exp(φ(s_i + ρ||w||_2 T)/η)`` by one-dimensional quadrature
   (:mod:`skentropic.linear_model._quadrature`, relative error about ``1e-8`` or better);
-- ``l_∞`` / ``l_1`` balls: sample-average approximation with ``m`` *fixed* antithetic
-  samples ``±u_j`` drawn once (:func:`make_inner_rule`):
-  ``F_i ≈ η log (1/m) Σ_j exp(φ(s_i + ρ y_i u_j·w)/η)``. The objective is then a smooth
-  deterministic function of ``(w, b)``; it is an approximation of the expectation whose
-  error is of the order of the Monte Carlo standard error with ``m`` samples.
+- ``l_∞`` / ``l_1`` balls: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt`` with ``T = ρ|w|·u``,
+  from the weighted atoms of the law of ``T`` (:mod:`._cube_rule`, :mod:`._l1_rule`);
+- ``uniform=True`` in :func:`make_inner_rule` (the talk's estimator, kept for comparison):
+  ``m`` *fixed* antithetic uniform samples ``±u_j``,
+  ``F_i ≈ η log (1/m) Σ_j exp(φ(s_i + ρ y_i u_j·w)/η)``, which in high dimension misses the
+  worst case (DESIGN.md section 2b).
 
-Multinomial cross-entropy (``SOFTMAX``, ``K >= 2``, integer labels): always the
-sample-average approximation, ``F_i ≈ η log (1/m) Σ_j exp(CE(W x_i + b + ρ W u_j, y_i)/η)``.
+Multinomial cross-entropy (``SOFTMAX``, ``K >= 2``, integer labels): per-point tilted
+importance samples (:mod:`._tilted_rule`), or the fixed uniform samples with ``uniform=True``,
+``F_i ≈ η log (1/m) Σ_j exp(CE(W x_i + b + ρ W u_j, y_i)/η)``.
 
 Inside :func:`linear_objective` (the objective of the L-BFGS fits) the binary ``η > 0``
 cases with many points are evaluated on a grid of scores (:mod:`skentropic.linear_model._score_grid`:
@@ -37,9 +39,10 @@ from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import margin_atoms, normalise_log_weights
 from ._chunks import chunk_count, sum_chunks
 from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient, gauss_hermite
+from ._l1_rule import l1_atoms, l1_atoms_gradient, l1_grid
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
 from ._score_grid import build_grid, interpolate_grid
-from ._tilted_rule import mis_atoms, point_seeds, tilt_coefficients, tilted_linear
+from ._tilted_rule import point_seeds, tilt_coefficients, tilted_linear
 
 _ETA0_SOFTMAX = (
     "eta=0 (the exact adversarial risk) is only tractable for binary margin losses; "
@@ -51,7 +54,7 @@ QUADRATURE = "quadrature"  # l2 ball, binary: one-dimensional quadrature per poi
 CUBE = "cube"  # l-inf ball, binary: the law of w·u as weighted atoms (_cube_rule)
 SAMPLES = "samples"  # fixed antithetic uniform ball samples (sample-average approximation)
 TILTED = "tilted"  # per-point tilted importance samples (softmax loss): _tilted_rule
-MIS = "mis"  # binary l1: the law of w·u from shared multiple-importance samples over tilts
+CROSS = "cross"  # l1 ball (cross-polytope), binary: the law of w·u as weighted atoms (_l1_rule)
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,9 @@ class InnerRule:
 
     Attributes
     ----------
-    kind : {"quadrature", "cube", "mis", "tilted", "samples"}
-        ``l_2`` quadrature and ``l_∞`` atoms for binary losses (exact rules), multiple-importance
-        samples of the law of ``w·u`` for binary losses and the ``l_1`` ball, per-point tilted
-        importance samples (softmax loss), or fixed uniform ball samples.
+    kind : {"quadrature", "cube", "cross", "tilted", "samples"}
+        ``l_2`` quadrature, ``l_∞`` and ``l_1`` atoms for binary losses (exact rules), per-point
+        tilted importance samples (softmax loss), or fixed uniform ball samples.
     nodes, weights : ndarray of shape (n_nodes,)
         Gauss–Legendre rule on ``[−1, 1]`` (quadrature only).
     log_z, bulk : float
@@ -96,10 +98,9 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
                     uniform=False):
     """Build the :class:`InnerRule` for a norm, a dimension and a loss.
 
-    Binary margin losses get an exact rule: ``l_2`` quadrature or, for ``l_∞``, the atoms of
-    :mod:`skentropic.linear_model._cube_rule`; for ``l_1`` the law of ``w·u`` is represented by
-    ``n_inner_samples`` draws from each of a ladder of tilted proposals with
-    multiple-importance weights, shared by all points. The softmax loss gets
+    Binary margin losses get an exact rule: ``l_2`` quadrature or the atoms of the law of
+    ``w·u`` for ``l_∞`` (:mod:`skentropic.linear_model._cube_rule`) and ``l_1``
+    (:mod:`skentropic.linear_model._l1_rule`). The softmax loss gets
     ``n_inner_samples`` tilted importance samples per point
     (:mod:`skentropic.linear_model._tilted_rule`). ``uniform=True`` uses ``n_inner_samples``
     fixed uniform ball samples shared by all points instead (the talk's estimator).
@@ -141,7 +142,7 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
                              np.empty((0, d)))
         if norm_code == NORM_INF:
             return InnerRule(CUBE, empty, empty, 0.0, 0.0, np.empty((0, d)))
-        return InnerRule(MIS, empty, empty, 0.0, 0.0, np.empty((0, d)), int(n_inner_samples), int(seed))
+        return InnerRule(CROSS, empty, empty, 0.0, 0.0, np.empty((0, d)))
     if not uniform:
         return InnerRule(TILTED, empty, empty, 0.0, 0.0, np.empty((0, d)), int(n_inner_samples), int(seed))
     half = sample_unit_ball_kernel(int(n_inner_samples) // 2, d, int(norm_code), int(seed))
@@ -266,7 +267,7 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     if rule.kind == TILTED:
         return values, _tilted(coef, intercept, X, scores[:, None], np.zeros(n, dtype=np.int64), yy, sw, rho,
                                eta, norm_code, loss_code, rule, values)
-    expected = {NORM_L2: QUADRATURE, NORM_INF: CUBE, NORM_L1: MIS}.get(norm_code)
+    expected = {NORM_L2: QUADRATURE, NORM_INF: CUBE, NORM_L1: CROSS}.get(norm_code)
     if rule.kind != SAMPLES and rule.kind != expected:
         raise ValueError(f"The inner rule ({rule.kind}) does not match the norm; build it with "
                          "make_inner_rule(norm_code, n_features, loss_code).")
@@ -285,8 +286,8 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
             interpolate_grid(scores, sw, grid[0], grid[1], values, ds, dr, np.empty((grid[0].shape[0], 2)))
         norm_grad = w / norm if norm > 0 else np.zeros_like(w)
         return values, ("margin", ds, dr, rho * norm_grad)
-    if rule.kind == MIS:
-        return values, _mis_margin(w, scores, sw, rho, eta, loss_code, rule, values, ds, score_grid)
+    if rule.kind == CROSS:
+        return values, _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
     if rule.kind == CUBE:
         return values, _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
     _check_rule(rule, w.shape[0])
@@ -352,43 +353,47 @@ def cube_law(w, rho, eta, loss_code, score_span):
     return t, normalise_log_weights(log_w), index, a, grid
 
 
-_MIS_RATIO = 2.0  # consecutive tilts of the multiple-importance ladder differ by this factor
-_MIS_REACH = 1e6  # the ladder runs from λ ||a||_∞ = 1/4 to this (the proposal then sits at a vertex)
+def cross_law(w, rho, eta, loss_code, score_span):
+    """Atoms ``(t, log ω)`` of the law of ``T = Σ_k ρ|w_k| u_k`` (``u`` uniform in the ``l_1`` ball).
+
+    Returns ``(t, log_w, index, a, (t_half, gap_half, fold))`` with normalised log weights, the
+    indices and values ``a_k = ρ|w_k| > 0`` of the active coordinates, and the distinct
+    ``|t_j|`` (the law is even) with ``A − |t_j|`` and the map ``j → `` its ``|t_j|``; or
+    ``None`` when ``ρ w = 0``.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    index, a = active_coordinates(rho * np.abs(w))
+    if index.shape[0] == 0:
+        return None
+    n_total = w.shape[0]
+    t, gap, log_jac, fold, n_half = l1_grid(a, n_total, eta, loss_code, score_span)
+    first = np.zeros(n_half, dtype=np.int64)
+    first[fold[::-1]] = np.arange(t.shape[0] - 1, -1, -1)  # one atom of each |t|
+    t_half, gap_half = np.abs(t[first]), gap[first]
+    log_p = np.empty(n_half)
+    l1_atoms(t_half, gap_half, a, n_total, log_p)
+    return t, normalise_log_weights(log_p[fold] + log_jac), index, a, (t_half, gap_half, fold)
 
 
-def mis_law(w, rho, rule):
-    """Samples ``U (N, d)`` (in the coordinates of ``a = ρ|w|``) and normalised log weights of the
-    ``l_1`` law of ``T = a·u``, from a ladder of tilts ``θ_l = λ_l a_anchor``: ``λ_0 = 0`` (the
-    uniform law), then ``λ ||a_anchor||_∞`` from ``1/4`` to ``1e6`` by factors of 2. The ladder
-    does not depend on ``η`` or the scores, so ``F`` is exactly non-increasing in ``η`` and
-    bounded by the adversarial loss, like the true entropic risk. Cached per anchor."""
-    anchor = w if rule.anchor is None else np.asarray(rule.anchor[0], dtype=np.float64)[0]
-    a_anchor = rho * np.abs(anchor)
-    key = a_anchor.tobytes()
-    if key not in rule.cache:
-        rule.cache.clear()
-        top = float(a_anchor.max()) if a_anchor.size else 0.0
-        lams = [0.0]
-        if top > 0:
-            lam = 0.25 / top
-            while lam <= _MIS_REACH / top:
-                lams.append(lam)
-                lam *= _MIS_RATIO
-        lams = np.array(lams)
-        U = np.empty((lams.shape[0] * rule.n_samples, anchor.shape[0]))
-        log_w = np.empty(U.shape[0])
-        mis_atoms(np.ascontiguousarray(a_anchor), lams, int(rule.n_samples), NORM_L1, int(rule.seed), U, log_w)
-        rule.cache[key] = (U, normalise_log_weights(log_w))
-    return rule.cache[key]
+def _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
+    """Exact ``l_1`` rule: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt``, ``T = Σ_k ρ|w_k| u_k``.
 
-
-def _mis_margin(w, scores, sw, rho, eta, loss_code, rule, values, ds, score_grid):
-    """``l_1`` ball: ``F_i = η log Σ_j ω_j exp(φ(s_i − t_j)/η)`` with ``t_j = ρ|w|·u_j`` (self-normalised
-    multiple importance sampling); ``∂t_j/∂w_k = ρ sign(w_k) u_jk``."""
-    U, log_w = mis_law(w, rho, rule)
-    t = U @ (rho * np.abs(w))
-    dshift, _ = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid)
-    return "margin", ds, None, rho * np.sign(w) * (U.T @ (-dshift))
+    The atoms ``t_j`` are held fixed, so the perturbation part of ``∂/∂w`` is
+    ``ρ sign(w_k) Σ_j β_j ∂ log p_T(t_j)/∂a_k`` with ``β_j = η Σ_i sw_i (π_ij − ω_j)``.
+    """
+    law = cross_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
+    if law is None:
+        _margin_exact(scores, 0.0, loss_code, values, ds)
+        return "margin", ds, None, None
+    t, log_w, index, a, (t_half, gap_half, fold) = law
+    _, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid, kink=loss_code == HINGE)
+    beta = eta * (pi - float(sw.sum()) * np.exp(log_w))
+    grad_a = np.empty(index.shape[0])
+    l1_atoms_gradient(t_half, gap_half, a, w.shape[0], np.bincount(fold, weights=beta, minlength=t_half.shape[0]),
+                      grad_a)
+    extra = np.zeros_like(w)
+    extra[index] = rho * np.sign(w[index]) * grad_a
+    return "margin", ds, None, extra
 
 
 def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):

@@ -29,7 +29,7 @@ from numba import njit, prange
 from .._core._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from .._core._norms import dual_norm
 from .._core._projections import ascent_rows
-from .._core._tilted import fill_tilted, fill_tilted_rows, tilted_log_weight, zero_if_not_finite
+from .._core._tilted import fill_tilted_rows, zero_if_not_finite
 from ._chunks import chunk_count, sum_chunks
 
 
@@ -188,36 +188,3 @@ def point_seeds(seed, X, labels):
         mixed = sums ^ (np.asarray(labels).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) ^ np.uint64(seed)
         mixed = (mixed ^ (mixed >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
     return ((mixed >> np.uint64(33)) % np.uint64(2**31 - 1)).astype(np.int64)
-
-
-@njit(cache=True)
-def mis_atoms(direction, lams, n_per_tilt, norm_code, seed, U_out, log_w_out):
-    """Samples of the ball from tilts ``θ_l = λ_l · direction`` and their multiple-importance weights.
-
-    ``n_per_tilt`` draws from each ``q_{θ_l}`` (``λ_0 = 0`` is the uniform law); the weight of
-    a draw ``u`` is the balance heuristic ``p(u) / ((1/L) Σ_l q_{θ_l}(u))`` (exact densities,
-    so ``Σ_j w_j h(u_j) / N`` is unbiased for ``E_p h`` and every tilt covers its own region).
-    """
-    d = direction.shape[0]
-    n_tilts = lams.shape[0]
-    np.random.seed(seed)
-    theta = np.empty(d)
-    per = np.empty(n_tilts)
-    row = 0
-    for l in range(n_tilts):
-        for q in range(d):
-            theta[q] = lams[l] * direction[q]
-        for _ in range(n_per_tilt):
-            fill_tilted(U_out[row], theta, norm_code)
-            row += 1
-    for j in range(U_out.shape[0]):
-        top = -np.inf
-        for l in range(n_tilts):
-            for q in range(d):
-                theta[q] = lams[l] * direction[q]
-            per[l] = -tilted_log_weight(U_out[j], theta, norm_code)  # log q_l/p
-            top = max(top, per[l])
-        acc = 0.0
-        for l in range(n_tilts):
-            acc += np.exp(per[l] - top)
-        log_w_out[j] = -(top + np.log(acc / n_tilts))

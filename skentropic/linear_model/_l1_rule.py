@@ -1,0 +1,331 @@
+"""The law of ``T = Σ_k a_k u_k`` (``u`` uniform in the ``l_1`` ball of ``R^d``) as weighted atoms.
+
+For a binary margin loss and the ``l_1`` ball, ``y w·(ρu)`` has the law of ``T`` with
+``a_k = ρ|w_k|`` (the ball is symmetric under sign flips), so, as for the cube
+(:mod:`._cube_rule`), every point's entropic loss is a one-dimensional integral against the
+density ``p_T``, and one rule of atoms ``{(t_j, ℓ_j)}`` serves every point.
+
+The exact density
+-----------------
+With ``L_k`` independent Laplace variables and ``E_0 ~ Exp(1)``, ``R = E_0 + Σ_k |L_k|``,
+``u = L / R`` is uniform in the ball (the normalised vector ``(E_0, |L_1|, ..., |L_d|)/R`` is
+uniform on the simplex). Hence ``P(T <= t) = P(S_t <= 0)`` with
+``S_t = Σ_k (a_k L_k − t|L_k|) − t E_0`` a sum of independent terms, and
+``p_T(t) = E[R δ(S_t)]``. The joint cumulant generating function of ``(S_t, R)`` is explicit;
+with ``u₀ = 1 + λt``, ``D_k^∓ = 1 ∓ λ(a_k ∓ t)`` and ``n_a`` non-zero ``a_k``,
+
+    K(λ) = log E e^{λ S_t} = (2n_a − d − 1) log u₀ − Σ_k log(D_k^− D_k^+),
+    Q(λ) = E[R e^{λ S_t}] / E[e^{λ S_t}] = (1/u₀)(1 + (d − n_a) + Σ_k ½(D_k^+/D_k^− + D_k^−/D_k^+)),
+
+and the Laplace inversion along the vertical line through the saddle point ``λ̂`` (``K'(λ̂) = 0``)
+
+    p_T(t) = (1/π) ∫_0^∞ Re[e^{K(λ̂ + iy)} Q(λ̂ + iy)] dy
+
+is exact for every contour position; the saddle point only makes the integrand a positive,
+bell-shaped function of ``y`` dominated by ``y ≈ 0``, so that the trapezoidal rule in
+``v`` with ``y = s sinh(βv)/β`` (``s = K''(λ̂)^{−1/2}``) converges geometrically, with relative
+(not absolute) error, in the far tails too. The integrand is analytic in a strip around the
+contour (its singularities, the poles of ``K``, lie on the real axis); the step ``_H_CONTOUR``
+was chosen on the measured error, below ``1e-11`` relative
+(``tests/test_l1_rule.py`` checks the closed form
+``p_T(t) = (d/2) Σ_k c_k a_k^{−1} (1 − |t|/a_k)_+^{d−1}``, ``c_k = Π_{j≠k} a_k²/(a_k² − a_j²)``,
+which is exact but cancels catastrophically unless the ``a_k`` are few and well separated).
+
+The saddle point is found in ``μ = λ/u₀ ∈ [0, 1/A)`` (``A = max a_k``), where ``K'(λ) = 0``
+reads ``Σ_k 2μa_k²/(1 − μ²a_k²) · (1 − μt) = (d + 1) t``, through the relative gap
+``g = 1 − μA`` so that ``1 − μa_k`` keeps full precision when ``t`` is within ``1e-12`` of ``A``.
+
+The atoms
+---------
+``p_T`` is even; the atoms are ``t_j = A tanh(z_j)`` on a uniform grid in ``z`` (uniform in
+``t`` in the bulk, geometric toward the vertex ``t = A``, where ``p_T ∝ (A − t)^{d−1}``), with
+``ℓ_j = log p_T(t_j) + log(A sech² z_j Δz)``, normalised. The grid is held fixed in the
+gradient (as the cube rule's), which is then ``∂ℓ_j/∂a_k = ∂_{a_k} p_T(t_j) / p_T(t_j)`` with
+``∂_{a_k}K = 2λ²a_k/(D_k^− D_k^+)`` and ``∂_{a_k}Q = λ(1/D_k^{−2} − 1/D_k^{+2})`` under the same
+integral.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .._core._losses import HINGE, LOGISTIC
+from ._chunks import chunk_count, sum_chunks
+
+_H_CONTOUR = 0.15  # trapezoid step in v of the inversion integral, y = s sinh(βv)/β
+_BETA = 0.5
+_CONTOUR_TOL = 1e-17  # stop when a node's magnitude is below this fraction of the sum
+_MAX_NODES = 600
+_H_BULK = 0.25  # z-step <= _H_BULK σ_T / A: atoms a quarter standard deviation apart in the bulk
+_H_TAIL = 0.45  # z-step <= _H_TAIL / √d: log(A − t) steps of 0.9/√d near the vertex
+_H_KINK = 0.01  # d <= _KINK_D: p_T has kinks at t = ±a_k (its (d−2)-th derivative jumps)
+_KINK_D = 10
+_H_LOSS = 0.3  # atoms at most 0.3 apart in score units (0.1 for the hinge, whose kink is corrected)
+_H_HINGE = 0.1
+_BULK_WIDTHS = 12.0  # the grid covers t within 12 σ_T of the tilted bulk
+_TAIL_DECADES = 40.0  # and, near the vertex, the peak of (A − t)^{d−1} e^{λt} plus e^{−40} of its mass
+
+
+def l1_grid(a_active, n_total, eta, loss_code, score_span):
+    """The atoms ``t_j = A tanh z_j`` on a uniform grid ``z_j = jΔz``.
+
+    Returns ``(t, gap, log_jac, fold, n_half)``: ``gap_j = A − |t_j|``, ``log(A sech² z_j Δz)``,
+    and ``fold_j = |j| − min|j|`` indexing the ``n_half`` distinct ``|t_j|`` (``p_T`` is even).
+
+    Parameters
+    ----------
+    a_active : ndarray of shape (n_a,)
+        Positive ``a_k = ρ|w_k|``, largest first.
+    n_total : int
+        Dimension ``d`` of the ball (zero coordinates included).
+    eta : float
+        Temperature ``η > 0``.
+    loss_code : int
+        Margin loss code (sets the steepest tilt ``sup|φ'|/η``).
+    score_span : float
+        ``max_i |s_i|`` (the squared hinge's slope grows with ``1 − s + A``).
+    """
+    big_a = float(a_active[0])
+    d = int(n_total)
+    sigma = math.sqrt(2.0 * float(np.sum(a_active * a_active)) / ((d + 1.0) * (d + 2.0)))
+    slope = 1.0 if loss_code in (LOGISTIC, HINGE) else 2.0 * (1.0 + big_a + score_span)
+    lam_max = slope / eta
+    dz = min(_H_BULK * sigma / big_a, _H_TAIL / math.sqrt(d),
+             (_H_HINGE if loss_code == HINGE else _H_LOSS) / big_a)
+    if d <= _KINK_D:
+        dz = min(dz, _H_KINK)
+    # the steepest tilt λ_max of exp(φ(s − t)/η) moves the mass of p_T to gap_peak = A − t_peak
+    # (_tilt_gap); beyond it, in x = log(A − t), p_T e^{λt} falls like e^{d(x − x_peak)} (or
+    # like a Gaussian of width ~1/√d): go e^{−40} of the mass beyond
+    gap_min = _tilt_gap(a_active, d, lam_max) * math.exp(-max(_TAIL_DECADES / d, _BULK_WIDTHS / math.sqrt(d)))
+    z_hi = 0.5 * math.log(2.0 * big_a / gap_min)
+    z_lo = -z_hi
+    if _BULK_WIDTHS * sigma < big_a:
+        z_lo = max(z_lo, -math.atanh(_BULK_WIDTHS * sigma / big_a))
+    j_lo, j_hi = int(math.floor(z_lo / dz)), int(math.ceil(z_hi / dz))
+    z = dz * np.arange(j_lo, j_hi + 1, dtype=np.float64)
+    t = big_a * np.tanh(z)
+    gap = 2.0 * big_a / (1.0 + np.exp(2.0 * np.abs(z)))  # A(1 − tanh|z|) without cancellation
+    log_jac = np.log(big_a * dz) - 2.0 * np.log(np.cosh(z))
+    j_abs = np.abs(np.arange(j_lo, j_hi + 1))
+    fold = j_abs - j_abs.min()
+    return t, gap, log_jac, fold, int(fold.max()) + 1
+
+
+def _tilt_gap(a, d, tau):
+    """``A − t`` where the law of ``T`` tilted by ``e^{τt}`` peaks (saddle-point relation).
+
+    ``∂_t log p_T(t) ≈ −(d + 1) λ̂(t)`` and, in ``μ = λ/(1 + λt)``, ``λ = μ + μ² K_V'(μ)/(d + 1)``,
+    ``t = K_V'(μ)/((d + 1) + μK_V'(μ))`` (:func:`_saddle`): bisect ``λ = τ/(d + 1)`` on the gap
+    ``g = 1 − μA`` (in ``log g``) and return ``A − t`` computed from ``g`` without cancellation.
+    """
+    big_a = float(a[0])
+    target = tau / (d + 1.0)
+
+    def parts(x):
+        g = math.exp(x)
+        mu = (1.0 - g) / big_a
+        gk = (big_a - a) / big_a + g * a / big_a
+        kv1 = float(np.sum(2.0 * mu * a * a / (gk * (2.0 - gk))))
+        return mu, kv1
+
+    lo, hi = -745.0, 0.0  # g from e^{-745} (λ → ∞) to 1 (λ = 0)
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        mu, kv1 = parts(mid)
+        if mu + mu * mu * kv1 / (d + 1.0) > target:
+            lo = mid
+        else:
+            hi = mid
+    mu, kv1 = parts(hi)
+    # A − t = (A(d + 1) + μA K_V' − K_V')/((d + 1) + μK_V') with μA = 1 − g
+    g = math.exp(hi)
+    return max(big_a * (d + 1.0) - g * kv1, 0.0) / ((d + 1.0) + mu * kv1) if kv1 > 0 else big_a
+
+
+@njit(cache=True)
+def _saddle(t, gap, a, n_total, g):
+    """Solve ``K'(λ) = 0`` for ``t >= 0``: fills ``g[k] = 1 − μ̂ a_k`` and returns ``μ̂``.
+
+    ``f(μ) = K_V'(μ)(1 − μt) − (d + 1)t`` with ``K_V'(μ) = Σ 2μa_k²/(1 − μ²a_k²)``, solved by
+    Newton's method in ``x = log(1 − μA)`` safeguarded by bisection.
+    """
+    n_a = a.shape[0]
+    big_a = a[0]
+    if t <= 0.0:
+        for k in range(n_a):
+            g[k] = 1.0
+        return 0.0
+    x_hi = 0.0  # g = 1: f = −(d + 1)t < 0
+    x_lo = math.log(gap / (4.0 * (n_total + 1.0) * big_a))  # there f > 0
+    x = 0.5 * (x_lo + x_hi)
+    for _ in range(200):
+        gg = math.exp(x)
+        mu = (1.0 - gg) / big_a
+        kv1 = 0.0
+        kv2 = 0.0
+        for k in range(n_a):
+            gk = (big_a - a[k]) / big_a + gg * a[k] / big_a
+            den = gk * (2.0 - gk)  # 1 − μ²a_k²
+            kv1 += 2.0 * mu * a[k] * a[k] / den
+            kv2 += 2.0 * a[k] * a[k] * (1.0 + mu * mu * a[k] * a[k]) / (den * den)
+        one_mt = gap / big_a + gg * t / big_a  # 1 − μt
+        f = kv1 * one_mt - (n_total + 1.0) * t
+        if f > 0.0:
+            x_lo = x
+        else:
+            x_hi = x
+        dfdx = -(gg / big_a) * (kv2 * one_mt - t * kv1)
+        x_new = x - f / dfdx if dfdx < 0.0 else 0.5 * (x_lo + x_hi)
+        if not (x_lo < x_new < x_hi):
+            x_new = 0.5 * (x_lo + x_hi)
+        if abs(x_new - x) <= 1e-15 * max(1.0, abs(x)) or x_hi - x_lo <= 1e-15 * max(1.0, abs(x)):
+            x = x_new
+            break
+        x = x_new
+    gg = math.exp(x)
+    for k in range(n_a):
+        g[k] = (big_a - a[k]) / big_a + gg * a[k] / big_a
+    return (1.0 - gg) / big_a
+
+
+@njit(cache=True)
+def _density(t, gap, a, n_total, g, grad, with_grad):
+    """``log p_T(t)`` (``t >= 0``, ``gap = A − t``); with ``with_grad`` also
+    ``grad[k] = ∂_{a_k} p_T(t) / p_T(t)``. ``g`` is scratch of shape ``(4, n_a)``."""
+    n_a = a.shape[0]
+    gk = g[0]
+    mu = _saddle(t, gap, a, n_total, gk)
+    one_mt = gap / a[0] + gk[0] * t / a[0]  # 1 − μ̂t, with g_0 = 1 − μ̂A kept exact
+    u0 = 1.0 / one_mt  # û₀ = 1 + λ̂t
+    lam = mu * u0
+    c_u = 2.0 * n_a - n_total - 1.0
+    log_k = -(n_total + 1.0) * math.log(u0)
+    k2 = -c_u * t * t / (u0 * u0)
+    pole = 0.0  # 1/δ², δ the distance from λ̂ to the nearest pole (D_k^∓ = 0)
+    for k in range(n_a):
+        dm = gk[k] * u0
+        dp = (2.0 - gk[k]) * u0
+        log_k -= math.log(gk[k] * (2.0 - gk[k]))
+        qm = ((a[k] - t) / dm) ** 2
+        qp = ((a[k] + t) / dp) ** 2
+        k2 += qm + qp
+        pole = max(pole, qm, qp)
+    # y = s sinh(βv)/β: linear near the saddle (where the integrand is nearly Gaussian and a
+    # sinh map would make it grow doubly exponentially off the real axis), exponential in the
+    # tails (the poles of the largest coordinates give algebraic decay); with s <= δ the poles
+    # stay outside the strip of analyticity
+    s = 1.0 / math.sqrt(max(k2, pole))
+    alpha, beta, ratio = g[1], g[2], g[3]
+    for k in range(n_a):  # c_k⁻ = −y α_k, c_k⁺ = y β_k on the contour
+        alpha[k] = (a[k] - t) / (gk[k] * u0)
+        beta[k] = (a[k] + t) / ((2.0 - gk[k]) * u0)
+        ratio[k] = (2.0 - gk[k]) / gk[k]
+    if with_grad:
+        for k in range(n_a):
+            grad[k] = 0.0
+    total = 0.0
+    for j in range(_MAX_NODES):
+        v = j * _H_CONTOUR
+        y = s * math.sinh(_BETA * v) / _BETA
+        wy = s * math.cosh(_BETA * v) * (0.5 if j == 0 else 1.0)
+        cu = y * t / u0
+        # Π_k (1 + i c_k⁻)(1 + i c_k⁺) as a complex product, rescaled to stay finite
+        p_re, p_im, log_scale = 1.0, 0.0, 0.0
+        sum_q = 1.0 + (n_total - n_a)
+        sum_qi = 0.0
+        for k in range(n_a):
+            cm = -y * alpha[k]
+            cp = y * beta[k]
+            f_re = 1.0 - cm * cp
+            f_im = cm + cp
+            p_re, p_im = p_re * f_re - p_im * f_im, p_re * f_im + p_im * f_re
+            if abs(p_re) + abs(p_im) > 1e100:
+                p_re *= 1e-100
+                p_im *= 1e-100
+                log_scale += 230.25850929940458
+            # ρ = D⁺/D⁻ = (dp/dm)(1 + i cp)/(1 + i cm); ½(ρ + 1/ρ)
+            scale = ratio[k] / (1.0 + cm * cm)
+            rr = scale * (1.0 + cp * cm)
+            ri = scale * (cp - cm)
+            inv_mod2 = 1.0 / (rr * rr + ri * ri)
+            sum_q += 0.5 * rr * (1.0 + inv_mod2)
+            sum_qi += 0.5 * ri * (1.0 - inv_mod2)
+        log_re = c_u * 0.5 * math.log1p(cu * cu) - log_scale - 0.5 * math.log(p_re * p_re + p_im * p_im)
+        log_im = c_u * math.atan(cu) - math.atan2(p_im, p_re)
+        # Q = sum / u₀(y), u₀(y) = û₀(1 + i cu)
+        qden = u0 * (1.0 + cu * cu)
+        q_re = (sum_q + sum_qi * cu) / qden
+        q_im = (sum_qi - sum_q * cu) / qden
+        mag = math.exp(log_re)
+        e_re = mag * math.cos(log_im)
+        e_im = mag * math.sin(log_im)
+        term = (e_re * q_re - e_im * q_im) * wy
+        total += term
+        if with_grad:
+            lam_re, lam_im = lam, y
+            for k in range(n_a):
+                # D⁻ = 1 − λ(a_k − t), D⁺ = 1 + λ(a_k + t) on the contour
+                dm_re, dm_im = gk[k] * u0, -y * (a[k] - t)
+                dp_re, dp_im = (2.0 - gk[k]) * u0, y * (a[k] + t)
+                # 1/D⁻, 1/D⁺
+                nm = dm_re * dm_re + dm_im * dm_im
+                im_re, im_im = dm_re / nm, -dm_im / nm
+                npp = dp_re * dp_re + dp_im * dp_im
+                ip_re, ip_im = dp_re / npp, -dp_im / npp
+                # ∂K = 2λ²a/(D⁻D⁺)
+                pr = im_re * ip_re - im_im * ip_im
+                pi = im_re * ip_im + im_im * ip_re
+                l2r = lam_re * lam_re - lam_im * lam_im
+                l2i = 2.0 * lam_re * lam_im
+                dk_re = 2.0 * a[k] * (l2r * pr - l2i * pi)
+                dk_im = 2.0 * a[k] * (l2r * pi + l2i * pr)
+                # ∂Q = λ(1/D⁻² − 1/D⁺²)
+                sm_re = im_re * im_re - im_im * im_im - (ip_re * ip_re - ip_im * ip_im)
+                sm_im = 2.0 * im_re * im_im - 2.0 * ip_re * ip_im
+                dq_re = lam_re * sm_re - lam_im * sm_im
+                dq_im = lam_re * sm_im + lam_im * sm_re
+                # E (∂K Q + ∂Q)
+                b_re = dk_re * q_re - dk_im * q_im + dq_re
+                b_im = dk_re * q_im + dk_im * q_re + dq_im
+                grad[k] += (e_re * b_re - e_im * b_im) * wy
+        q_mag = math.sqrt(sum_q * sum_q + sum_qi * sum_qi) / (u0 * math.sqrt(1.0 + cu * cu))
+        if j > 2 and mag * q_mag * wy < _CONTOUR_TOL * abs(total):
+            break
+    if with_grad:
+        for k in range(n_a):
+            grad[k] /= total
+    if not total > 0.0:
+        return np.nan
+    return log_k + math.log(total * _H_CONTOUR / math.pi)
+
+
+@njit(cache=True, parallel=True)
+def l1_atoms(t, gap, a, n_total, out):
+    """``out[j] = log p_T(t_j)`` for the ``l_1`` law of ``T = a·u`` (``p_T`` is even)."""
+    m = t.shape[0]
+    n_chunks = chunk_count(m)
+    for c in prange(n_chunks):
+        g = np.empty((4, a.shape[0]))
+        for j in range(c * m // n_chunks, (c + 1) * m // n_chunks):
+            out[j] = _density(abs(t[j]), gap[j], a, n_total, g, g, False)
+
+
+@njit(cache=True, parallel=True)
+def l1_atoms_gradient(t, gap, a, n_total, beta, out):
+    """``out[k] = Σ_j β_j ∂_{a_k} log p_T(t_j)`` (atoms held fixed)."""
+    m = t.shape[0]
+    n_a = a.shape[0]
+    n_chunks = chunk_count(m)
+    part = np.zeros((n_chunks, 1, n_a))
+    for c in prange(n_chunks):
+        g = np.empty((4, n_a))
+        grad = np.empty(n_a)
+        for j in range(c * m // n_chunks, (c + 1) * m // n_chunks):
+            if beta[j] == 0.0:
+                continue
+            _density(abs(t[j]), gap[j], a, n_total, g, grad, True)
+            for k in range(n_a):
+                part[c, 0, k] += beta[j] * grad[k]
+    sum_chunks(part, out.reshape(1, n_a))
