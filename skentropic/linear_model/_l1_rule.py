@@ -37,9 +37,10 @@ reads ``Σ_k 2μa_k²/(1 − μ²a_k²) · (1 − μt) = (d + 1) t``, through th
 
 The atoms
 ---------
-``p_T`` is even; the atoms are ``t_j = A tanh(z_j)`` on a uniform grid in ``z`` (uniform in
-``t`` in the bulk, geometric toward the vertex ``t = A``, where ``p_T ∝ (A − t)^{d−1}``), with
-``ℓ_j = log p_T(t_j) + log(A sech² z_j Δz)``, normalised. The grid is held fixed in the
+``p_T`` is even; the atoms are ``t_j = A tanh(z(v_j))`` on the integers ``v_j`` (uniform in
+``t`` in the bulk, with steps of a quarter of the standard deviation of ``T``, then geometric
+toward the vertex ``t = A``, where ``p_T ∝ (A − t)^{d−1}``), with
+``ℓ_j = log p_T(t_j) + log(A sech² z_j z'(v_j))``, normalised. The grid is held fixed in the
 gradient (as the cube rule's), which is then ``∂ℓ_j/∂a_k = ∂_{a_k} p_T(t_j) / p_T(t_j)`` with
 ``∂_{a_k}K = 2λ²a_k/(D_k^− D_k^+)`` and ``∂_{a_k}Q = λ(1/D_k^{−2} − 1/D_k^{+2})`` under the same
 integral.
@@ -68,10 +69,10 @@ _TAIL_DECADES = 40.0  # and, near the vertex, the peak of (A − t)^{d−1} e^{�
 
 
 def l1_grid(a_active, n_total, eta, loss_code, score_span):
-    """The atoms ``t_j = A tanh z_j`` on a uniform grid ``z_j = jΔz``.
+    """The atoms ``t_j = A tanh z(v_j)`` on the integers ``v_j``.
 
-    Returns ``(t, gap, log_jac, fold, n_half)``: ``gap_j = A − |t_j|``, ``log(A sech² z_j Δz)``,
-    and ``fold_j = |j| − min|j|`` indexing the ``n_half`` distinct ``|t_j|`` (``p_T`` is even).
+    Returns ``(t, gap, log_jac, fold, n_half)``: ``gap_j = A − |t_j|``, ``log(A sech² z_j z'(v_j))``,
+    and ``fold_j = |v_j| − min|v|`` indexing the ``n_half`` distinct ``|t_j|`` (``p_T`` is even).
 
     Parameters
     ----------
@@ -91,10 +92,10 @@ def l1_grid(a_active, n_total, eta, loss_code, score_span):
     sigma = math.sqrt(2.0 * float(np.sum(a_active * a_active)) / ((d + 1.0) * (d + 2.0)))
     slope = 1.0 if loss_code in (LOGISTIC, HINGE) else 2.0 * (1.0 + big_a + score_span)
     lam_max = slope / eta
-    dz = min(_H_BULK * sigma / big_a, _H_TAIL / math.sqrt(d),
-             (_H_HINGE if loss_code == HINGE else _H_LOSS) / big_a)
+    dz = min(_H_TAIL / math.sqrt(d), (_H_HINGE if loss_code == HINGE else _H_LOSS) / big_a)
     if d <= _KINK_D:
         dz = min(dz, _H_KINK)
+    dz_bulk = min(dz, _H_BULK * sigma / big_a)
     # the steepest tilt λ_max of exp(φ(s − t)/η) moves the mass of p_T to gap_peak = A − t_peak
     # (_tilt_gap); beyond it, in x = log(A − t), p_T e^{λt} falls like e^{d(x − x_peak)} (or
     # like a Gaussian of width ~1/√d): go e^{−40} of the mass beyond
@@ -103,12 +104,21 @@ def l1_grid(a_active, n_total, eta, loss_code, score_span):
     z_lo = -z_hi
     if _BULK_WIDTHS * sigma < big_a:
         z_lo = max(z_lo, -math.atanh(_BULK_WIDTHS * sigma / big_a))
-    j_lo, j_hi = int(math.floor(z_lo / dz)), int(math.ceil(z_hi / dz))
-    z = dz * np.arange(j_lo, j_hi + 1, dtype=np.float64)
+    # z(v) = Δz_b v + (Δz − Δz_b)(v − w tanh(v/w)) on the integers v: steps Δz_b = H σ/A within
+    # the bulk (|v| <~ w, |t| <~ 12σ), Δz beyond, where the tilted laws are wider than σ (their
+    # width is about (A − t)/√d); analytic and odd, so the trapezoidal rule stays spectral
+    w = _BULK_WIDTHS / _H_BULK
+    j_hi = int(math.ceil((z_hi + (dz - dz_bulk) * w) / dz))
+    j_lo = -int(math.ceil((-z_lo + (dz - dz_bulk) * w) / dz))
+    v = np.arange(j_lo, j_hi + 1, dtype=np.float64)
+    z = dz_bulk * v + (dz - dz_bulk) * (v - w * np.tanh(v / w))
+    keep = (z >= z_lo - dz) & (z <= z_hi + dz)
+    v, z = v[keep], z[keep]
+    dz_dv = dz_bulk + (dz - dz_bulk) * np.tanh(v / w) ** 2
     t = big_a * np.tanh(z)
     gap = 2.0 * big_a / (1.0 + np.exp(2.0 * np.abs(z)))  # A(1 − tanh|z|) without cancellation
-    log_jac = np.log(big_a * dz) - 2.0 * np.log(np.cosh(z))
-    j_abs = np.abs(np.arange(j_lo, j_hi + 1))
+    log_jac = np.log(big_a * dz_dv) - 2.0 * np.log(np.cosh(z))
+    j_abs = np.abs(v).astype(np.int64)
     fold = j_abs - j_abs.min()
     return t, gap, log_jac, fold, int(fold.max()) + 1
 
