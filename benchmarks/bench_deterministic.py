@@ -1,44 +1,42 @@
 """Fit time of ``fit_lbfgs`` (deterministic entropic objective) vs sklearn's LogisticRegression.
 
 Binary synthetic data (seeded), n=50000, d=200, rho=0.1. Rows: l2 quadrature, the exact l_inf
-cube rule and the l1 multiple-importance rule for eta in {0.05, 0.01}; baseline
+cube rule and the exact l1 rule for eta in {0.05, 0.01}; baseline
 ``LogisticRegression(solver="lbfgs")`` on the same data in the same run, with the same
 penalty (alpha = 1 / (C n)) and tolerance. Median of ``--repeats`` fits each. numba
 compilation is excluded: every configuration is fitted once on a small problem first.
 
 Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats 3]``, or
-``--sweep`` for the ratios over sizes, norms and ``eta`` (exact l2 and l-inf rules, the l1
-multiple-importance rule with its default 32 samples per tilt).
+``--sweep`` for the ratios over sizes, norms and ``eta``.
 
-Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 0.95; the numba kernels of
+Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 1.6; the numba kernels of
 the per-point rules and of the score grid compiled beforehand; ratio = fit time / sklearn's
 ``LogisticRegression(lbfgs)`` on the same data)::
 
        n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x64     0.041    2.2x   2.9x   2.8x    2.1x    1.5x     3.3x    22.0x  20.6x   56.0x
-     10000x64     0.056    2.9x   5.9x  11.0x    2.4x    2.5x    12.4x    29.3x  28.1x  120.5x
-      1000x784    0.197    1.5x   1.3x   1.3x    4.4x   13.8x     2.9x    26.7x  24.4x   26.8x
-     10000x784    0.106    1.6x   1.9x   2.1x    4.7x    4.8x     8.5x    55.1x  50.4x   52.1x
+      1000x64     0.008   14.7x  10.8x  10.0x   11.6x    9.6x    12.6x    25.2x  28.4x  27.9x
+     10000x64     0.071    2.4x   5.5x   9.8x    2.0x    2.8x    10.3x     4.1x   4.5x   5.4x
+      1000x784    0.152    2.5x   2.3x   2.5x    7.3x   23.4x     4.9x    15.5x  15.4x  15.3x
+     10000x784    0.080    2.2x   2.4x   2.3x    6.0x    6.7x    11.7x    14.3x  15.2x  13.9x
 
-The exact l2 and l-inf rules are within 1.3-5x of scikit-learn in most cells, 8-14x in four
-(small ``eta`` at n = 10^4, d = 64, and l-inf ``eta = 0.01`` at 1000 x 784, where the robust
-objective takes more L-BFGS iterations); the l1 rule (about 750 importance atoms) is 20-120x.
-An earlier sweep (``--repeats 1``, load average 2.4, warm-up on a problem too small for the
-score grid, so its first grid cells included compilation) gave l2 1.2-4.2x, l-inf 1.4-10.6x and
-l1 8.7-45x against a slower, loaded sklearn. On the digits (``bench_linf_sweep.py``) the l-inf
-fits are 40-90x scikit-learn's time. The 10^5-point sizes and the multinomial rows of the issue
-were not run.
+scikit-learn's own time for 1000 x 64 varies fivefold between runs (0.041 s in an earlier
+sweep, whose first-row ratios were 1.5-3.3x for l2 and l-inf), so that row's ratios mean
+little. The l1 column used the multiple-importance rule (about 750 atoms) before the exact l1
+rule: 20-120x in that sweep. The 10^5-point sizes and the multinomial rows of the issue were
+not run.
 
-Measured 2026-11-26 (``--repeats 5``, load average 1.1; exact l_inf and l1 rules)::
+Measured 2026-11-26 (``--repeats 5``, load average 1.3-1.5; exact l2, l_inf and l1 rules)::
 
     method                         eta  time [s]  n_iter   ratio
-    sklearn LogisticRegression       -     0.146       7    1.00
-    l2 quadrature                 0.05     0.270       7    1.85
-    l2 quadrature                 0.01     0.238       7    1.63
-    l_inf exact cube rule         0.05     0.351       7    2.40
-    l_inf exact cube rule         0.01     0.279       5    1.91
-    l1 multiple IS                0.05     2.654       7   18.16
-    l1 multiple IS                0.01     2.969       7   20.32
+    sklearn LogisticRegression       -     0.166       7    1.00
+    l2 quadrature                 0.05     0.269       7    1.62
+    l2 quadrature                 0.01     0.228       7    1.37
+    l_inf exact cube rule         0.05     0.295       7    1.78
+    l_inf exact cube rule         0.01     0.265       5    1.60
+    l1 exact rule                 0.05     0.460       7    2.78
+    l1 exact rule                 0.01     0.479       7    2.89
+
+The same day, with the l1 multiple-importance rule, the l1 rows were 18.16x and 20.32x.
 
 Measured 2026-11-25, before the exact l_inf rule (fixed uniform samples; 2 shared cores, load
 average 2.8; ratio = time / sklearn's time in the same run), median of 5::
