@@ -18,7 +18,6 @@ Input gradients of non-linear models come from :mod:`skentropic.attacks._input_g
 import numpy as np
 
 from ._core._losses import LOGISTIC, SOFTMAX
-from ._core._norms import NORM_INF, NORM_L2
 from ._core._worst_case_kernels import margin_loss_rows
 from .attacks._input_gradients import _score_loss_grad, differentiable_model, linear_scores_params
 
@@ -46,7 +45,7 @@ class _LinearPart:
         return self.loss_grad(X, target)[0]
 
     def exact(self, X, target, rho, eta, code):
-        if self.loss_code == SOFTMAX or not (code in (NORM_L2, NORM_INF) or eta == 0.0):
+        if self.loss_code == SOFTMAX:
             return None
         from .linear_model._objective import make_inner_rule, per_sample_objective
 

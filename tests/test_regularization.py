@@ -205,21 +205,29 @@ def test_callable_loss_matches_estimator(fitted):
     assert np.all(b_["exact_penalty_se"] > 0)
 
 
-def test_l1_uses_monte_carlo_with_standard_error(fitted):
+def test_l1_log_mgf_is_exact(fitted):
+    """Λ for the l1 ball by the exact rule: no standard error, the closed-form density's value
+    (mpmath partial fractions) at every row, and the variance surrogate at tiny C."""
+    from _l1_references import l1_quad
+
     clf, X, y = fitted
-    table = penalty_sweep(clf, X, y, rho=1e-5, C=[1e-3], norm=1, random_state=0)
-    assert table["log_mgf_se"][0] > 0
-    assert abs(table["log_mgf_penalty"][0] - table["variance_penalty"][0]) < 4 * table["log_mgf_se"][0]
+    table = penalty_sweep(clf, X, y, rho=1e-5, C=[1e-3, 30.0], norm=1, random_state=0)
+    assert np.all(table["log_mgf_se"] == 0)
+    assert table["log_mgf_penalty"][0] == pytest.approx(table["variance_penalty"][0], rel=1e-3)
+    s = np.where(y == 1, 1.0, -1.0)
+    g = (-s / (1 + np.exp(s * (X @ clf.coef_[0] + clf.intercept_[0]))))[:, None] * clf.coef_[0]
+    exact = [l1_quad(0.0, np.abs(30.0 * row), 1.0, "linear") for row in g]
+    assert table["log_mgf_penalty"][1] == pytest.approx(table["eta"][1] * np.mean(exact), rel=1e-4)
 
 
 def test_reproducible(fitted):
     clf, X, y = fitted
-    # l1: the exact penalty is sampled (l2 and l-inf are exact for this linear model)
+    # l1: Λ and F of this linear model come from the exact l1 rule, whatever the seed
     a = penalty_sweep(clf, X, y, rho=0.1, C=[1.0, 5.0], norm=1, random_state=7)
     b = penalty_sweep(clf, X, y, rho=0.1, C=[1.0, 5.0], norm=1, random_state=7)
     c = penalty_sweep(clf, X, y, rho=0.1, C=[1.0, 5.0], norm=1, random_state=8)
-    assert a.tobytes() == b.tobytes()
-    assert not np.array_equal(a["exact_penalty"], c["exact_penalty"])
+    assert a.tobytes() == b.tobytes() == c.tobytes()
+    assert np.all(a["exact_penalty_se"] == 0) and np.all(a["log_mgf_se"] == 0)
 
 
 def test_sweep_over_eta_equals_sweep_over_C(fitted):

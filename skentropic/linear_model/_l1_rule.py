@@ -68,7 +68,7 @@ _BULK_WIDTHS = 12.0  # the grid covers t within 12 σ_T of the tilted bulk
 _TAIL_DECADES = 40.0  # and, near the vertex, the peak of (A − t)^{d−1} e^{λt} plus e^{−40} of its mass
 
 
-def l1_grid(a_active, n_total, eta, loss_code, score_span):
+def l1_grid(a_active, n_total, eta, loss_code, score_span, resolve_loss=True):
     """The atoms ``t_j = A tanh z(v_j)`` on the integers ``v_j``.
 
     Returns ``(t, gap, log_jac, fold, n_half)``: ``gap_j = A − |t_j|``, ``log(A sech² z_j z'(v_j))``,
@@ -86,13 +86,18 @@ def l1_grid(a_active, n_total, eta, loss_code, score_span):
         Margin loss code (sets the steepest tilt ``sup|φ'|/η``).
     score_span : float
         ``max_i |s_i|`` (the squared hinge's slope grows with ``1 − s + A``).
+    resolve_loss : bool, default=True
+        Keep atoms at most 0.3 apart in score units (the loss's own scale); ``False`` for an
+        integrand ``e^{t/η}`` whose only scale is the density's.
     """
     big_a = float(a_active[0])
     d = int(n_total)
     sigma = math.sqrt(2.0 * float(np.sum(a_active * a_active)) / ((d + 1.0) * (d + 2.0)))
     slope = 1.0 if loss_code in (LOGISTIC, HINGE) else 2.0 * (1.0 + big_a + score_span)
     lam_max = slope / eta
-    dz = min(_H_TAIL / math.sqrt(d), (_H_HINGE if loss_code == HINGE else _H_LOSS) / big_a)
+    dz = _H_TAIL / math.sqrt(d)
+    if resolve_loss:
+        dz = min(dz, (_H_HINGE if loss_code == HINGE else _H_LOSS) / big_a)
     if d <= _KINK_D:
         dz = min(dz, _H_KINK)
     dz_bulk = min(dz, _H_BULK * sigma / big_a)
