@@ -9,20 +9,22 @@ compilation is excluded: every configuration is fitted once on a small problem f
 Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats 3]``, or
 ``--sweep`` for the ratios over sizes, norms and ``eta``.
 
-Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 1.6; the numba kernels of
-the per-point rules and of the score grid compiled beforehand; ratio = fit time / sklearn's
-``LogisticRegression(lbfgs)`` on the same data)::
+Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 1.15, score-grid tolerance
+1e-8; the numba kernels of the per-point rules and of the score grid compiled beforehand;
+ratio = fit time / sklearn's ``LogisticRegression(lbfgs)`` on the same data)::
 
        n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x64     0.008   14.7x  10.8x  10.0x   11.6x    9.6x    12.6x    25.2x  28.4x  27.9x
-     10000x64     0.071    2.4x   5.5x   9.8x    2.0x    2.8x    10.3x     4.1x   4.5x   5.4x
-      1000x784    0.152    2.5x   2.3x   2.5x    7.3x   23.4x     4.9x    15.5x  15.4x  15.3x
-     10000x784    0.080    2.2x   2.4x   2.3x    6.0x    6.7x    11.7x    14.3x  15.2x  13.9x
+      1000x64     0.007   14.3x  16.8x  11.1x   12.9x    8.5x    16.6x    30.7x  23.3x  26.2x
+     10000x64     0.083    1.7x   1.7x   1.4x    1.7x    1.9x     3.6x     3.5x   3.4x   4.0x
+      1000x784    0.152    2.6x   2.4x   2.5x    5.2x   18.1x     3.9x    14.6x  16.1x  15.9x
+     10000x784    0.084    1.6x   1.9x   1.7x    4.5x    4.3x     6.2x    13.3x  13.8x  13.5x
 
 scikit-learn's own time for 1000 x 64 varies fivefold between runs (0.041 s in an earlier
 sweep, whose first-row ratios were 1.5-3.3x for l2 and l-inf), so that row's ratios mean
-little. The l1 column used the multiple-importance rule (about 750 atoms) before the exact l1
-rule: 20-120x in that sweep. The 10^5-point sizes and the multinomial rows of the issue were
+little. With the score grid's earlier midpoint tolerance (1e-10, tighter than the l2
+quadrature's own accuracy) the grid fell back to per-point evaluation at eta <= 0.01: the
+10000 x 64 row was 2.4-9.8x (l2), 2.0-10.3x (l_inf), 4.1-5.4x (l1). Before the exact l1
+rule, the l1 multiple-importance rule (about 750 atoms) was 20-120x. The 10^5-point sizes and the multinomial rows of the issue were
 not run.
 
 Measured 2026-11-26 (``--repeats 5``, load average 1.3-1.5; exact l2, l_inf and l1 rules)::

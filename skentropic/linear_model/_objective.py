@@ -21,7 +21,7 @@ importance samples (:mod:`._tilted_rule`), or the fixed uniform samples with ``u
 Inside :func:`linear_objective` (the objective of the L-BFGS fits) the binary ``η > 0``
 cases with many points are evaluated on a grid of scores (:mod:`skentropic.linear_model._score_grid`:
 ``F_i = f(s_i)`` with one function ``f`` for all points, tabulated at adaptively chosen nodes
-and interpolated, error about ``1e-10`` relative); :func:`per_sample_objective` always
+and interpolated, error below ``1e-9`` relative); :func:`per_sample_objective` always
 evaluates every point directly.
 
 ``ρ = 0`` gives the ERM loss for every ``η``. ``X`` may be dense or CSR; only ``X @ v``
@@ -479,7 +479,7 @@ def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, 
         Non-negative weights summing to one.
     score_grid : bool, default=True
         Binary losses with ``η > 0``, ``ρ > 0``: tabulate the per-point loss as a function of
-        the score and interpolate (:mod:`skentropic.linear_model._score_grid`, error about ``1e-10``
+        the score and interpolate (:mod:`skentropic.linear_model._score_grid`, error below ``1e-9``
         relative, used only when ``n`` is large compared with the grid) instead of evaluating
         every point directly.
 
