@@ -44,7 +44,7 @@ def _value(s, a, eta, loss):
 
 def _log_density(t, a, d):
     a = np.sort(a[a > 0])[::-1]
-    g, grad = np.empty((4, a.shape[0])), np.empty(a.shape[0])
+    g, grad = np.empty((10, a.shape[0])), np.empty(a.shape[0])
     return _density(abs(t), a[0] - abs(t), a, d, g, grad, True), grad
 
 

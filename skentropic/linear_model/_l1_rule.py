@@ -52,11 +52,11 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._losses import HINGE, LOGISTIC
-from ._chunks import chunk_count, sum_chunks
+from ._chunks import chunk_count
 
 _H_CONTOUR = 0.15  # trapezoid step in v of the inversion integral, y = s sinh(βv)/β
 _BETA = 0.5
-_CONTOUR_TOL = 1e-17  # stop when a node's magnitude is below this fraction of the sum
+_CONTOUR_TOL = 1e-14  # stop when a node's magnitude is below this fraction of the sum
 _MAX_NODES = 600
 _H_BULK = 0.25  # z-step <= _H_BULK σ_T / A: atoms a quarter standard deviation apart in the bulk
 _H_TAIL = 0.45  # z-step <= _H_TAIL / √d: log(A − t) steps of 0.9/√d near the vertex
@@ -208,7 +208,7 @@ def _saddle(t, gap, a, n_total, g):
 @njit(cache=True)
 def _density(t, gap, a, n_total, g, grad, with_grad):
     """``log p_T(t)`` (``t >= 0``, ``gap = A − t``); with ``with_grad`` also
-    ``grad[k] = ∂_{a_k} p_T(t) / p_T(t)``. ``g`` is scratch of shape ``(4, n_a)``."""
+    ``grad[k] = ∂_{a_k} p_T(t) / p_T(t)``. ``g`` is scratch of shape ``(10, n_a)``."""
     n_a = a.shape[0]
     gk = g[0]
     mu = _saddle(t, gap, a, n_total, gk)
@@ -232,10 +232,13 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
     # tails (the poles of the largest coordinates give algebraic decay); with s <= δ the poles
     # stay outside the strip of analyticity
     s = 1.0 / math.sqrt(max(k2, pole))
-    alpha, beta, ratio = g[1], g[2], g[3]
+    alpha, beta, ratio, inv_dm, inv_dp = g[1], g[2], g[3], g[4], g[5]
+    im_re, im_im, ip_re, ip_im = g[6], g[7], g[8], g[9]  # 1/D_k^− and 1/D_k^+ at the node
     for k in range(n_a):  # c_k⁻ = −y α_k, c_k⁺ = y β_k on the contour
-        alpha[k] = (a[k] - t) / (gk[k] * u0)
-        beta[k] = (a[k] + t) / ((2.0 - gk[k]) * u0)
+        inv_dm[k] = 1.0 / (gk[k] * u0)
+        inv_dp[k] = 1.0 / ((2.0 - gk[k]) * u0)
+        alpha[k] = (a[k] - t) * inv_dm[k]
+        beta[k] = (a[k] + t) * inv_dp[k]
         ratio[k] = (2.0 - gk[k]) / gk[k]
     if with_grad:
         for k in range(n_a):
@@ -261,12 +264,18 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
                 p_im *= 1e-100
                 log_scale += 230.25850929940458
             # ρ = D⁺/D⁻ = (dp/dm)(1 + i cp)/(1 + i cm); ½(ρ + 1/ρ)
-            scale = ratio[k] / (1.0 + cm * cm)
+            inv_m2 = 1.0 / (1.0 + cm * cm)
+            scale = ratio[k] * inv_m2
             rr = scale * (1.0 + cp * cm)
             ri = scale * (cp - cm)
             inv_mod2 = 1.0 / (rr * rr + ri * ri)
             sum_q += 0.5 * rr * (1.0 + inv_mod2)
             sum_qi += 0.5 * ri * (1.0 - inv_mod2)
+            if with_grad:  # 1/D⁻ = (1 − i cm)/(dm(1 + cm²)), 1/D⁺ likewise
+                im_re[k] = inv_dm[k] * inv_m2
+                im_im[k] = -cm * im_re[k]
+                ip_re[k] = inv_dp[k] / (1.0 + cp * cp)
+                ip_im[k] = -cp * ip_re[k]
         log_re = c_u * 0.5 * math.log1p(cu * cu) - log_scale - 0.5 * math.log(p_re * p_re + p_im * p_im)
         log_im = c_u * math.atan(cu) - math.atan2(p_im, p_re)
         # Q = sum / u₀(y), u₀(y) = û₀(1 + i cu)
@@ -279,28 +288,19 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
         term = (e_re * q_re - e_im * q_im) * wy
         total += term
         if with_grad:
-            lam_re, lam_im = lam, y
+            l2r = lam * lam - y * y  # λ² with λ = λ̂ + iy
+            l2i = 2.0 * lam * y
             for k in range(n_a):
-                # D⁻ = 1 − λ(a_k − t), D⁺ = 1 + λ(a_k + t) on the contour
-                dm_re, dm_im = gk[k] * u0, -y * (a[k] - t)
-                dp_re, dp_im = (2.0 - gk[k]) * u0, y * (a[k] + t)
-                # 1/D⁻, 1/D⁺
-                nm = dm_re * dm_re + dm_im * dm_im
-                im_re, im_im = dm_re / nm, -dm_im / nm
-                npp = dp_re * dp_re + dp_im * dp_im
-                ip_re, ip_im = dp_re / npp, -dp_im / npp
                 # ∂K = 2λ²a/(D⁻D⁺)
-                pr = im_re * ip_re - im_im * ip_im
-                pi = im_re * ip_im + im_im * ip_re
-                l2r = lam_re * lam_re - lam_im * lam_im
-                l2i = 2.0 * lam_re * lam_im
+                pr = im_re[k] * ip_re[k] - im_im[k] * ip_im[k]
+                pi = im_re[k] * ip_im[k] + im_im[k] * ip_re[k]
                 dk_re = 2.0 * a[k] * (l2r * pr - l2i * pi)
                 dk_im = 2.0 * a[k] * (l2r * pi + l2i * pr)
                 # ∂Q = λ(1/D⁻² − 1/D⁺²)
-                sm_re = im_re * im_re - im_im * im_im - (ip_re * ip_re - ip_im * ip_im)
-                sm_im = 2.0 * im_re * im_im - 2.0 * ip_re * ip_im
-                dq_re = lam_re * sm_re - lam_im * sm_im
-                dq_im = lam_re * sm_im + lam_im * sm_re
+                sm_re = im_re[k] * im_re[k] - im_im[k] * im_im[k] - (ip_re[k] * ip_re[k] - ip_im[k] * ip_im[k])
+                sm_im = 2.0 * (im_re[k] * im_im[k] - ip_re[k] * ip_im[k])
+                dq_re = lam * sm_re - y * sm_im
+                dq_im = lam * sm_im + y * sm_re
                 # E (∂K Q + ∂Q)
                 b_re = dk_re * q_re - dk_im * q_im + dq_re
                 b_im = dk_re * q_im + dk_im * q_re + dq_im
@@ -317,30 +317,16 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
 
 
 @njit(cache=True, parallel=True)
-def l1_atoms(t, gap, a, n_total, out):
-    """``out[j] = log p_T(t_j)`` for the ``l_1`` law of ``T = a·u`` (``p_T`` is even)."""
+def l1_atoms(t, gap, a, n_total, out, grads, with_grad):
+    """``out[j] = log p_T(t_j)`` for the ``l_1`` law of ``T = a·u`` (``p_T`` is even); with
+    ``with_grad``, ``grads[j, k] = ∂_{a_k} log p_T(t_j)`` (shape ``(m, n_a)``) from the same
+    contour nodes."""
     m = t.shape[0]
     n_chunks = chunk_count(m)
     for c in prange(n_chunks):
-        g = np.empty((4, a.shape[0]))
+        g = np.empty((10, a.shape[0]))
+        grad = np.empty(a.shape[0])
         for j in range(c * m // n_chunks, (c + 1) * m // n_chunks):
-            out[j] = _density(abs(t[j]), gap[j], a, n_total, g, g, False)
-
-
-@njit(cache=True, parallel=True)
-def l1_atoms_gradient(t, gap, a, n_total, beta, out):
-    """``out[k] = Σ_j β_j ∂_{a_k} log p_T(t_j)`` (atoms held fixed)."""
-    m = t.shape[0]
-    n_a = a.shape[0]
-    n_chunks = chunk_count(m)
-    part = np.zeros((n_chunks, 1, n_a))
-    for c in prange(n_chunks):
-        g = np.empty((4, n_a))
-        grad = np.empty(n_a)
-        for j in range(c * m // n_chunks, (c + 1) * m // n_chunks):
-            if beta[j] == 0.0:
-                continue
-            _density(abs(t[j]), gap[j], a, n_total, g, grad, True)
-            for k in range(n_a):
-                part[c, 0, k] += beta[j] * grad[k]
-    sum_chunks(part, out.reshape(1, n_a))
+            out[j] = _density(abs(t[j]), gap[j], a, n_total, g, grad, with_grad)
+            if with_grad:
+                grads[j, :] = grad

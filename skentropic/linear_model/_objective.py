@@ -39,7 +39,7 @@ from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import margin_atoms, normalise_log_weights
 from ._chunks import chunk_count, sum_chunks
 from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient, gauss_hermite
-from ._l1_rule import l1_atoms, l1_atoms_gradient, l1_grid
+from ._l1_rule import l1_atoms, l1_grid
 from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
 from ._score_grid import build_grid, interpolate_grid
 from ._tilted_rule import point_seeds, tilt_coefficients, tilted_linear
@@ -353,13 +353,13 @@ def cube_law(w, rho, eta, loss_code, score_span):
     return t, normalise_log_weights(log_w), index, a, grid
 
 
-def cross_law(w, rho, eta, loss_code, score_span, resolve_loss=True):
+def cross_law(w, rho, eta, loss_code, score_span, resolve_loss=True, with_grad=False):
     """Atoms ``(t, log ω)`` of the law of ``T = Σ_k ρ|w_k| u_k`` (``u`` uniform in the ``l_1`` ball).
 
-    Returns ``(t, log_w, index, a, (t_half, gap_half, fold))`` with normalised log weights, the
-    indices and values ``a_k = ρ|w_k| > 0`` of the active coordinates, and the distinct
-    ``|t_j|`` (the law is even) with ``A − |t_j|`` and the map ``j → `` its ``|t_j|``; or
-    ``None`` when ``ρ w = 0``.
+    Returns ``(t, log_w, index, a, (fold, grads))`` with normalised log weights, the indices and
+    values ``a_k = ρ|w_k| > 0`` of the active coordinates, the map ``fold`` from an atom to its
+    distinct ``|t_j|`` (the law is even) and, with ``with_grad``, ``grads[fold_j, k] =
+    ∂ log p_T(t_j)/∂a_k``; or ``None`` when ``ρ w = 0``.
     """
     w = np.asarray(w, dtype=np.float64)
     index, a = active_coordinates(rho * np.abs(w))
@@ -371,8 +371,9 @@ def cross_law(w, rho, eta, loss_code, score_span, resolve_loss=True):
     first[fold[::-1]] = np.arange(t.shape[0] - 1, -1, -1)  # one atom of each |t|
     t_half, gap_half = np.abs(t[first]), gap[first]
     log_p = np.empty(n_half)
-    l1_atoms(t_half, gap_half, a, n_total, log_p)
-    return t, normalise_log_weights(log_p[fold] + log_jac), index, a, (t_half, gap_half, fold)
+    grads = np.empty((n_half, a.shape[0]) if with_grad else (0, 0))
+    l1_atoms(t_half, gap_half, a, n_total, log_p, grads, bool(with_grad))
+    return t, normalise_log_weights(log_p[fold] + log_jac), index, a, (fold, grads)
 
 
 def cross_log_mgf(theta):
@@ -399,16 +400,14 @@ def _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     The atoms ``t_j`` are held fixed, so the perturbation part of ``∂/∂w`` is
     ``ρ sign(w_k) Σ_j β_j ∂ log p_T(t_j)/∂a_k`` with ``β_j = η Σ_i sw_i (π_ij − ω_j)``.
     """
-    law = cross_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
+    law = cross_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))), with_grad=True)
     if law is None:
         _margin_exact(scores, 0.0, loss_code, values, ds)
         return "margin", ds, None, None
-    t, log_w, index, a, (t_half, gap_half, fold) = law
+    t, log_w, index, a, (fold, grads) = law
     _, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid, kink=loss_code == HINGE)
     beta = eta * (pi - float(sw.sum()) * np.exp(log_w))
-    grad_a = np.empty(index.shape[0])
-    l1_atoms_gradient(t_half, gap_half, a, w.shape[0], np.bincount(fold, weights=beta, minlength=t_half.shape[0]),
-                      grad_a)
+    grad_a = np.bincount(fold, weights=beta, minlength=grads.shape[0]) @ grads
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return "margin", ds, None, extra
