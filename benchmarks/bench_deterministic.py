@@ -9,15 +9,15 @@ compilation is excluded: every configuration is fitted once on a small problem f
 Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats 3]``, or
 ``--sweep`` for the ratios over sizes, norms and ``eta``.
 
-Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 1.15, score-grid tolerance
-1e-8; the numba kernels of the per-point rules and of the score grid compiled beforehand;
+Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 1.6, score-grid tolerance
+1e-8, l1 gradient in the same contour pass; the numba kernels of the per-point rules and of the score grid compiled beforehand;
 ratio = fit time / sklearn's ``LogisticRegression(lbfgs)`` on the same data)::
 
        n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x64     0.007   14.3x  16.8x  11.1x   12.9x    8.5x    16.6x    30.7x  23.3x  26.2x
-     10000x64     0.083    1.7x   1.7x   1.4x    1.7x    1.9x     3.6x     3.5x   3.4x   4.0x
-      1000x784    0.152    2.6x   2.4x   2.5x    5.2x   18.1x     3.9x    14.6x  16.1x  15.9x
-     10000x784    0.084    1.6x   1.9x   1.7x    4.5x    4.3x     6.2x    13.3x  13.8x  13.5x
+      1000x64     0.010   11.0x   8.9x   8.0x    8.8x    7.4x     8.7x    14.4x  13.2x  16.1x
+     10000x64     0.056    1.3x   1.3x   1.1x    1.7x    1.8x     5.3x     3.8x   3.2x   3.7x
+      1000x784    0.136    2.0x   1.9x   2.0x    7.0x   20.4x     4.3x     8.9x   8.8x   8.2x
+     10000x784    0.079    1.9x   1.8x   1.8x    4.1x    3.3x     5.7x     6.6x   6.5x   5.7x
 
 scikit-learn's own time for 1000 x 64 varies fivefold between runs (0.041 s in an earlier
 sweep, whose first-row ratios were 1.5-3.3x for l2 and l-inf), so that row's ratios mean
@@ -27,16 +27,16 @@ quadrature's own accuracy) the grid fell back to per-point evaluation at eta <= 
 rule, the l1 multiple-importance rule (about 750 atoms) was 20-120x. The 10^5-point sizes and the multinomial rows of the issue were
 not run.
 
-Measured 2026-11-26 (``--repeats 5``, load average 1.3-1.5; exact l2, l_inf and l1 rules)::
+Measured 2026-11-26 (``--repeats 5``, load average 1.7; exact l2, l_inf and l1 rules)::
 
     method                         eta  time [s]  n_iter   ratio
-    sklearn LogisticRegression       -     0.166       7    1.00
-    l2 quadrature                 0.05     0.269       7    1.62
-    l2 quadrature                 0.01     0.228       7    1.37
-    l_inf exact cube rule         0.05     0.295       7    1.78
-    l_inf exact cube rule         0.01     0.265       5    1.60
-    l1 exact rule                 0.05     0.460       7    2.78
-    l1 exact rule                 0.01     0.479       7    2.89
+    sklearn LogisticRegression       -     0.184       7    1.00
+    l2 quadrature                 0.05     0.203       7    1.10
+    l2 quadrature                 0.01     0.204       7    1.11
+    l_inf exact cube rule         0.05     0.268       7    1.46
+    l_inf exact cube rule         0.01     0.268       5    1.46
+    l1 exact rule                 0.05     0.325       7    1.77
+    l1 exact rule                 0.01     0.321       7    1.74
 
 The same day, with the l1 multiple-importance rule, the l1 rows were 18.16x and 20.32x.
 
