@@ -215,3 +215,26 @@ def fourier_bulk_value(s, a, eta, loss, n_nodes=40, width=9.0):
     lw = np.concatenate([np.log(0.5 * (b - c) * w) for c, b in zip(edges[:-1], edges[1:])])
     logp = np.array([fourier_log_pdf(tt, a) for tt in t]) + lw
     return eta * (logsumexp(logp + phi(s - t, loss) / eta) - logsumexp(logp))
+
+
+def linear_problem(d, n=300, seed=0):
+    """A binary problem with heavy-tailed weights: ``(X, y, sw, W, b)`` for the objective tests."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d))
+    w = rng.standard_cauchy(d) * 0.3
+    y = np.where(X @ w + 0.1 * rng.standard_normal(n) > np.median(X @ w), 1.0, -1.0)
+    return X, y, np.full(n, 1.0 / n), w[None, :], np.array([0.1])
+
+
+def gradient_errors(objective, W, b, coords, h=1e-6):
+    """``[(analytic, central difference)]`` of ``objective(W, b) -> (value, gW, gb)`` for the
+    coordinates ``coords`` of ``W`` and for the intercept."""
+    _, gW, gb = objective(W, b)
+    pairs = []
+    for k in coords:
+        E = np.zeros_like(W)
+        E[0, k] = h
+        pairs.append((gW[0, k], (objective(W + E, b)[0] - objective(W - E, b)[0]) / (2 * h)))
+    pairs.append((gb[0], (objective(W, b + h)[0] - objective(W, b - h)[0]) / (2 * h)))
+    return pairs
+

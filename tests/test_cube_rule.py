@@ -8,7 +8,16 @@ inverting the characteristic function at the saddle point.
 
 import numpy as np
 import pytest
-from _references import fourier_bulk_value, linear_exact, phi, spline_pdf_vec, spline_quad, tilted_is
+from _references import (
+    fourier_bulk_value,
+    gradient_errors,
+    linear_exact,
+    linear_problem,
+    phi,
+    spline_pdf_vec,
+    spline_quad,
+    tilted_is,
+)
 from scipy.special import logsumexp
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
@@ -120,34 +129,19 @@ def test_high_d_large_eta_matches_fourier_density(d):
             assert _value(0.5, a, eta, loss) == pytest.approx(ref, rel=1e-4), (kind, eta, loss)
 
 
-def _problem(d, n=300, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, d))
-    w = rng.standard_cauchy(d) * 0.3
-    y = np.where(X @ w + 0.1 * rng.standard_normal(n) > np.median(X @ w), 1.0, -1.0)
-    return X, y, np.full(n, 1.0 / n), w[None, :], np.array([0.1])
-
-
 @pytest.mark.parametrize("loss", [LOGISTIC, HINGE, SQUARED_HINGE])
 @pytest.mark.parametrize("eta", [1e-3, 0.1, 10.0])
 def test_gradient_matches_finite_differences(loss, eta):
-    X, y, sw, W, b = _problem(64)
+    X, y, sw, W, b = linear_problem(64)
     rule = make_inner_rule(NORM_INF, 64, loss)
     f = lambda W, b: linear_objective(W, b, X, y, sw, 0.05, eta, NORM_INF, loss, rule)  # noqa: E731
-    _, gW, gb = f(W, b)
-    h = 1e-6
-    for k in [0, 1, 5, 33, 63]:
-        E = np.zeros_like(W)
-        E[0, k] = h
-        fd = (f(W + E, b)[0] - f(W - E, b)[0]) / (2 * h)
-        assert gW[0, k] == pytest.approx(fd, rel=1e-5, abs=1e-8), k
-    fd = (f(W, b + h)[0] - f(W, b - h)[0]) / (2 * h)
-    assert gb[0] == pytest.approx(fd, rel=1e-5, abs=1e-8)
+    for analytic, fd in gradient_errors(f, W, b, [0, 1, 5, 33, 63]):
+        assert analytic == pytest.approx(fd, rel=1e-5, abs=1e-8)
 
 
 def test_per_sample_values_use_the_exact_rule():
     """per_sample_objective (hence entropic_risk) is the atom value at every point's score."""
-    X, y, _, W, b = _problem(64, n=20)
+    X, y, _, W, b = linear_problem(64, n=20)
     rule = make_inner_rule(NORM_INF, 64, LOGISTIC)
     got = per_sample_objective(W, b, X, y, 0.05, 0.01, NORM_INF, LOGISTIC, rule)
     s = y * (X @ W[0] + b[0])

@@ -9,7 +9,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 from _l1_references import L1Density, l1_quad, l1_tilted_is
-from _references import atoms_value, phi
+from _references import atoms_value, gradient_errors, linear_problem, phi
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_L1
@@ -147,34 +147,19 @@ def test_sandwich_and_monotone_in_eta(d):
                 assert abs(values[-1] - noise) <= 4 * se + 1e-5
 
 
-def _problem(d, n=300, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, d))
-    w = rng.standard_cauchy(d) * 0.3
-    y = np.where(X @ w + 0.1 * rng.standard_normal(n) > np.median(X @ w), 1.0, -1.0)
-    return X, y, np.full(n, 1.0 / n), w[None, :], np.array([0.1])
-
-
 @pytest.mark.parametrize("loss", [LOGISTIC, HINGE, SQUARED_HINGE])
 @pytest.mark.parametrize("eta", [1e-3, 0.1, 10.0])
 def test_gradient_matches_finite_differences(loss, eta):
-    X, y, sw, W, b = _problem(64)
+    X, y, sw, W, b = linear_problem(64)
     rule = make_inner_rule(NORM_L1, 64, loss)
     f = lambda W, b: linear_objective(W, b, X, y, sw, 0.5, eta, NORM_L1, loss, rule)  # noqa: E731
-    _, gW, gb = f(W, b)
-    h = 1e-6
-    for k in [0, 1, 5, 33, int(np.argmax(np.abs(W[0])))]:
-        E = np.zeros_like(W)
-        E[0, k] = h
-        fd = (f(W + E, b)[0] - f(W - E, b)[0]) / (2 * h)
-        assert gW[0, k] == pytest.approx(fd, rel=1e-5, abs=1e-8), k
-    fd = (f(W, b + h)[0] - f(W, b - h)[0]) / (2 * h)
-    assert gb[0] == pytest.approx(fd, rel=1e-5, abs=1e-8)
+    for analytic, fd in gradient_errors(f, W, b, [0, 1, 5, 33, int(np.argmax(np.abs(W[0])))]):
+        assert analytic == pytest.approx(fd, rel=1e-5, abs=1e-8)
 
 
 def test_per_sample_values_use_the_exact_rule():
     """per_sample_objective (hence entropic_risk) is the l1 atom value at every point's score."""
-    X, y, _, W, b = _problem(16, n=12)
+    X, y, _, W, b = linear_problem(16, n=12)
     rule = make_inner_rule(NORM_L1, 16, LOGISTIC)
     got = per_sample_objective(W, b, X, y, 0.5, 0.01, NORM_L1, LOGISTIC, rule)
     s = y * (X @ W[0] + b[0])
