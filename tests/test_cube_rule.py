@@ -18,21 +18,13 @@ from _references import (
     spline_quad,
     tilted_is,
 )
-from scipy.special import logsumexp
+from _rule_values import rule_value
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF
 from skentropic._core._sinhc import N_DERIV, log_sinhc_derivatives
 from skentropic.linear_model._cube_rule import _spline_terms
-from skentropic.linear_model._objective import (
-    _atom_margin,
-    cube_law,
-    linear_objective,
-    make_inner_rule,
-    per_sample_objective,
-)
-
-CODES = {"log": LOGISTIC, "hinge": HINGE, "sqhinge": SQUARED_HINGE, "linear": LOGISTIC}
+from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule, per_sample_objective
 
 
 def _weights(d, kind, total, seed=0):
@@ -42,14 +34,7 @@ def _weights(d, kind, total, seed=0):
 
 
 def _value(s, a, eta, loss):
-    """The library's value at score ``s`` (its atoms, and the hinge's kink correction)."""
-    t, log_w = cube_law(a, 1.0, eta, CODES[loss], 4.0)[:2]
-    if loss == "linear":
-        return eta * logsumexp(log_w + phi(s - t, loss) / eta)
-    value, ds = np.empty(1), np.empty(1)
-    _atom_margin(np.array([float(s)]), np.ones(1), -t, log_w, eta, CODES[loss], value, ds, False,
-                 kink=loss == "hinge")
-    return value[0]
+    return rule_value(cube_law, s, a, eta, loss)
 
 
 def test_log_sinhc_derivatives_match_mpmath():

@@ -9,20 +9,13 @@ import mpmath as mp
 import numpy as np
 import pytest
 from _l1_references import L1Density, l1_quad, l1_tilted_is
-from _references import atoms_value, gradient_errors, linear_problem, phi
+from _references import gradient_errors, linear_problem, phi
+from _rule_values import rule_value
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_L1
 from skentropic.linear_model._l1_rule import _density
-from skentropic.linear_model._objective import (
-    _atom_margin,
-    cross_law,
-    linear_objective,
-    make_inner_rule,
-    per_sample_objective,
-)
-
-CODES = {"log": LOGISTIC, "hinge": HINGE, "sqhinge": SQUARED_HINGE, "linear": LOGISTIC}
+from skentropic.linear_model._objective import cross_law, linear_objective, make_inner_rule, per_sample_objective
 
 
 def _weights(d, kind, total, seed=0):
@@ -33,13 +26,7 @@ def _weights(d, kind, total, seed=0):
 
 
 def _value(s, a, eta, loss):
-    t, log_w = cross_law(a, 1.0, eta, CODES[loss], 4.0)[:2]
-    if loss == "linear":
-        return atoms_value(s, t, log_w, eta, "linear")
-    value, ds = np.empty(1), np.empty(1)
-    _atom_margin(np.array([float(s)]), np.ones(1), -t, log_w, eta, CODES[loss], value, ds, False,
-                 kink=loss == "hinge")
-    return value[0]
+    return rule_value(cross_law, s, a, eta, loss)
 
 
 def _log_density(t, a, d):
