@@ -73,12 +73,9 @@ def test_weights_reproduce_the_moment_generating_function(code, d, strength):
     se = spread.std() / np.sqrt(len(terms))
     assert abs(estimate - exact_log_mgf(theta, code)) <= 4 * se + 1e-12
     ess = spread.sum() ** 2 / (spread ** 2).sum() / len(terms)
-    if code == NORM_L1 and d < 10 and strength >= 30:
-        # known limit: the l1 proposal's power-law shape (1 + x/(d+1))^{−(d+1)} is much wider
-        # than the tilted law near a vertex in small dimension; still exact, but few samples count
-        assert ess > 1e-3
-    else:
-        assert ess > 0.3  # the proposal is aimed at the exponential tilt: most samples count
+    assert ess > 0.3  # the proposal is aimed at the exponential tilt: most samples count
+    if code == NORM_L1:  # its weight depends on θ·u only, like the exact tilt's: 0.69-1.0 measured
+        assert ess > 0.6
 
 
 @pytest.mark.parametrize("code", [NORM_INF, NORM_L2, NORM_L1])

@@ -19,17 +19,17 @@ Proposals
   ``(1 + t)/2 ~ Beta(α, β)`` matched to the mode and (inflated) curvature of the tilted
   density ``∝ (1 − t²)^{(d−1)/2} e^{|θ|t}``; ``log w`` is the log ratio of the two Beta
   densities of ``t``.
-- ``l_1``: ``u = ε ⊙ E / S`` with ``E_0..E_d`` independent exponentials and ``S = Σ E_k`` is
-  uniform in the ``l_1`` ball when all rates are equal and the signs fair. The proposal uses
-  rates ``r_k = 1 + (θ_max − |θ_k|)/(d+1)``, ``r_0 = 1 + θ_max/(d+1)`` and
-  ``P(ε_k = sign θ_k) = σ(2|θ_k| m_k)`` with ``m_k`` the proposal's mean ``|u_k|``; its density
-  is ``q(u) = Π_k P(ε_k) · d! Π_{k=0}^d r_k / (r_0 u_0 + Σ_k r_k|u_k|)^{d+1}``
-  (``u_0 = 1 − ||u||_1``), and ``p(u) = d!/2^d``. Near the centre ``q ≈ p e^{Σ|θ_k||u_k|}``; for
-  large tilts the mass moves to the vertex of the largest ``|θ_k|`` at the scale
-  ``d/θ_max`` of the tilted law, with the other coordinates at their tilted-law rates. The
-  shape ``(1 + x/(d+1))^{−(d+1)}`` approaches the exponential of the tilted law as ``d`` grows;
-  in small dimension with strong tilts it is much wider and the effective sample size drops
-  (to about 0.3% for ``d = 3``, ``|θ| = 30``; ``tests/test_tilted.py``), the weights stay exact.
+- ``l_1``: with Laplace ``L_k``, ``E_0 ~ Exp(1)`` and ``R = E_0 + Σ_k |L_k|``, ``u = L/R`` is
+  uniform in the ball and independent of ``R ~ Gamma(d + 1)``. The proposal tilts ``(L, E_0)``
+  by ``e^{λ(θ·L − cR)}`` (a product of asymmetric Laplace laws and an exponential, sampled
+  exactly), so the density ratio of ``u`` is, with ``T = θ·u``,
+  ``q(u)/p(u) = E[e^{λR(T − c)}] e^{−K_c(λ)} = (1 − λ(T − c))^{−(d+1)} e^{−K_c(λ)}``: the weight
+  ``w = e^{K_c(λ)} (1 − λ(T − c))^{d+1}`` depends on ``u`` through ``T`` only, like the exact
+  tilt's ``e^{Λ − T}``. ``λ = 1/(d + 1)`` matches its log-slope in ``T`` at ``T = c``, and ``c``
+  is the saddle point of ``S_c`` (:func:`l1_tilt_constants`), where the tilted law of ``T``
+  peaks; the mismatch is of second order in ``(T − c)/√(d + 1)``. (The earlier proposal, with
+  unequal exponential rates and sign probabilities, had heavy-tailed weights: on the digits
+  its log-MGF estimates were up to 20% low with a 0.02% reported standard error.)
 """
 
 import math
@@ -172,73 +172,94 @@ def _fill_tilted_l2(out, theta):
 
 
 @njit(cache=True)
-def _l1_rates(theta, rates):
-    """Exponential rates ``r_0..r_d`` of the ``l_1`` proposal; returns ``Σ_k 1/r_k``.
+def l1_tilt_constants(theta, gk):
+    """Constants of the ``l_1`` proposal: fills ``g_k = 1 − μa_k`` and returns ``(λ, c, K, u₀)``.
 
-    ``r_k = 1 + (θ_max − |θ_k|)/(d+1)`` and ``r_0 = 1 + θ_max/(d+1)`` (only their ratios matter):
-    near the centre ``q ∝ e^{Σ|θ_k||u_k|}`` to first order, and for strong tilts the largest
-    coordinate gets the smallest rate, the others the rates ``|θ_max| − |θ_k|`` of the tilted
-    law near that vertex (in units of ``(d+1)/θ_max``).
+    ``a_k = |θ_k|``; ``λ = 1/(d + 1)`` is matched to the tilt (so that ``w ∝ e^{−T}`` to first
+    order at ``T = c``) and ``c`` solves the saddle-point equation of ``S_c = θ·L − cR``,
+    ``λ = μ + μ²K_V'(μ)/(d + 1)`` in ``μ = λ/(1 + λc)``, bisected on ``log(1 − μA)``;
+    ``K = K_c(λ) = −(d + 1) log u₀ − Σ_k log(g_k(2 − g_k))``, ``u₀ = 1 + λc``.
     """
     d = theta.shape[0]
-    top = 0.0
+    big = 0.0
     for k in range(d):
-        top = max(top, abs(theta[k]))
-    rates[0] = 1.0 + top / (d + 1.0)
-    inv_sum = 1.0 / rates[0]
+        big = max(big, abs(theta[k]))
+    if big == 0.0:
+        for k in range(d):
+            gk[k] = 1.0
+        return 0.0, 0.0, 0.0, 1.0
+    target = 1.0 / (d + 1.0)
+    lo, hi = -745.0, 0.0
+    for _ in range(100):
+        x = 0.5 * (lo + hi)
+        g = math.exp(x)
+        mu = (1.0 - g) / big
+        kv1 = 0.0
+        for k in range(d):
+            a = abs(theta[k])
+            gg = (big - a) / big + g * a / big
+            kv1 += 2.0 * mu * a * a / (gg * (2.0 - gg))
+        if mu + mu * mu * kv1 / (d + 1.0) > target:
+            lo = x
+        else:
+            hi = x
+    g = math.exp(hi)
+    mu = (1.0 - g) / big
+    kv1 = 0.0
+    log_k = 0.0
     for k in range(d):
-        rates[k + 1] = 1.0 + (top - abs(theta[k])) / (d + 1.0)
-        inv_sum += 1.0 / rates[k + 1]
-    return inv_sum
+        a = abs(theta[k])
+        gk[k] = (big - a) / big + g * a / big
+        kv1 += 2.0 * mu * a * a / (gk[k] * (2.0 - gk[k]))
+        log_k -= math.log(gk[k] * (2.0 - gk[k]))
+    c = kv1 / ((d + 1.0) + mu * kv1)
+    u0 = ((d + 1.0) + mu * kv1) / (d + 1.0)  # 1/(1 − μc)
+    log_k -= (d + 1.0) * math.log(u0)
+    return mu * u0, c, log_k, u0
 
 
 @njit(cache=True)
-def _l1_sign_probability(theta_k, rate, inv_sum):
-    """``P(ε_k = sign θ_k) = σ(2|θ_k| m_k)``, ``m_k = (1/r_k)/Σ_j (1/r_j)`` the proposal's mean ``|u_k|``."""
-    return 1.0 / (1.0 + math.exp(-2.0 * abs(theta_k) * (1.0 / rate) / inv_sum))
+def _log_weight_l1_fast(u, theta, lam, c, log_k):
+    """``log(p(u)/q_θ(u)) = K_c(λ) + (d + 1) log(1 − λ(θ·u − c))`` (module docstring)."""
+    t = 0.0
+    for k in range(u.shape[0]):
+        t += theta[k] * u[k]
+    return log_k + (u.shape[0] + 1.0) * math.log1p(-lam * (t - c))
 
 
 @njit(cache=True)
 def _log_weight_l1(u, theta):
-    """``log(p(u)/q_θ(u))`` of the ``l_1`` proposal at any ``u`` of the ball.
+    gk = np.empty(theta.shape[0])
+    lam, c, log_k, _ = l1_tilt_constants(theta, gk)
+    return _log_weight_l1_fast(u, theta, lam, c, log_k)
 
-    ``q(u) = Π_k P(ε_k) · d! Π_{k=0}^d r_k / (r_0 u_0 + Σ_k r_k|u_k|)^{d+1}``, ``p(u) = d!/2^d``.
-    """
-    d = u.shape[0]
-    rates = np.empty(d + 1)
-    inv_sum = _l1_rates(theta, rates)
-    log_rates = math.log(rates[0])
-    log_signs = 0.0
-    l1 = 0.0
-    denom = 0.0
+
+@njit(cache=True)
+def fill_tilted_l1_fast(out, theta, gk, lam, c, log_k, u0):
+    """Draw ``u = L/R`` with ``(L, E_0)`` tilted by ``e^{λ(θ·L − cR)}``: ``L_k`` leans toward
+    ``sign θ_k`` with rate ``g_k u₀`` (probability ``1 − g_k/2``), away with rate
+    ``(2 − g_k) u₀``; ``E_0`` has rate ``u₀``. Returns ``log w``."""
+    d = out.shape[0]
+    total = np.random.exponential() / u0
     for k in range(d):
-        r = rates[k + 1]
-        log_rates += math.log(r)
-        p_toward = _l1_sign_probability(theta[k], r, inv_sum)
-        toward = (u[k] >= 0.0) == (theta[k] >= 0.0)
-        log_signs += math.log(p_toward) if toward else math.log1p(-p_toward)
-        a = abs(u[k])
-        l1 += a
-        denom += r * a
-    denom += rates[0] * max(1.0 - l1, 0.0)
-    return -d * math.log(2.0) - log_signs - log_rates + (d + 1.0) * math.log(denom)
+        s = 1.0 if theta[k] >= 0.0 else -1.0
+        if np.random.random() < 1.0 - 0.5 * gk[k]:
+            e = np.random.exponential() / (gk[k] * u0)
+            out[k] = s * e
+        else:
+            e = np.random.exponential() / ((2.0 - gk[k]) * u0)
+            out[k] = -s * e
+        total += e
+    for k in range(d):
+        out[k] /= total
+    return _log_weight_l1_fast(out, theta, lam, c, log_k)
 
 
 @njit(cache=True)
 def _fill_tilted_l1(out, theta):
-    d = out.shape[0]
-    rates = np.empty(d + 1)
-    inv_sum = _l1_rates(theta, rates)
-    total = np.random.exponential() / rates[0]
-    for k in range(d):
-        e = np.random.exponential() / rates[k + 1]
-        total += e
-        s = 1.0 if theta[k] >= 0.0 else -1.0
-        toward = np.random.random() < _l1_sign_probability(theta[k], rates[k + 1], inv_sum)
-        out[k] = s * e if toward else -s * e
-    for k in range(d):
-        out[k] /= total
-    return _log_weight_l1(out, theta)
+    gk = np.empty(theta.shape[0])
+    lam, c, log_k, u0 = l1_tilt_constants(theta, gk)
+    return fill_tilted_l1_fast(out, theta, gk, lam, c, log_k, u0)
 
 
 @njit(cache=True)
@@ -274,13 +295,25 @@ def fill_tilted(out, theta, norm_code):
 @njit(cache=True)
 def fill_tilted_rows(U, m, theta, norm_code, log_w):
     """Fill ``U[:m]`` with draws of ``q_θ`` (:func:`fill_tilted`) and ``log_w[:m]`` with their
-    log weights. For the ``l_∞`` ball the constants of the tilt are computed once
-    (:func:`linf_tilt_constants`), so that each coordinate of each draw costs one ``log1p``."""
+    log weights. For the ``l_∞`` and ``l_1`` balls the constants of the tilt are computed once
+    (:func:`linf_tilt_constants`, :func:`l1_tilt_constants`), the same draws as
+    :func:`fill_tilted` makes."""
     if norm_code == NORM_INF:
         expm = np.empty(theta.shape[0])
         log_norm = linf_tilt_constants(theta, expm)
         for j in range(m):
             log_w[j] = fill_tilted_linf_fast(U[j], theta, expm, log_norm)
+        return
+    if norm_code == NORM_L1 and not _no_tilt(theta):
+        gk = np.empty(theta.shape[0])
+        lam, c, log_k, u0 = l1_tilt_constants(theta, gk)
+        for j in range(m):
+            if np.random.random() < DEFENSIVE:
+                fill_unit_ball(U[j], np.int64(NORM_L1))
+                lw = _log_weight_l1_fast(U[j], theta, lam, c, log_k)
+            else:
+                lw = fill_tilted_l1_fast(U[j], theta, gk, lam, c, log_k, u0)
+            log_w[j] = _defensive(lw)
         return
     for j in range(m):
         log_w[j] = fill_tilted(U[j], theta, norm_code)
@@ -340,11 +373,9 @@ def _no_tilt(theta):
 def sample_tilted_kernel(n_samples, theta, norm_code, seed):
     """``n_samples`` draws of ``q_θ`` and their log weights: ``(U (n, d), log_w (n,))``."""
     np.random.seed(seed)
-    d = theta.shape[0]
-    U = np.empty((n_samples, d))
+    U = np.empty((n_samples, theta.shape[0]))
     log_w = np.empty(n_samples)
-    for i in range(n_samples):
-        log_w[i] = fill_tilted(U[i], theta, norm_code)
+    fill_tilted_rows(U, n_samples, theta, norm_code, log_w)
     return U, log_w
 
 
@@ -373,12 +404,21 @@ def sample_tilted_pairs(theta, n_pairs, norm_code, seed):
     n, d = theta.shape
     U = np.empty((n, 2 * n_pairs, d))
     log_w = np.empty((n, 2 * n_pairs))
+    gk = np.empty(d)
     for i in range(n):
+        fill_tilted_rows(U[i], n_pairs, theta[i], norm_code, log_w[i])
+        fast_l1 = norm_code == NORM_L1 and not _no_tilt(theta[i])
+        lam, c, log_k = 0.0, 0.0, 0.0
+        if fast_l1:
+            lam, c, log_k, _ = l1_tilt_constants(theta[i], gk)
         for j in range(n_pairs):
-            a = fill_tilted(U[i, j], theta[i], norm_code)
             for k in range(d):
                 U[i, n_pairs + j, k] = -U[i, j, k]
-            b = tilted_log_weight(U[i, n_pairs + j], theta[i], norm_code)
+            if fast_l1:
+                b = _defensive(_log_weight_l1_fast(U[i, n_pairs + j], theta[i], lam, c, log_k))
+            else:
+                b = tilted_log_weight(U[i, n_pairs + j], theta[i], norm_code)
+            a = log_w[i, j]
             top = max(-a, -b)
             value = math.log(2.0) - (top + math.log(math.exp(-a - top) + math.exp(-b - top)))
             log_w[i, j] = value
