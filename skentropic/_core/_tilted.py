@@ -197,9 +197,9 @@ def l1_tilt_constants(theta, gk):
         kv1 = 0.0
         for k in range(d):
             a = abs(theta[k])
-            gg = (big - a) / big + g * a / big
+            gg = max((big - a) / big + g * a / big, 1e-300)
             kv1 += 2.0 * mu * a * a / (gg * (2.0 - gg))
-        if mu + mu * mu * kv1 / (d + 1.0) > target:
+        if not (mu + mu * mu * kv1 / (d + 1.0) <= target):  # an overflow counts as too far
             lo = x
         else:
             hi = x
@@ -209,9 +209,13 @@ def l1_tilt_constants(theta, gk):
     log_k = 0.0
     for k in range(d):
         a = abs(theta[k])
-        gk[k] = (big - a) / big + g * a / big
+        gk[k] = max((big - a) / big + g * a / big, 1e-300)
         kv1 += 2.0 * mu * a * a / (gk[k] * (2.0 - gk[k]))
         log_k -= math.log(gk[k] * (2.0 - gk[k]))
+    if not (math.isfinite(kv1) and math.isfinite(log_k)):  # beyond float range: the uniform law
+        for k in range(d):
+            gk[k] = 1.0
+        return 0.0, 0.0, 0.0, 1.0
     c = kv1 / ((d + 1.0) + mu * kv1)
     u0 = ((d + 1.0) + mu * kv1) / (d + 1.0)  # 1/(1 − μc)
     log_k -= (d + 1.0) * math.log(u0)
