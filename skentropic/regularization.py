@@ -24,7 +24,7 @@ How each quantity is computed
   and a windowed Gauss–Legendre rule, see ``skentropic._core._mgf``) and ``l_1`` (the law of
   ``a·u`` of :mod:`skentropic.linear_model._l1_rule`, one rule per row). An importance
   sampler from the ``l_1`` proposal tilted by ``a`` itself, used before, was up to 20% low
-  on the digits with a reported standard error of 0.2%: its weights are heavy-tailed.
+  on the digits with a reported standard error below 0.1%: its weights were heavy-tailed.
 - ``F``: exact for binary linear models with a margin loss under the ``l_2`` ball (quadrature),
   the ``l_∞`` and the ``l_1`` balls (the law of ``w·u``, :mod:`skentropic.linear_model._cube_rule`,
   :mod:`skentropic.linear_model._l1_rule`), and in closed form at ``η = 0``; otherwise

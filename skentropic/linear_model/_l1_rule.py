@@ -52,6 +52,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._losses import HINGE, LOGISTIC
+from .._core._tilted import l1_tilt_constants
 from ._chunks import chunk_count
 
 _H_CONTOUR = 0.15  # trapezoid step in v of the inversion integral, y = s sinh(βv)/β
@@ -131,32 +132,16 @@ def l1_grid(a_active, n_total, eta, loss_code, score_span, resolve_loss=True):
 def _tilt_gap(a, d, tau):
     """``A − t`` where the law of ``T`` tilted by ``e^{τt}`` peaks (saddle-point relation).
 
-    ``∂_t log p_T(t) ≈ −(d + 1) λ̂(t)`` and, in ``μ = λ/(1 + λt)``, ``λ = μ + μ² K_V'(μ)/(d + 1)``,
-    ``t = K_V'(μ)/((d + 1) + μK_V'(μ))`` (:func:`_saddle`): bisect ``λ = τ/(d + 1)`` on the gap
-    ``g = 1 − μA`` (in ``log g``) and return ``A − t`` computed from ``g`` without cancellation.
+    ``∂_t log p_T(t) ≈ −(d + 1) λ̂(t)``: the peak of the tilt ``τ`` on ``T = a·u`` is that of the
+    tilt 1 on ``(τa)·u``, the point ``c`` the ``l_1`` proposal is aimed at
+    (:func:`~skentropic._core._tilted.l1_tilt_constants`), so ``t = c/τ``, and
+    ``A − t = A/u₀ − g_1 c/τ`` (``1/u₀ = 1 − μc``, ``g_1 = 1 − μτA``) without cancellation.
     """
-    big_a = float(a[0])
-    target = tau / (d + 1.0)
-
-    def parts(x):
-        g = math.exp(x)
-        mu = (1.0 - g) / big_a
-        gk = (big_a - a) / big_a + g * a / big_a
-        kv1 = float(np.sum(2.0 * mu * a * a / (gk * (2.0 - gk))))
-        return mu, kv1
-
-    lo, hi = -745.0, 0.0  # g from e^{-745} (λ → ∞) to 1 (λ = 0)
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        mu, kv1 = parts(mid)
-        if mu + mu * mu * kv1 / (d + 1.0) > target:
-            lo = mid
-        else:
-            hi = mid
-    mu, kv1 = parts(hi)
-    # A − t = (A(d + 1) + μA K_V' − K_V')/((d + 1) + μK_V') with μA = 1 − g
-    g = math.exp(hi)
-    return max(big_a * (d + 1.0) - g * kv1, 0.0) / ((d + 1.0) + mu * kv1) if kv1 > 0 else big_a
+    theta = np.zeros(int(d))
+    theta[:a.shape[0]] = tau * a
+    gk = np.empty(theta.shape[0])
+    _, c, _, u0 = l1_tilt_constants(theta, gk)
+    return max(float(a[0]) / u0 - gk[0] * c / tau, 0.0)
 
 
 @njit(cache=True)
