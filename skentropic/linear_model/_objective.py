@@ -19,9 +19,10 @@ importance samples (:mod:`._tilted_rule`), or the fixed uniform samples with ``u
 ``F_i ≈ η log (1/m) Σ_j exp(CE(W x_i + b + ρ W u_j, y_i)/η)``.
 
 Inside :func:`linear_objective` (the objective of the L-BFGS fits) the binary ``η > 0``
-cases with many points are evaluated on a grid of scores (:mod:`skentropic.linear_model._score_grid`:
-``F_i = f(s_i)`` with one function ``f`` for all points, tabulated at adaptively chosen nodes
-and interpolated, error below ``1e-9`` relative); :func:`per_sample_objective` always
+cases are evaluated on a grid of scores (:mod:`skentropic.linear_model._score_grid`:
+``F_i = f(s_i)`` with one function ``f`` for all points, tabulated on adaptive Chebyshev
+pieces and interpolated, value error below ``1e-9`` relative; points of pieces the grid cannot
+resolve within the budget are evaluated directly); :func:`per_sample_objective` always
 evaluates every point directly.
 
 ``ρ = 0`` gives the ERM loss for every ``η``. ``X`` may be dense or CSR; only ``X @ v``
@@ -36,12 +37,12 @@ from numba import njit, prange
 from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
-from ._atom_rule import margin_atoms, normalise_log_weights
+from ._atom_rule import normalise_log_weights
 from ._chunks import chunk_count, sum_chunks
 from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient, gauss_hermite
 from ._l1_rule import l1_atoms, l1_grid
-from ._quadrature import bulk_half_width, entropic_margin_l2_batch, log_sphere_normaliser
-from ._score_grid import build_grid, interpolate_grid
+from ._quadrature import bulk_half_width, log_sphere_normaliser
+from ._score_grid import atom_margin, l2_margin
 from ._tilted_rule import point_seeds, tilt_coefficients, tilted_linear
 
 _ETA0_SOFTMAX = (
@@ -275,15 +276,8 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
         norm = float(np.linalg.norm(w))
         dr = np.empty(n)
         r, d = rho * norm, float(X.shape[1])
-        grid = None
-        if score_grid and r > 0:
-            grid = build_grid(scores, quadrature=True, r=r, eta=eta, d=d, loss_code=loss_code, log_z=rule.log_z,
-                              bulk=rule.bulk, nodes=rule.nodes, weights=rule.weights)
-        if grid is None:
-            entropic_margin_l2_batch(scores, r, float(eta), d, int(loss_code), rule.log_z, rule.bulk,
-                                     rule.nodes, rule.weights, values, ds, dr)
-        else:
-            interpolate_grid(scores, sw, grid[0], grid[1], values, ds, dr, np.empty((grid[0].shape[0], 2)))
+        l2_margin(scores, sw, r, eta, d, loss_code, rule.log_z, rule.bulk, rule.nodes, rule.weights, values, ds,
+                  dr, score_grid)
         norm_grad = w / norm if norm > 0 else np.zeros_like(w)
         return values, ("margin", ds, dr, rho * norm_grad)
     if rule.kind == CROSS:
@@ -318,21 +312,10 @@ def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_gri
     """Fill ``values``/``ds`` from an atom rule; return the adjoints ``(Σ sw ψ_j, Σ sw π_j)``.
 
     The score grid tabulates the logistic loss (the hinge is kinked at every atom). ``kink``:
-    the atoms are a trapezoidal rule, so correct the hinge's kink (:func:`margin_atoms`).
+    the atoms are a trapezoidal rule, so correct the hinge's kink (:func:`._atom_rule.margin_atoms`).
     """
-    n, m = scores.shape[0], shift.shape[0]
-    grid = None
-    if score_grid and loss_code == LOGISTIC:
-        grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss_code, shift=shift,
-                          log_w=log_w)
-    if grid is None:
-        dshift, pi = np.empty(m), np.empty(m)
-        margin_atoms(scores, sw, shift, log_w, float(eta), int(loss_code), bool(kink), values, ds, dshift, pi)
-        return dshift, pi
-    spread = np.empty((grid[0].shape[0], 2))
-    interpolate_grid(scores, sw, grid[0], grid[1], values, ds, np.empty(n), spread)
-    psi, dpsi, pi, dpi = grid[2:]
-    return spread[:, 0] @ psi + spread[:, 1] @ dpsi, spread[:, 0] @ pi + spread[:, 1] @ dpi
+    return atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, score_grid,
+                       loss_code == LOGISTIC)
 
 
 def cube_law(w, rho, eta, loss_code, score_span):
@@ -478,9 +461,9 @@ def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, 
         Non-negative weights summing to one.
     score_grid : bool, default=True
         Binary losses with ``η > 0``, ``ρ > 0``: tabulate the per-point loss as a function of
-        the score and interpolate (:mod:`skentropic.linear_model._score_grid`, error below ``1e-9``
-        relative, used only when ``n`` is large compared with the grid) instead of evaluating
-        every point directly.
+        the score and interpolate (:mod:`skentropic.linear_model._score_grid`, value error below
+        ``1e-9`` relative, never more nodes than points) instead of evaluating every point
+        directly.
 
     Returns
     -------

@@ -34,9 +34,8 @@ ignored and Gauss–Legendre is not exact); ``tests/test_quadrature.py`` measure
 relative error against ``scipy.integrate.quad`` on a grid of ``(d, s, r, η, loss)``.
 
 The same nodes give the derivatives: ``∂F/∂s = E_π[φ'(s + rT)]`` and
-``∂F/∂r = E_π[φ'(s + rT) T]`` with ``π ∝ exp(φ/η) × law(T)``, and the second derivatives
-in ``s`` that the score grid (:mod:`skentropic.linear_model._score_grid`) interpolates with
-(:func:`entropic_margin_l2_second`).
+``∂F/∂r = E_π[φ'(s + rT) T]`` with ``π ∝ exp(φ/η) × law(T)``; the score grid
+(:mod:`skentropic.linear_model._score_grid`) interpolates ``F`` and ``∂F/∂r`` between its nodes.
 """
 
 import math
@@ -44,7 +43,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .._core._losses import HINGE, LOGISTIC, margin_loss, margin_loss_derivative, margin_loss_second_derivative
+from .._core._losses import LOGISTIC, margin_loss, margin_loss_derivative, margin_loss_second_derivative
 from ._chunks import chunk_count
 
 _DROP = 36.0  # a window ends where the log-integrand is this far below its peak
@@ -279,52 +278,6 @@ def entropic_margin_l2(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scr
         acc_r += p * scratch[4 * j + 1] * scratch[4 * j + 2]
     value = eta * (top + math.log(acc) - log_norm)
     return value, acc_s / acc, acc_r / acc
-
-
-@njit(cache=True)
-def entropic_margin_l2_second(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch, out):
-    """:func:`entropic_margin_l2` plus the second derivatives used by the score grid.
-
-    Writes ``out[:5] = (F, F_s, F_ss, F_r, F_rs)`` for ``r > 0, η > 0``, with
-    ``F_ss = E_π[φ''] + Var_π(φ')/η`` and ``F_rs = E_π[φ'' T] + Cov_π(φ' T, φ')/η``. For the
-    hinge ``φ'' = δ(z − 1)`` contributes ``π_T(t_k)/r`` and ``t_k π_T(t_k)/r`` with
-    ``t_k = (1 − s)/r`` and ``π_T`` the tilted density of ``T``. Same rule as
-    :func:`entropic_margin_l2` (same points, same value and first derivatives).
-    """
-    m, top, log_norm = _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch)
-    acc = 0.0
-    acc_s = 0.0
-    acc_r = 0.0
-    for j in range(m):
-        p = math.exp(scratch[4 * j] - top)
-        scratch[4 * j] = p
-        acc += p
-        acc_s += p * scratch[4 * j + 1]
-        acc_r += p * scratch[4 * j + 1] * scratch[4 * j + 2]
-    f_s = acc_s / acc
-    f_r = acc_r / acc
-    acc_ss = 0.0
-    acc_rs = 0.0
-    for j in range(m):
-        p = scratch[4 * j]
-        dl = scratch[4 * j + 1]
-        t = scratch[4 * j + 2]
-        d2 = margin_loss_second_derivative(s + r * t, loss_code)
-        acc_ss += p * (d2 + (dl - f_s) * (dl - f_s) / eta)
-        acc_rs += p * (d2 * t + (dl * t - f_r) * (dl - f_s) / eta)
-    f_ss = acc_ss / acc
-    f_rs = acc_rs / acc
-    if loss_code == HINGE:
-        tk = (1.0 - s) / r
-        if -1.0 < tk < 1.0:
-            dens = math.exp(0.5 * (d - 1.0) * math.log(1.0 - tk * tk) - top - math.log(acc)) / r
-            f_ss += dens
-            f_rs += dens * tk
-    out[0] = eta * (top + math.log(acc) - log_norm)
-    out[1] = f_s
-    out[2] = f_ss
-    out[3] = f_r
-    out[4] = f_rs
 
 
 @njit(cache=True, parallel=True)

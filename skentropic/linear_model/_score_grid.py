@@ -4,239 +4,323 @@ For a binary margin loss every point's entropic loss depends on the point only t
 signed score ``s_i = y_i (w·x_i + b)``: ``F_i = f(s_i)`` with one function ``f`` for all points.
 
 - ``l_2`` quadrature: ``f(s) = F(s, r)`` of :mod:`skentropic.linear_model._quadrature`, ``r = ρ ||w||_2``;
+  the gradient also needs ``f_r = ∂F/∂r``;
 - atom rules (:mod:`skentropic.linear_model._atom_rule`: fixed antithetic samples, the exact
-  ``l_∞`` rule): ``f(s) = η log Σ_j ω_j exp(φ(s + δ_j)/η)``, and the gradient needs the
-  atom adjoints ``Σ_i sw_i ψ_j(s_i)`` and ``Σ_i sw_i π_j(s_i)`` with ``π = softmax(ℓ + φ(s + δ)/η)``
-  and ``ψ_j = π_j φ'(s + δ_j)``, for both labels.
+  ``l_∞`` and ``l_1`` rules): ``f(s) = η log Σ_j ω_j exp(φ(s + δ_j)/η)``, and the gradient needs
+  the atom adjoints ``Σ_i sw_i ψ_j(s_i)`` and ``Σ_i sw_i π_j(s_i)`` with
+  ``π = softmax(ℓ + φ(s + δ)/η)`` and ``ψ_j = π_j φ'(s + δ_j)``.
 
-So ``f`` and the functions the gradient needs (``f_s``, and ``f_r = ∂F/∂r`` or ``ψ_j, π_j``)
-are computed exactly at ``G`` nodes spanning ``[min_i s_i, max_i s_i]`` and interpolated per
-point by cubic Hermite interpolation, each function with its own ``s``-derivative at the
-nodes (``f`` with ``f_s``, ``f_s`` with ``f_ss``, ``f_r`` with ``f_rs``, ``ψ_j`` with
-``ψ_j'``, ``π_j`` with ``π_j'``). The adjoints are aggregated on the nodes: each point spreads its weight onto its
-interval's two nodes with the Hermite basis weights, so the cost is ``O(G m)`` instead of
-``O(n m)``.
+Piecewise Chebyshev interpolation
+---------------------------------
+``[min_i s_i, max_i s_i]`` is cut into pieces; on each piece ``[a, b]`` the functions are
+computed exactly at the ``_DEGREE + 1 = 17`` Chebyshev–Lobatto points
+``s_k = (a + b)/2 + (b − a)/2 cos(kπ/16)`` and replaced by their interpolating polynomial
+``P f(s) = Σ_l c_l T_l(x)``, ``x = (2s − a − b)/(b − a)``. A point's ``F_i = P f(s_i)`` and
+``∂F_i/∂s_i = (P f)'(s_i)`` (the derivative of the same polynomial, so the gradient is exact for
+the computed objective), ``∂F_i/∂r = P f_r(s_i)``. The adjoints are aggregated on the nodes:
+``Σ_i sw_i P g(s_i) = Σ_k σ_k g(s_k)`` for any tabulated ``g``, with the node weights
+``σ = M C`` from the piece's moments ``M_l = Σ_i sw_i T_l(x_i)`` and the values-to-coefficients
+matrix ``C``, so the cost is ``O(G m)`` instead of ``O(n m)``.
 
 Approximation and error control
 -------------------------------
-The grid starts uniform (``_N_START`` intervals) and is refined by bisection: every
-interval's midpoint is evaluated exactly and compared with the Hermite interpolants from its
-ends; an interval whose errors exceed ``_TOL (1 + |value|)`` (``_TOL = 1e-8``; absolute
-``_TOL`` for each ``ψ_j`` and ``π_j``) is split, and the midpoint is kept as a node in either
-case, so that the interpolation error on the final half-intervals is about ``1/16`` of the
-tested bound (``O(h⁴)``): below ``1e-9`` relative, under the ``1e-8`` accuracy of the ``l_2``
-quadrature itself. Midpoint tests are an estimate, not a proof. When the grid would need more than
-``n / _POINTS_PER_NODE`` nodes (small ``n``, or a function that the check cannot resolve
-within that budget), the caller falls back to the direct per-point evaluation. Where a
-tabulated function is less smooth (the ``l_2`` hinge with ``d = 1``: ``f_ss`` jumps at
-``s = 1 ± r``) the local error is ``O(h²)`` and the bisection simply goes deeper there.
-Atom rules are tabulated for the logistic loss only: with atoms the (squared) hinge is
-non-smooth at ``m`` kinks and is evaluated directly. Everything runs on one thread, in a fixed order: results are bit-reproducible (and
-thread launches, costly on a loaded machine, are avoided).
+The pieces start as ``_N_START`` equal parts and are bisected adaptively. A piece is accepted
+when the last two Chebyshev coefficients of every tabulated function are below
+``_TOL (1 + max|g|)`` (``_TOL = 1e-10``; absolute ``_TOL`` for each ``ψ_j`` and ``π_j``). For the
+analytic functions here the coefficients decay geometrically, so the interpolation error is
+of the order of that tail (the standard a-posteriori estimate of Chebyshev interpolation; an
+estimate, not a proof). A piece that fails the test is split only while its points are more
+than ``_SPLIT_POINTS`` (two pieces' worth of nodes): otherwise its points are evaluated
+directly, as are the points of every piece left when the node budget (``n``, at most
+``_MAX_NODES``) is spent. So the grid never costs much more than the direct evaluation, and a
+function the grid cannot resolve (the hinge's kink at small ``η``, sharp atom weights) is
+exact wherever it is not resolved. Atom rules are tabulated for the logistic loss only: with
+atoms the (squared) hinge is non-smooth at ``m`` kinks. Everything runs in a fixed order:
+results are bit-reproducible and do not depend on the number of threads (the node kernels
+run on one thread: a level of a few hundred nodes does not pay for waking the thread pool).
 """
-
-import math
 
 import numpy as np
 from numba import njit
 
 from .._core._logmeanexp import exp_shifted
-from .._core._losses import LOGISTIC, margin_loss_second_derivative
-from ._quadrature import _MAX_PIECES, _loss_and_derivative, entropic_margin_l2_second
+from ._atom_rule import margin_atoms
+from ._quadrature import _MAX_PIECES, _loss_and_derivative, entropic_margin_l2, entropic_margin_l2_batch
 
-# error bound tested at every midpoint (relative to 1 + |value|): the l2 quadrature's node values
-# are accurate to about 1e-8 relative, so a tighter test never passes there (the grid then hit
-# its node cap at eta <= 0.01 and fell back to the per-point evaluation); the atom rules' own
-# error is 1e-4, so 1e-8 is far below it as well
-_TOL = 1e-8
-_N_START = 64  # intervals of the initial uniform grid
-_POINTS_PER_NODE = 4  # the grid is used only while it has at most n / 4 nodes
-_MIN_POINTS = 1024  # below this many points the direct evaluation is used
-_MAX_NODES = 8192
+_DEGREE = 16
+_LOBATTO = np.cos(np.pi * np.arange(_DEGREE + 1) / _DEGREE)  # Chebyshev–Lobatto points, 1 to −1
+_TOL = 1e-10
+_N_START = 4  # pieces of the initial grid
+_SPLIT_POINTS = 2 * (_DEGREE + 1)  # a failing piece with fewer points is evaluated directly
+_MAX_NODES = 16384
+_BINS = 4096  # histogram of the scores that estimates the points of a piece
+
+
+def _values_to_coefficients(degree):
+    """Matrix ``C`` with ``c = C f``: Chebyshev coefficients from values at the Lobatto points."""
+    k = np.arange(degree + 1)
+    c = (2.0 / degree) * np.cos(np.pi * np.outer(k, k) / degree)
+    c[:, [0, -1]] *= 0.5
+    c[[0, -1]] *= 0.5
+    return c
+
+
+_COEF = _values_to_coefficients(_DEGREE)
 
 
 @njit(cache=True)
-def _atom_node(s, shift, log_w, eta, loss_code, out, psi, dpsi, pi, dpi):
-    """Exact ``f, f_s, f_ss`` (into ``out[:3]``), ``ψ_j, ψ_j'`` and ``π_j, π_j'`` of an atom rule at ``s``.
+def l2_nodes(svals, r, eta, d, loss_code, log_z, bulk, nodes, weights, out_f, out_r):
+    """``f = F(s, r)`` and ``f_r = ∂F/∂r`` of the ``l_2`` quadrature at every node ``svals[k]``.
 
-    ``f = η log Σ_j ω_j exp(φ(s + δ_j)/η)`` (:mod:`._atom_rule`), ``π`` its tilted weights,
-    ``f_ss = Σ π_j φ''_j + Σ π_j (φ'_j − f_s)²/η``, ``ψ_j = π_j φ'_j``,
-    ``ψ_j' = π_j φ''_j + π_j φ'_j (φ'_j − f_s)/η`` and ``π_j' = π_j (φ'_j − f_s)/η``.
+    One thread: a grid level has a few hundred nodes, too few to pay for waking the thread pool.
+    """
+    scratch = np.empty(4 * _MAX_PIECES * nodes.shape[0])
+    for k in range(svals.shape[0]):
+        out_f[k], _, out_r[k] = entropic_margin_l2(svals[k], r, eta, d, loss_code, log_z, bulk, nodes, weights,
+                                                   scratch)
+
+
+@njit(cache=True)
+def atom_nodes(svals, shift, log_w, eta, loss_code, out_f, psi, pi):
+    """``f``, ``ψ_j = π_j φ'(s + δ_j)`` and ``π_j`` of an atom rule at every node ``svals[k]``.
+
+    ``f = η log Σ_j ω_j exp(φ(s + δ_j)/η)`` (:mod:`._atom_rule`), computed in log space with
+    max-subtraction.
     """
     m = shift.shape[0]
-    for j in range(m):
-        v, dl = _loss_and_derivative(s + shift[j], loss_code)
-        psi[j] = log_w[j] + v / eta
-        dpsi[j] = dl
-    top, acc = exp_shifted(psi, m)
-    f_s = 0.0
-    for j in range(m):
-        psi[j] /= acc
-        f_s += psi[j] * dpsi[j]
-    f_ss = 0.0
-    for j in range(m):
-        p = psi[j]
-        dl = dpsi[j]
-        if loss_code == LOGISTIC:
-            d2 = -dl * (1.0 + dl)  # σ(−z) σ(z), without a third exponential
+    for k in range(svals.shape[0]):
+        lw = pi[k]
+        for j in range(m):
+            v, dl = _loss_and_derivative(svals[k] + shift[j], loss_code)
+            lw[j] = log_w[j] + v / eta
+            psi[k, j] = dl
+        top, acc = exp_shifted(lw, m)
+        for j in range(m):
+            lw[j] /= acc
+            psi[k, j] *= lw[j]
+        out_f[k] = eta * (top + np.log(acc))
+
+
+@njit(cache=True)
+def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_ds, out_dr, moments, direct_idx):
+    """Evaluate the piecewise Chebyshev interpolants at every score; return the direct points.
+
+    Point ``i`` in piece ``p``: ``out_value[i] = Σ_l coef_f[p, l] T_l(x)``, ``out_ds[i]`` its
+    ``s``-derivative ``(2/(b − a)) Σ_l l coef_f[p, l] U_{l−1}(x)``, ``out_dr[i]`` from ``coef_r``,
+    and ``moments[p, l] += sw_i T_l(x)``. Points of pieces flagged ``direct`` are skipped and
+    their indices written to ``direct_idx[:count]``; ``count`` is returned.
+    """
+    n_pieces = edges.shape[0] - 1
+    n_coef = coef_f.shape[1]
+    moments[:, :] = 0.0
+    t = np.empty(n_coef)
+    u = np.empty(n_coef)
+    count = 0
+    for i in range(scores.shape[0]):
+        s = scores[i]
+        lo, hi = 0, n_pieces
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if edges[mid] <= s:
+                lo = mid
+            else:
+                hi = mid
+        p = lo
+        if direct[p]:
+            direct_idx[count] = i
+            count += 1
+            continue
+        a, b = edges[p], edges[p + 1]
+        x = min(1.0, max(-1.0, (2.0 * s - a - b) / (b - a)))
+        t[0], t[1] = 1.0, x
+        u[0], u[1] = 1.0, 2.0 * x
+        for j in range(2, n_coef):
+            t[j] = 2.0 * x * t[j - 1] - t[j - 2]
+            u[j] = 2.0 * x * u[j - 1] - u[j - 2]
+        value = 0.0
+        slope = 0.0
+        dr = 0.0
+        w = sw[i]
+        for j in range(n_coef):
+            value += coef_f[p, j] * t[j]
+            dr += coef_r[p, j] * t[j]
+            moments[p, j] += w * t[j]
+        for j in range(1, n_coef):
+            slope += j * coef_f[p, j] * u[j - 1]
+        out_value[i] = value
+        out_ds[i] = slope * 2.0 / (b - a)
+        out_dr[i] = dr
+    return count
+
+
+def _tail(values, scale):
+    """Largest of the last two Chebyshev coefficients per piece, relative to ``scale``.
+
+    ``values`` has shape ``(pieces, _DEGREE + 1, ...)``; the maximum runs over trailing axes.
+    """
+    coef = np.tensordot(values, _COEF[-2:], axes=([1], [1]))  # (pieces, ..., 2)
+    return np.abs(coef).reshape(values.shape[0], -1).max(axis=1) / scale
+
+
+class _Tabulator:
+    """Exact node values of ``f`` and the functions its gradient needs, piece by piece."""
+
+    def __init__(self, quadrature, r, eta, d, loss_code, log_z, bulk, nodes, weights, shift, log_w):
+        self.quadrature = quadrature
+        self.args = (float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights)
+        self.atom_args = (shift, log_w, float(eta), int(loss_code))
+        self.m = 0 if quadrature else shift.shape[0]
+
+    def evaluate(self, svals):
+        """``(f, f_r, psi, pi)`` at ``svals`` of shape ``(pieces, _DEGREE + 1)``."""
+        flat = np.ascontiguousarray(svals.ravel())
+        f = np.empty(flat.shape[0])
+        f_r = np.zeros(flat.shape[0])
+        psi = np.empty((flat.shape[0], self.m))
+        pi = np.empty((flat.shape[0], self.m))
+        if self.quadrature:
+            l2_nodes(flat, *self.args, f, f_r)
         else:
-            d2 = margin_loss_second_derivative(s + shift[j], loss_code)
-        f_ss += p * (d2 + (dl - f_s) * (dl - f_s) / eta)
-        pi[j] = p
-        dpi[j] = p * (dl - f_s) / eta
-        dpsi[j] = p * (d2 + dl * (dl - f_s) / eta)
-        psi[j] = p * dl
-    out[0] = eta * (top + math.log(acc))
-    out[1] = f_s
-    out[2] = f_ss
-    out[3] = 0.0
-    out[4] = 0.0
+            atom_nodes(flat, *self.atom_args, f, psi, pi)
+        shape = svals.shape
+        return f.reshape(shape), f_r.reshape(shape), psi.reshape(shape + (-1,)), pi.reshape(shape + (-1,))
 
-
-@njit(cache=True)
-def _eval_quadrature_nodes(svals, start, stop, r, eta, d, loss_code, log_z, bulk, nodes, weights, scal):
-    """Exact node data of the ``l_2`` quadrature for nodes ``start..stop-1``."""
-    scratch = np.empty(4 * _MAX_PIECES * nodes.shape[0])
-    for k in range(start, stop):
-        entropic_margin_l2_second(svals[k], r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch, scal[k])
-
-
-@njit(cache=True)
-def _eval_atom_nodes(svals, start, stop, eta, loss_code, shift, log_w, scal, psi, dpsi, pi, dpi):
-    """Exact node data of an atom rule for nodes ``start..stop-1``."""
-    for k in range(start, stop):
-        _atom_node(svals[k], shift, log_w, eta, loss_code, scal[k], psi[k], dpsi[k], pi[k], dpi[k])
-
-
-def _eval_nodes(svals, start, stop, quadrature, r, eta, d, loss_code, log_z, bulk, nodes, weights,
-                shift, log_w, scal, psi, dpsi, pi, dpi):
-    """Exact node data for nodes ``start..stop-1`` (two kernels, so a fit compiles only its rule's)."""
-    if quadrature:
-        _eval_quadrature_nodes(svals, start, stop, r, eta, d, loss_code, log_z, bulk, nodes, weights, scal)
-    else:
-        _eval_atom_nodes(svals, start, stop, eta, loss_code, shift, log_w, scal, psi, dpsi, pi, dpi)
-
-
-@njit(cache=True)
-def _hermite_mid(fa, ga, fb, gb, h):
-    """Cubic Hermite interpolant at the midpoint of ``[a, b]`` (values ``f``, slopes ``g``)."""
-    return 0.5 * (fa + fb) + 0.125 * h * (ga - gb)
-
-
-@njit(cache=True)
-def _check_intervals(svals, left, right, mid, scal, psi, dpsi, pi, dpi, tol, bad):
-    """``bad[k] = True`` where the midpoint errors of interval ``k`` exceed the tolerance."""
-    m = psi.shape[1]
-    for k in range(left.shape[0]):
-        a, b, c = left[k], right[k], mid[k]
-        h = svals[b] - svals[a]
-        fa, fb, fc = scal[a], scal[b], scal[c]
-        err = abs(_hermite_mid(fa[0], fa[1], fb[0], fb[1], h) - fc[0]) > tol * (1.0 + abs(fc[0]))
-        err = err or abs(_hermite_mid(fa[1], fa[2], fb[1], fb[2], h) - fc[1]) > tol * (1.0 + abs(fc[1]))
-        err = err or abs(_hermite_mid(fa[3], fa[4], fb[3], fb[4], h) - fc[3]) > tol * (1.0 + abs(fc[3]))
-        if not err:
-            for j in range(m):
-                if (abs(_hermite_mid(psi[a, j], dpsi[a, j], psi[b, j], dpsi[b, j], h) - psi[c, j]) > tol
-                        or abs(_hermite_mid(pi[a, j], dpi[a, j], pi[b, j], dpi[b, j], h) - pi[c, j]) > tol):
-                    err = True
-                    break
-        if not err and not (svals[a] < svals[c] < svals[b]):
-            err = True  # the interval cannot be split further in floating point
-        bad[k] = err
+    def accept(self, f, f_r, psi, pi):
+        """Pieces whose coefficient tails pass the tolerance (and whose values are finite)."""
+        ok = np.all(np.isfinite(f), axis=1) & np.all(np.isfinite(f_r), axis=1)
+        ok &= _tail(f, 1.0 + np.abs(f).max(axis=1)) <= _TOL
+        if self.quadrature:
+            ok &= _tail(f_r, 1.0 + np.abs(f_r).max(axis=1)) <= _TOL
+        elif self.m:
+            ok &= (_tail(psi, 1.0) <= _TOL) & (_tail(pi, 1.0) <= _TOL)
+        return ok
 
 
 def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0, nodes=None, weights=None,
                shift=None, log_w=None):
-    """Adaptive node grid of ``f`` over ``[min s, max s]``, or ``None`` to evaluate directly.
+    """Adaptive piecewise Chebyshev grid of ``f`` over ``[min s, max s]``, or ``None``.
+
+    ``None`` when there are too few points for any piece to be worth tabulating.
 
     Returns
     -------
-    grid : tuple ``(svals, scal, psi, dpsi, pi, dpi)`` or None
-        Sorted nodes ``svals (G,)``, ``scal (G, 5) = (f, f_s, f_ss, f_r, f_rs)`` (the ``r``
-        columns are zero for atom rules) and ``psi, dpsi, pi, dpi (G, m)`` (``m = 0`` for the
-        quadrature).
+    grid : tuple ``(edges, direct, svals, f, f_r, psi, pi)``
+        Piece edges ``(P + 1,)`` (increasing), ``direct (P,)`` (bool: the piece's points are
+        evaluated directly), the nodes ``svals (P, 17)`` and the node values ``f, f_r (P, 17)``
+        and ``psi, pi (P, 17, m)`` (zero-filled on direct pieces; ``m = 0`` for the quadrature).
     """
     n = scores.shape[0]
-    cap = min(_MAX_NODES, n // _POINTS_PER_NODE)
     lo, hi = float(scores.min()), float(scores.max())
-    if n < _MIN_POINTS or cap < 2 * _N_START + 1 or not np.isfinite(hi - lo):
+    if n < _N_START * _SPLIT_POINTS or not np.isfinite(hi - lo):
         return None
-    if hi == lo:  # one distinct score (w = 0, b = 0): any grid holding it is exact there
+    if hi == lo:  # one distinct score (w = 0, b = 0): any piece holding it is exact there
         hi = lo + 1.0
     nodes = np.empty(0) if nodes is None else nodes
     weights = np.empty(0) if weights is None else weights
     shift = np.empty(0) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
     log_w = np.empty(0) if log_w is None else np.ascontiguousarray(log_w, dtype=np.float64)
-    m = 0 if quadrature else shift.shape[0]
-    svals = np.empty(cap)
-    scal = np.zeros((cap, 5))
-    psi = np.zeros((cap, m))
-    dpsi = np.zeros((cap, m))
-    pi = np.zeros((cap, m))
-    dpi = np.zeros((cap, m))
-    count = _N_START + 1
-    svals[:count] = np.linspace(lo, hi, count)
-    args = (bool(quadrature), float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes,
-            weights, shift, log_w, scal, psi, dpsi, pi, dpi)
-    _eval_nodes(svals, 0, count, *args)
-    left = np.arange(_N_START)
-    right = left + 1
-    while left.shape[0]:
-        k = left.shape[0]
-        if count + k > cap:
-            return None
-        mid = np.arange(count, count + k)
-        svals[count:count + k] = 0.5 * (svals[left] + svals[right])
-        _eval_nodes(svals, count, count + k, *args)
-        count += k
-        bad = np.empty(k, dtype=np.bool_)
-        _check_intervals(svals, left, right, mid, scal, psi, dpsi, pi, dpi, _TOL, bad)
-        left, right = np.concatenate([left[bad], mid[bad]]), np.concatenate([mid[bad], right[bad]])
-    if not np.all(np.isfinite(scal[:count])):
-        return None
-    order = np.argsort(svals[:count], kind="stable")
-    return svals[order], scal[order], psi[order], dpsi[order], pi[order], dpi[order]
+    tab = _Tabulator(bool(quadrature), r, eta, d, loss_code, log_z, bulk, nodes, weights, shift, log_w)
+    bins = np.minimum(((scores - lo) * (_BINS / (hi - lo))).astype(np.int64), _BINS - 1)
+    cum = np.concatenate([[0], np.cumsum(np.bincount(bins, minlength=_BINS))])
+
+    def points_in(a, b):  # at least the points of [a, b] (whole bins)
+        ia = np.clip(np.floor((a - lo) * (_BINS / (hi - lo))).astype(np.int64), 0, _BINS)
+        ib = np.clip(np.ceil((b - lo) * (_BINS / (hi - lo))).astype(np.int64), 0, _BINS)
+        return cum[ib] - cum[ia]
+
+    budget = min(_MAX_NODES, n)
+    edges = np.linspace(lo, hi, _N_START + 1)
+    a, b = edges[:-1], edges[1:]
+    done, direct = [], []
+    used = 0
+    while a.shape[0]:
+        if used + a.shape[0] * (_DEGREE + 1) > budget:
+            direct.append((a, b))
+            break
+        svals = 0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * _LOBATTO[None, :]
+        f, f_r, psi, pi = tab.evaluate(svals)
+        used += svals.size
+        ok = tab.accept(f, f_r, psi, pi)
+        done.append((a[ok], b[ok], svals[ok], f[ok], f_r[ok], psi[ok], pi[ok]))
+        mid = 0.5 * (a + b)
+        split = ~ok & (points_in(a, b) > _SPLIT_POINTS) & (a < mid) & (mid < b)
+        direct.append((a[~ok & ~split], b[~ok & ~split]))
+        a, b = np.concatenate([a[split], mid[split]]), np.concatenate([mid[split], b[split]])
+    parts = [np.concatenate(x) for x in zip(*done)]
+    da = np.concatenate([x[0] for x in direct])
+    db = np.concatenate([x[1] for x in direct])
+    k = da.shape[0]
+    starts = np.concatenate([parts[0], da])
+    order = np.argsort(starts, kind="stable")
+    ends = np.concatenate([parts[1], db])[order]
+    flags = np.concatenate([np.zeros(parts[0].shape[0], dtype=np.bool_), np.ones(k, dtype=np.bool_)])[order]
+    filled = []
+    for x in parts[2:]:
+        pad = np.zeros((k,) + x.shape[1:])
+        filled.append(np.concatenate([x, pad])[order])
+    return (np.append(starts[order], ends[-1]), flags, *filled)
 
 
-@njit(cache=True)
-def interpolate_grid(scores, sw, svals, scal, out_value, out_ds, out_dr, out_spread):
-    """Hermite interpolation of ``f``, ``f_s`` and ``f_r`` at every score.
+def grid_margin(scores, sw, grid, values, ds, dr):
+    """Fill ``values``, ``ds``, ``dr`` from the grid; return the node weights and the direct points.
 
-    ``out_spread[k] = (Σ_i sw_i H0_k(s_i), Σ_i sw_i H1_k(s_i))``: the weights of node ``k``'s
-    value and slope in ``Σ_i sw_i g(s_i)`` for any function ``g`` interpolated on the grid.
-    A point's interval is found through a uniform bucket table (``4 G`` buckets) and a short
-    forward scan; scores outside the grid use its end intervals.
+    Returns
+    -------
+    spread : ndarray of shape (P * 17,)
+        ``σ_k``: ``Σ_i sw_i P g(s_i) = Σ_k σ_k g(s_k)`` over the grid's (non-direct) points.
+    direct_idx : ndarray of int64
+        Indices of the points to evaluate directly (their outputs are not written).
     """
-    g = svals.shape[0]
-    lo = svals[0]
-    n_buckets = 4 * g
-    step = (svals[g - 1] - lo) / n_buckets
-    first = np.empty(n_buckets + 1, dtype=np.int64)
-    k = 0
-    for q in range(n_buckets + 1):
-        edge = lo + q * step
-        while k < g - 2 and svals[k + 1] <= edge:
-            k += 1
-        first[q] = k
-    out_spread[:, :] = 0.0
-    for i in range(scores.shape[0]):
-        s = scores[i]
-        q = int((s - lo) / step) if s > lo else 0
-        k = first[min(q, n_buckets)]
-        while k < g - 2 and svals[k + 1] <= s:
-            k += 1
-        h = svals[k + 1] - svals[k]
-        t = (s - svals[k]) / h
-        u = 1.0 - t
-        h00 = (1.0 + 2.0 * t) * u * u
-        h10 = t * u * u * h
-        h01 = t * t * (3.0 - 2.0 * t)
-        h11 = -t * t * u * h
-        out_value[i] = h00 * scal[k, 0] + h10 * scal[k, 1] + h01 * scal[k + 1, 0] + h11 * scal[k + 1, 1]
-        out_ds[i] = h00 * scal[k, 1] + h10 * scal[k, 2] + h01 * scal[k + 1, 1] + h11 * scal[k + 1, 2]
-        out_dr[i] = h00 * scal[k, 3] + h10 * scal[k, 4] + h01 * scal[k + 1, 3] + h11 * scal[k + 1, 4]
-        w = sw[i]
-        out_spread[k, 0] += w * h00
-        out_spread[k, 1] += w * h10
-        out_spread[k + 1, 0] += w * h01
-        out_spread[k + 1, 1] += w * h11
+    edges, flags, _, f, f_r = grid[:5]
+    coef_f = f @ _COEF.T
+    coef_r = f_r @ _COEF.T
+    moments = np.empty_like(coef_f)
+    direct_idx = np.empty(scores.shape[0], dtype=np.int64)
+    count = interpolate_grid(scores, sw, edges, coef_f, coef_r, flags, values, ds, dr, moments, direct_idx)
+    return (moments @ _COEF).ravel(), direct_idx[:count]
+
+
+def l2_margin(scores, sw, r, eta, d, loss_code, log_z, bulk, nodes, weights, values, ds, dr, score_grid):
+    """``F_i``, ``∂F_i/∂s_i``, ``∂F_i/∂r`` of the ``l_2`` quadrature, on the grid where it pays."""
+    args = (float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights)
+    grid = None
+    if score_grid and r > 0:
+        grid = build_grid(scores, quadrature=True, r=r, eta=eta, d=d, loss_code=loss_code, log_z=log_z,
+                          bulk=bulk, nodes=nodes, weights=weights)
+    if grid is None:
+        entropic_margin_l2_batch(scores, *args, values, ds, dr)
+        return
+    idx = grid_margin(scores, sw, grid, values, ds, dr)[1]
+    if idx.shape[0]:
+        v, g, h = np.empty(idx.shape[0]), np.empty(idx.shape[0]), np.empty(idx.shape[0])
+        entropic_margin_l2_batch(np.ascontiguousarray(scores[idx]), *args, v, g, h)
+        values[idx], ds[idx], dr[idx] = v, g, h
+
+
+def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, score_grid, use_grid):
+    """Fill ``values``/``ds`` from an atom rule; return the adjoints ``(Σ sw ψ_j, Σ sw π_j)``.
+
+    ``use_grid``: tabulate (the logistic loss); else every point is evaluated by
+    :func:`._atom_rule.margin_atoms` (``kink``: its hinge correction).
+    """
+    m = shift.shape[0]
+    dshift, pi = np.zeros(m), np.zeros(m)
+    grid = None
+    if score_grid and use_grid:
+        grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss_code, shift=shift,
+                          log_w=log_w)
+    if grid is None:
+        margin_atoms(scores, sw, shift, log_w, float(eta), int(loss_code), bool(kink), values, ds, dshift, pi)
+        return dshift, pi
+    spread, idx = grid_margin(scores, sw, grid, values, ds, np.empty(scores.shape[0]))
+    psi_nodes, pi_nodes = grid[5], grid[6]
+    dshift = spread @ psi_nodes.reshape(-1, m)
+    pi = spread @ pi_nodes.reshape(-1, m)
+    if idx.shape[0]:
+        v, g, d_shift, d_pi = np.empty(idx.shape[0]), np.empty(idx.shape[0]), np.empty(m), np.empty(m)
+        margin_atoms(np.ascontiguousarray(scores[idx]), np.ascontiguousarray(sw[idx]), shift, log_w, float(eta),
+                     int(loss_code), bool(kink), v, g, d_shift, d_pi)
+        values[idx], ds[idx] = v, g
+        dshift += d_shift
+        pi += d_pi
+    return dshift, pi
