@@ -65,12 +65,11 @@ def test_l2_nodes_match_the_point_rule():
     x, w = np.polynomial.legendre.leggauss(32)
     d = 30
     svals = np.linspace(-3, 4, 9)
-    f, f_r = np.empty(9), np.empty(9)
+    f, f_s, f_r = np.empty(9), np.empty(9), np.empty(9)
     args = (0.01, float(d), LOGISTIC, log_sphere_normaliser(d), bulk_half_width(d), x, w)
-    l2_nodes(svals, 1.5, *args, f, f_r)
+    l2_nodes(svals, 1.5, *args, f, f_s, f_r)
     for k, s in enumerate(svals):
-        v, _, dr = entropic_margin_l2(s, 1.5, *args, np.empty(16 * 32))
-        assert (f[k], f_r[k]) == (v, dr)
+        assert (f[k], f_s[k], f_r[k]) == entropic_margin_l2(s, 1.5, *args, np.empty(16 * 32))
 
 
 def test_interpolation_matches_numpy_chebyshev_and_spread_weights():

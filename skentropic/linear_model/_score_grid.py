@@ -54,6 +54,7 @@ _N_START = 4  # pieces of the initial grid
 _SPLIT_POINTS = 2 * (_DEGREE + 1)  # a failing piece with fewer points is evaluated directly
 _MAX_NODES = 16384
 _BINS = 4096  # histogram of the scores that estimates the points of a piece
+_SERIAL_POINTS = 2048  # fewer direct points run on one thread (no thread-pool wake-up, no compilation)
 
 
 def _values_to_coefficients(degree):
@@ -69,15 +70,15 @@ _COEF = _values_to_coefficients(_DEGREE)
 
 
 @njit(cache=True)
-def l2_nodes(svals, r, eta, d, loss_code, log_z, bulk, nodes, weights, out_f, out_r):
-    """``f = F(s, r)`` and ``f_r = ∂F/∂r`` of the ``l_2`` quadrature at every node ``svals[k]``.
+def l2_nodes(svals, r, eta, d, loss_code, log_z, bulk, nodes, weights, out_f, out_s, out_r):
+    """``f = F(s, r)``, ``f_s`` and ``f_r`` of the ``l_2`` quadrature at every ``svals[k]``.
 
     One thread: a grid level has a few hundred nodes, too few to pay for waking the thread pool.
     """
     scratch = np.empty(4 * _MAX_PIECES * nodes.shape[0])
     for k in range(svals.shape[0]):
-        out_f[k], _, out_r[k] = entropic_margin_l2(svals[k], r, eta, d, loss_code, log_z, bulk, nodes, weights,
-                                                   scratch)
+        out_f[k], out_s[k], out_r[k] = entropic_margin_l2(svals[k], r, eta, d, loss_code, log_z, bulk, nodes,
+                                                          weights, scratch)
 
 
 @njit(cache=True)
@@ -179,7 +180,7 @@ class _Tabulator:
         psi = np.empty((flat.shape[0], self.m))
         pi = np.empty((flat.shape[0], self.m))
         if self.quadrature:
-            l2_nodes(flat, *self.args, f, f_r)
+            l2_nodes(flat, *self.args, f, np.empty(flat.shape[0]), f_r)
         else:
             atom_nodes(flat, *self.atom_args, f, psi, pi)
         shape = svals.shape
@@ -288,13 +289,21 @@ def l2_margin(scores, sw, r, eta, d, loss_code, log_z, bulk, nodes, weights, val
         grid = build_grid(scores, quadrature=True, r=r, eta=eta, d=d, loss_code=loss_code, log_z=log_z,
                           bulk=bulk, nodes=nodes, weights=weights)
     if grid is None:
-        entropic_margin_l2_batch(scores, *args, values, ds, dr)
+        _l2_direct(scores, args, values, ds, dr)
         return
     idx = grid_margin(scores, sw, grid, values, ds, dr)[1]
     if idx.shape[0]:
         v, g, h = np.empty(idx.shape[0]), np.empty(idx.shape[0]), np.empty(idx.shape[0])
-        entropic_margin_l2_batch(np.ascontiguousarray(scores[idx]), *args, v, g, h)
+        _l2_direct(np.ascontiguousarray(scores[idx]), args, v, g, h)
         values[idx], ds[idx], dr[idx] = v, g, h
+
+
+def _l2_direct(scores, args, values, ds, dr):
+    """Every point by the quadrature: on one thread for few points or ``r = 0`` (``F = φ``)."""
+    if args[0] == 0.0 or scores.shape[0] < _SERIAL_POINTS:
+        l2_nodes(scores, *args, values, ds, dr)
+    else:
+        entropic_margin_l2_batch(scores, *args, values, ds, dr)
 
 
 def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, score_grid, use_grid):
