@@ -108,14 +108,14 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
 
     Point ``i`` in piece ``p``: ``out_value[i] = Σ_l coef_f[p, l] T_l(x)``, ``out_ds[i]`` its
     ``s``-derivative ``(2/(b − a)) Σ_l l coef_f[p, l] U_{l−1}(x)``, ``out_dr[i]`` from ``coef_r``,
-    and ``moments[p, l] += sw_i T_l(x)``. Points of pieces flagged ``direct`` are skipped and
-    their indices written to ``direct_idx[:count]``; ``count`` is returned.
+    and ``moments[p, l] += sw_i T_l(x)`` (skipped if ``moments`` has no rows). Points of pieces
+    flagged ``direct`` are skipped and their indices written to ``direct_idx[:count]``;
+    ``count`` is returned.
     """
     n_pieces = edges.shape[0] - 1
     n_coef = coef_f.shape[1]
     moments[:, :] = 0.0
-    t = np.empty(n_coef)
-    u = np.empty(n_coef)
+    with_moments = moments.shape[0] > 0
     count = 0
     for i in range(scores.shape[0]):
         s = scores[i]
@@ -133,21 +133,23 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
             continue
         a, b = edges[p], edges[p + 1]
         x = min(1.0, max(-1.0, (2.0 * s - a - b) / (b - a)))
-        t[0], t[1] = 1.0, x
-        u[0], u[1] = 1.0, 2.0 * x
+        x2 = 2.0 * x
+        t0, t1 = 1.0, x  # T_{j-1}, T_j
+        u0, u1 = 0.0, 1.0  # U_{j-2}, U_{j-1}
+        value = coef_f[p, 0] + coef_f[p, 1] * x
+        slope = coef_f[p, 1]
+        dr = coef_r[p, 0] + coef_r[p, 1] * x
+        if with_moments:
+            moments[p, 0] += sw[i]
+            moments[p, 1] += sw[i] * x
         for j in range(2, n_coef):
-            t[j] = 2.0 * x * t[j - 1] - t[j - 2]
-            u[j] = 2.0 * x * u[j - 1] - u[j - 2]
-        value = 0.0
-        slope = 0.0
-        dr = 0.0
-        w = sw[i]
-        for j in range(n_coef):
-            value += coef_f[p, j] * t[j]
-            dr += coef_r[p, j] * t[j]
-            moments[p, j] += w * t[j]
-        for j in range(1, n_coef):
-            slope += j * coef_f[p, j] * u[j - 1]
+            t0, t1 = t1, x2 * t1 - t0
+            u0, u1 = u1, x2 * u1 - u0
+            value += coef_f[p, j] * t1
+            slope += j * coef_f[p, j] * u1
+            dr += coef_r[p, j] * t1
+            if with_moments:
+                moments[p, j] += sw[i] * t1
         out_value[i] = value
         out_ds[i] = slope * 2.0 / (b - a)
         out_dr[i] = dr
@@ -262,7 +264,7 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     return (np.append(starts[order], ends[-1]), flags, *filled)
 
 
-def grid_margin(scores, sw, grid, values, ds, dr):
+def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
     """Fill ``values``, ``ds``, ``dr`` from the grid; return the node weights and the direct points.
 
     Returns
@@ -275,10 +277,10 @@ def grid_margin(scores, sw, grid, values, ds, dr):
     edges, flags, _, f, f_r = grid[:5]
     coef_f = f @ _COEF.T
     coef_r = f_r @ _COEF.T
-    moments = np.empty_like(coef_f)
+    moments = np.empty_like(coef_f) if with_spread else np.empty((0, coef_f.shape[1]))
     direct_idx = np.empty(scores.shape[0], dtype=np.int64)
     count = interpolate_grid(scores, sw, edges, coef_f, coef_r, flags, values, ds, dr, moments, direct_idx)
-    return (moments @ _COEF).ravel(), direct_idx[:count]
+    return ((moments @ _COEF).ravel() if with_spread else None), direct_idx[:count]
 
 
 def l2_margin(scores, sw, r, eta, d, loss_code, log_z, bulk, nodes, weights, values, ds, dr, score_grid):
@@ -291,7 +293,7 @@ def l2_margin(scores, sw, r, eta, d, loss_code, log_z, bulk, nodes, weights, val
     if grid is None:
         _l2_direct(scores, args, values, ds, dr)
         return
-    idx = grid_margin(scores, sw, grid, values, ds, dr)[1]
+    idx = grid_margin(scores, sw, grid, values, ds, dr, with_spread=False)[1]
     if idx.shape[0]:
         v, g, h = np.empty(idx.shape[0]), np.empty(idx.shape[0]), np.empty(idx.shape[0])
         _l2_direct(np.ascontiguousarray(scores[idx]), args, v, g, h)
