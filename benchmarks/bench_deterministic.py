@@ -9,9 +9,21 @@ compilation is excluded: every configuration is fitted once on a small problem f
 Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats 3]``, or
 ``--sweep`` for the ratios over sizes, norms and ``eta``.
 
-Sweep measured 2026-11-26 (``--sweep --repeats 3``, load average 1.6, score-grid tolerance
-1e-8, l1 gradient in the same contour pass; the numba kernels of the per-point rules and of the score grid compiled beforehand;
-ratio = fit time / sklearn's ``LogisticRegression(lbfgs)`` on the same data)::
+Sweep measured 2026-11-27 (``--sweep --repeats 3``, load average 1.7; ``--sizes 100000x64``
+separately, load average 0.8), after the score grid became piecewise Chebyshev with direct
+evaluation of the pieces it cannot resolve (ratio = fit time / sklearn's
+``LogisticRegression(lbfgs)`` on the same data)::
+
+       n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
+      1000x64     0.009    2.4x   4.8x   2.1x    2.1x    2.4x     4.3x     8.0x   7.5x   8.7x
+     10000x64     0.088    0.8x   1.4x   0.9x    0.7x    0.9x     1.3x     1.4x   1.4x   1.5x
+    100000x64     0.162    1.7x   2.6x   1.6x    1.7x    1.5x     2.1x     2.0x   1.7x   2.0x
+      1000x784    0.120    1.4x   1.4x   1.3x    4.3x   19.3x     5.0x     7.3x   6.3x   7.5x
+     10000x784    0.072    1.8x   2.0x   1.9x    3.8x    2.6x     3.8x     6.0x   5.6x   6.5x
+
+The sweep of 2026-11-26 (cubic Hermite grid with a ``1e-8`` midpoint test, abandoned for the
+per-point evaluation whenever it needed more than ``n/4`` nodes, and never used below 1024
+points; load average 1.6)::
 
        n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
       1000x64     0.010   11.0x   8.9x   8.0x    8.8x    7.4x     8.7x    14.4x  13.2x  16.1x
@@ -19,13 +31,26 @@ ratio = fit time / sklearn's ``LogisticRegression(lbfgs)`` on the same data)::
       1000x784    0.136    2.0x   1.9x   2.0x    7.0x   20.4x     4.3x     8.9x   8.8x   8.2x
      10000x784    0.079    1.9x   1.8x   1.8x    4.1x    3.3x     5.7x     6.6x   6.5x   5.7x
 
-scikit-learn's own time for 1000 x 64 varies fivefold between runs (0.041 s in an earlier
-sweep, whose first-row ratios were 1.5-3.3x for l2 and l-inf), so that row's ratios mean
-little. With the score grid's earlier midpoint tolerance (1e-10, tighter than the l2
-quadrature's own accuracy) the grid fell back to per-point evaluation at eta <= 0.01: the
-10000 x 64 row was 2.4-9.8x (l2), 2.0-10.3x (l_inf), 4.1-5.4x (l1). Before the exact l1
-rule, the l1 multiple-importance rule (about 750 atoms) was 20-120x. The 10^5-point sizes and the multinomial rows of the issue were
-not run.
+What is left above 3x: the l-inf and l1 laws in d = 784 (their atoms cost ``O(d)`` each, per
+evaluation), the l1 law at 1000 x 64 (5 ms per evaluation), and the l-inf ``eta = 0.01`` cell
+at 1000 x 784, which takes many more L-BFGS iterations (the objective, not the solver).
+scikit-learn's own time at 1000 x 64 varies severalfold between runs. The 100000 x 784 size
+was not run.
+
+Measured 2026-11-27 (``--repeats 3``, load average 0.8; piecewise Chebyshev grid)::
+
+    method                         eta  time [s]  n_iter   ratio
+    sklearn LogisticRegression       -     0.185       7    1.00
+    l2 quadrature                 0.05     0.300       7    1.62
+    l2 quadrature                 0.01     0.294       7    1.59
+    l_inf exact cube rule         0.05     0.297       7    1.60
+    l_inf exact cube rule         0.01     0.252       5    1.36
+    l1 exact rule                 0.05     0.394       7    2.13
+    l1 exact rule                 0.01     0.348       7    1.88
+
+At this size the per-point interpolation (a degree-16 Chebyshev recurrence, about 65 ns per
+point) costs more than the cubic Hermite interpolation it replaced: the l2 rows were 1.1x the
+day before (next table); the small sizes gained 2-4x.
 
 Measured 2026-11-26 (``--repeats 5``, load average 1.7; exact l2, l_inf and l1 rules)::
 
