@@ -23,7 +23,13 @@ from _rule_values import rule_value
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF
 from skentropic._core._sinhc import N_DERIV, log_sinhc_derivatives
-from skentropic.linear_model._cube_rule import _spline_terms
+from skentropic.linear_model._chunks import PARALLEL_WORK
+from skentropic.linear_model._cube_rule import (
+    _spline_terms,
+    cube_atoms,
+    cube_atoms_gradient,
+    cube_atoms_gradient_parallel,
+)
 from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule, per_sample_objective
 
 
@@ -181,3 +187,22 @@ def test_heavy_tails_use_the_exact_big_coordinates():
     for eta in [0.1, 1.0]:
         ref, se = tilted_is(0.5, a, eta, "log", n_samples=400_000, seed=3)
         assert abs(_value(0.5, a, eta, "log") - ref) <= max(1e-4 * ref, 4 * se)
+
+
+def test_parallel_kernels_match_the_serial_ones():
+    # d = 784 at eta = 1e-3 runs the law on all threads: same atoms, gradient up to the order
+    # of the additions
+    rng = np.random.RandomState(5)
+    w = rng.randn(784)
+    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0)
+    assert t.shape[0] * a.shape[0] > PARALLEL_WORK
+    t1, lw1 = np.empty_like(t), np.empty_like(t)
+    cube_atoms(a, *grid, t1, lw1)
+    lw1 -= np.logaddexp.reduce(lw1)
+    np.testing.assert_array_equal(t, t1)
+    np.testing.assert_allclose(log_w, lw1, rtol=0, atol=1e-12)
+    alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
+    serial, parallel = np.empty(a.shape[0]), np.empty(a.shape[0])
+    cube_atoms_gradient(a, *grid, alpha, beta, serial)
+    cube_atoms_gradient_parallel(a, *grid, alpha, beta, parallel)
+    np.testing.assert_allclose(parallel, serial, rtol=1e-12, atol=1e-12 * np.abs(serial).max())

@@ -14,7 +14,7 @@ from _rule_values import rule_value
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_L1
-from skentropic.linear_model._l1_rule import _density
+from skentropic.linear_model._l1_rule import _density, l1_atoms, l1_atoms_parallel
 from skentropic.linear_model._objective import cross_law, linear_objective, make_inner_rule, per_sample_objective
 
 
@@ -153,3 +153,16 @@ def test_per_sample_values_use_the_exact_rule():
     a = 0.5 * np.abs(W[0])
     for i in range(12):
         assert got[i] == pytest.approx(l1_quad(s[i], a, 0.01, "log"), rel=1e-6)
+
+
+def test_parallel_atoms_match_the_serial_kernel():
+    rng = np.random.RandomState(6)
+    a = np.sort(np.abs(rng.randn(300)))[::-1] * 0.01
+    t = np.linspace(0.0, 0.99 * a[0], 200)
+    gap = a[0] - t
+    out = [np.empty(200) for _ in range(2)]
+    grads = [np.empty((200, 300)) for _ in range(2)]
+    l1_atoms(t, gap, a, 320, out[0], grads[0], True)
+    l1_atoms_parallel(t, gap, a, 320, out[1], grads[1], True)
+    np.testing.assert_array_equal(out[0], out[1])
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -8,6 +8,9 @@ order afterwards: the results do not depend on the thread count (bit-for-bit rep
 from numba import njit
 
 N_CHUNKS = 64
+# atoms x coordinates above which the law kernels (l_inf, l_1) run on all threads: below it
+# (the digits: a few thousand) waking the thread pool costs more than it saves
+PARALLEL_WORK = 40000
 
 
 @njit(cache=True)

@@ -301,17 +301,25 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
     return log_k + math.log(total * _H_CONTOUR / math.pi)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def l1_atoms(t, gap, a, n_total, out, grads, with_grad):
     """``out[j] = log p_T(t_j)`` for the ``l_1`` law of ``T = a·u`` (``p_T`` is even); with
     ``with_grad``, ``grads[j, k] = ∂_{a_k} log p_T(t_j)`` (shape ``(m, n_a)``) from the same
     contour nodes."""
+    g = np.empty((10, a.shape[0]))
+    grad = np.empty(a.shape[0])
+    for j in range(t.shape[0]):
+        out[j] = _density(abs(t[j]), gap[j], a, n_total, g, grad, with_grad)
+        if with_grad:
+            grads[j, :] = grad
+
+
+@njit(cache=True, parallel=True)
+def l1_atoms_parallel(t, gap, a, n_total, out, grads, with_grad):
+    """:func:`l1_atoms` with the atoms split into fixed chunks over the threads (same values)."""
     m = t.shape[0]
     n_chunks = chunk_count(m)
     for c in prange(n_chunks):
-        g = np.empty((10, a.shape[0]))
-        grad = np.empty(a.shape[0])
-        for j in range(c * m // n_chunks, (c + 1) * m // n_chunks):
-            out[j] = _density(abs(t[j]), gap[j], a, n_total, g, grad, with_grad)
-            if with_grad:
-                grads[j, :] = grad
+        start = c * m // n_chunks
+        stop = (c + 1) * m // n_chunks
+        l1_atoms(t[start:stop], gap[start:stop], a, n_total, out[start:stop], grads[start:stop], with_grad)

@@ -38,9 +38,17 @@ from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_loss, margin_loss_d
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import normalise_log_weights
-from ._chunks import chunk_count, sum_chunks
-from ._cube_rule import active_coordinates, atom_grid, cube_atoms, cube_atoms_gradient, gauss_hermite
-from ._l1_rule import l1_atoms, l1_grid
+from ._chunks import PARALLEL_WORK, chunk_count, sum_chunks
+from ._cube_rule import (
+    active_coordinates,
+    atom_grid,
+    cube_atoms,
+    cube_atoms_gradient,
+    cube_atoms_gradient_parallel,
+    cube_atoms_parallel,
+    gauss_hermite,
+)
+from ._l1_rule import l1_atoms, l1_atoms_parallel, l1_grid
 from ._quadrature import bulk_half_width, log_sphere_normaliser
 from ._score_grid import atom_margin, l2_margin
 from ._tilted_rule import point_seeds, tilt_coefficients, tilted_linear
@@ -332,7 +340,7 @@ def cube_law(w, rho, eta, loss_code, score_span):
     t, log_w = np.empty(n_atoms), np.empty(n_atoms)
     gh_z, gh_w = gauss_hermite()
     grid = (n_big, s0, h, j_lo, gh_z, gh_w)
-    cube_atoms(a, *grid, t, log_w)
+    (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
 
@@ -355,7 +363,8 @@ def cross_law(w, rho, eta, loss_code, score_span, resolve_loss=True, with_grad=F
     t_half, gap_half = np.abs(t[first]), gap[first]
     log_p = np.empty(n_half)
     grads = np.empty((n_half, a.shape[0]) if with_grad else (0, 0))
-    l1_atoms(t_half, gap_half, a, n_total, log_p, grads, bool(with_grad))
+    kernel = l1_atoms_parallel if n_half * a.shape[0] > PARALLEL_WORK else l1_atoms
+    kernel(t_half, gap_half, a, n_total, log_p, grads, bool(with_grad))
     return t, normalise_log_weights(log_p[fold] + log_jac), index, a, (fold, grads)
 
 
@@ -413,7 +422,8 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     omega = np.exp(log_w)
     beta = eta * (pi - float(sw.sum()) * omega)
     grad_a = np.empty(index.shape[0])
-    cube_atoms_gradient(a, *grid, -dshift, beta, grad_a)
+    gradient = cube_atoms_gradient_parallel if t.shape[0] * a.shape[0] > PARALLEL_WORK else cube_atoms_gradient
+    gradient(a, *grid, -dshift, beta, grad_a)
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return "margin", ds, None, extra
