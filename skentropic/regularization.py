@@ -34,6 +34,10 @@ How each quantity is computed
   cancels, and the clean loss as a control variate; :mod:`skentropic._tilted_sampling`), which
   reaches the region that dominates ``E exp(ℓ/η)`` at every ``C``, unlike uniform proposals
   in high dimension (``exact_penalty_se`` reports its standard error).
+- ``exact_penalty = F − ERM`` is a difference of two ``O(1)`` risks, so rounding limits its
+  relative accuracy to about ``1e-16 ERM / exact_penalty``: ``1e-3`` for a penalty of
+  ``1e-13`` (``ρ = 1e-7``, ``C = 1e-3``), where the surrogates' relative errors can no longer be
+  resolved.
 """
 
 from numbers import Integral, Real

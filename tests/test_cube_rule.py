@@ -22,13 +22,15 @@ from _rule_values import rule_value
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF
-from skentropic._core._sinhc import N_DERIV, log_sinhc_derivatives
+from skentropic._core._sinhc import N_DERIV, cube_cumulants, log_sinhc_derivatives
 from skentropic.linear_model._chunks import PARALLEL_WORK
 from skentropic.linear_model._cube_rule import (
+    _cumulants_tail,
     _spline_terms,
     cube_atoms,
     cube_atoms_gradient,
     cube_atoms_gradient_parallel,
+    suffix_power_sums,
 )
 from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule, per_sample_objective
 
@@ -206,3 +208,40 @@ def test_parallel_kernels_match_the_serial_ones():
     cube_atoms_gradient(a, *grid, alpha, beta, serial)
     cube_atoms_gradient_parallel(a, *grid, alpha, beta, parallel)
     np.testing.assert_allclose(parallel, serial, rtol=1e-12, atol=1e-12 * np.abs(serial).max())
+
+
+def test_cumulant_series_tail_matches_the_exact_sum():
+    rng = np.random.RandomState(7)
+    a = np.sort(np.exp(rng.randn(500) * 2) * 0.01)[::-1]
+    suffix = suffix_power_sums(a)
+    for lam in [0.0, 1e-3, -0.7, 3.0, -40.0, 2e3, 1e6, -1e12]:
+        for first in [0, 8]:
+            got, ref = np.empty(5), np.empty(5)
+            k0 = _cumulants_tail(lam, a, first, np.empty((500, N_DERIV)), got, suffix)
+            cube_cumulants(lam, a[first:], ref, np.empty(N_DERIV))
+            assert first <= k0 <= 500
+            np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-300)
+
+
+def test_gradient_is_the_derivative_of_the_atoms_high_d():
+    # d = 784 with weights spread over six decades: most (atom, coordinate) pairs go through the
+    # summed series of cube_atoms_gradient; central differences of cube_atoms at fixed tilts
+    rng = np.random.RandomState(8)
+    w = rng.randn(784) * np.exp(1.5 * rng.randn(784))
+    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0)
+    alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
+    out = np.empty(a.shape[0])
+    cube_atoms_gradient(a, *grid, alpha, beta, out)
+
+    def objective(a_new):
+        tt, ll = np.empty_like(t), np.empty_like(t)
+        cube_atoms(a_new, *grid[:-1], suffix_power_sums(a_new), tt, ll)
+        return alpha @ tt + beta @ ll
+
+    for k in [0, 3, 7, 8, 50, 300, 700, 783]:
+        h = 1e-6 * max(a[k], 1e-2 * a[0])  # central differences: exact for the a_k² of tiny a_k
+        up, down = a.copy(), a.copy()
+        up[k] += h
+        down[k] -= h
+        fd = (objective(up) - objective(down)) / (2 * h)
+        assert out[k] == pytest.approx(fd, rel=1e-5, abs=1e-6 * np.abs(out).max()), k

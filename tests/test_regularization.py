@@ -95,12 +95,15 @@ def _data(seed, n, d):
     return X, y
 
 
-def _rel_errors(model, X, y, path, field, norm, **kwargs):
-    errors = []
+def _rel_errors(model, X, y, path, field, norm, with_floor=False, **kwargs):
+    """Relative errors along ``path``; with ``with_floor`` also the rounding floor of each, about
+    ``4 eps ERM / (F − ERM)``: ``F − ERM`` is a difference of two ``O(1)`` risks."""
+    errors, floors = [], []
     for rho, C in path:
         table = penalty_sweep(model, X, y, rho=rho, C=[C], norm=norm, **kwargs)
         errors.append(abs(table[field][0]))
-    return np.array(errors)
+        floors.append(4 * np.finfo(float).eps * table["erm_risk"][0] / abs(table["exact_penalty"][0]))
+    return (np.array(errors), np.array(floors)) if with_floor else np.array(errors)
 
 
 GRAD_PATH = [(1e-2, 1e2), (1e-3, 1e3), (1e-4, 1e4)]
@@ -113,9 +116,12 @@ def test_surrogates_converge_linear_l2(seed, d, scale):
     X, y = _data(seed, 25, d)
     clf = LogisticRegression(C=1.0).fit(X * scale, y)
     grad = _rel_errors(clf, X * scale, y, GRAD_PATH, "gradient_norm_rel_error", 2)
-    var = _rel_errors(clf, X * scale, y, VAR_PATH, "variance_rel_error", 2)
+    var, floor = _rel_errors(clf, X * scale, y, VAR_PATH, "variance_rel_error", 2, with_floor=True)
     assert np.all(np.diff(grad) < 0) and grad[-1] < 0.05
-    assert np.all(np.diff(var) < 0) and var[-1] < 0.05
+    # at rho = 1e-7 the exact penalty is ~1e-14: the error decreases until it meets the rounding
+    # floor of F − ERM (hypothesis found d = 1, seed 4316: errors 1e-2, 1e-3, 1.5e-3 with a
+    # floor of 2.5e-2 at the last point)
+    assert np.all((np.diff(var) < 0) | (var[1:] < floor[1:])) and var[-1] < 0.05
     # the log-MGF surrogate is uniformly good at small rho (curvature matters again for C < rho)
     table = penalty_sweep(clf, X * scale, y, rho=1e-5, C=np.logspace(-1, 4, 6), norm=2)
     assert np.all(np.abs(table["log_mgf_rel_error"]) < 0.01)

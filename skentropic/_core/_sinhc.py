@@ -54,6 +54,7 @@ def _derivative_table(series):
 
 
 _TABLE = _derivative_table(_SERIES)
+SERIES_TABLE = _TABLE  # g^{(j)}(x) = Σ_m SERIES_TABLE[j, m] x^{2m + (j mod 2)} for x < 0.5
 
 
 @njit(cache=True)

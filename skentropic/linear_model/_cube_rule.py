@@ -57,7 +57,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._losses import HINGE, LOGISTIC
-from .._core._sinhc import N_DERIV, log_sinhc_derivatives
+from .._core._sinhc import N_DERIV, SERIES_TABLE, log_sinhc_derivatives
 from ._chunks import chunk_count, sum_chunks
 
 _SPLINE_MAX = 10  # exact piecewise-polynomial density up to this many non-zero coordinates
@@ -74,6 +74,20 @@ _H_SPLINE_2 = 0.005
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
 _TAIL_WIDTHS = 12.0  # beyond the largest saddle point: the bulk margin plus this many log-widths
 _LOG_2PI = math.log(2.0 * math.pi)
+# coordinates with |λ a_k| < _SERIES_X enter the cumulants (and their gradient) through the
+# 12-term series of log sinhc, summed over coordinates as power sums of the a_k (see
+# suffix_power_sums); beyond _SERIES_LAMBDA, λ^25 nears the float range: every coordinate exact
+_SERIES_X = 0.5
+_SERIES_LAMBDA = 1e11
+_N_POWERS = SERIES_TABLE.shape[1] + 3  # even powers a^{2n}, n = 0..14
+
+
+def suffix_power_sums(a):
+    """``S[n, k] = Σ_{j >= k} a_j^{2n}`` for ``n < 16`` (``S[:, d] = 0``), ``a`` sorted decreasingly."""
+    powers = np.asarray(a, dtype=np.float64)[None, :] ** (2.0 * np.arange(_N_POWERS))[:, None]
+    out = np.zeros((_N_POWERS, powers.shape[1] + 1))
+    out[:, :-1] = np.cumsum(powers[:, ::-1], axis=1)[:, ::-1]
+    return out
 
 
 def active_coordinates(a):
@@ -205,6 +219,46 @@ def _cumulant_gradient(lam, ak, g, dk):
 
 
 @njit(cache=True)
+def _series_start(lam, a, first):
+    """First ``k >= first`` with ``|λ| a_k < _SERIES_X`` (``a`` decreasing); ``len(a)`` for huge ``|λ|``."""
+    x = abs(lam)
+    d = a.shape[0]
+    if x > _SERIES_LAMBDA:
+        return d
+    lo, hi = first, d
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x * a[mid] < _SERIES_X:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def _cumulants_tail(lam, a, first, gk, cum, suffix):
+    """``cum[r] = Σ_{k >= first} a_k^r g^{(r)}(λ a_k)``, ``r <= 4``; returns the series start ``k₀``.
+
+    Coordinates ``k < k₀`` (:func:`_series_start`) are exact and fill ``gk[k]``; beyond, with
+    ``g^{(r)}(x) = Σ_m D_{rm} x^{2m + r mod 2}`` (12 terms, ``1e-17`` relative for ``x < 0.5``),
+    ``Σ_{k >= k₀} a_k^r g^{(r)}(λa_k) = Σ_m D_{rm} λ^{2m + r mod 2} S[m + ⌈r/2⌉, k₀]`` with the
+    suffix power sums ``S`` of :func:`suffix_power_sums`: ``O(1)`` per tilt instead of ``O(d)``.
+    """
+    k0 = _series_start(lam, a, first)
+    _cumulants(lam, a[first:k0], gk[first:k0], cum)
+    lam2 = lam * lam
+    for r in range(5):
+        off = (r + r % 2) // 2
+        pw = lam if r % 2 == 1 else 1.0
+        acc = 0.0
+        for m in range(SERIES_TABLE.shape[1]):
+            acc += SERIES_TABLE[r, m] * pw * suffix[m + off, k0]
+            pw *= lam2
+        cum[r] += acc
+    return k0
+
+
+@njit(cache=True)
 def _edgeworth(cum):
     """Second-order Edgeworth factor ``1 + ρ₄/8 − 5ρ₃²/24`` of the density at the tilted mean."""
     k2 = cum[2]
@@ -283,10 +337,11 @@ def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, te
 
 
 @njit(cache=True)
-def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad):
+def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad, suffix):
     """``(log p_T(t), kind)`` at ``t = K'(λ)``; ``kind`` 0 = Edgeworth, 1 = exact spline, 2 = hybrid.
 
-    Fills ``gk``/``cum`` for all coordinates (``cum`` of the whole sum) and, for kind 2, ``agg``.
+    Fills ``cum`` (of the whole sum), ``gk`` for the coordinates before the series start
+    (:func:`_cumulants_tail`; all of them for kind 1) and, for kind 2, ``agg``.
     Callers pass ``with_grad`` as ``np.bool_``: a literal ``True``/``False`` would make numba
     compile this function (and the spline and hybrid densities it calls) once per literal.
     """
@@ -298,7 +353,7 @@ def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, 
             return -np.inf, 1
         return math.log(terms[0, 0]) - log_norm_big, 1
     _cumulants(lam, a[:n_big], gk[:n_big], cum_big)
-    _cumulants(lam, a[n_big:], gk[n_big:], cum_small)
+    _cumulants_tail(lam, a, n_big, gk, cum_small, suffix)
     for r in range(5):
         cum[r] = cum_big[r] + cum_small[r]
     if cum_small[2] <= cum_big[2]:
@@ -311,7 +366,7 @@ def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, 
 
 
 @njit(cache=True)
-def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, t_out, lw_out):
+def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, t_out, lw_out):
     """Atoms ``t_j`` and log weights ``ℓ_j`` of the rule (see the module docstring).
 
     ``a`` holds the positive coordinates, its ``n_big`` largest first (all of them when
@@ -327,13 +382,31 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, t_out, lw_out):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
         log_p, _ = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                         np.bool_(False))
+                         np.bool_(False), suffix)
         t_out[j] = cum[1]
         lw_out[j] = log_p + math.log(cum[2]) + math.log(h * math.cosh(v) / s0)
 
 
 @njit(cache=True)
-def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta, out):
+def _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha_j, beta_j, dk):
+    """``α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` for a coordinate of the Edgeworth part, given its ``dk``.
+
+    Linear in ``dk`` (see :func:`cube_atoms_gradient`), so its coefficients are its values at
+    the unit vectors.
+    """
+    k2 = cum[2]
+    if kind == 0:
+        dlog_p = dk[0] - lam * dk[1] - 0.5 * dk[2] / k2 + _edgeworth_gradient(cum, dk) / corr
+    else:
+        dsig = dk[2] / (2.0 * sig)
+        dr3 = dk[3] / sig ** 3 - 1.5 * r3 * dk[2] / (sig * sig)
+        dr4 = dk[4] / sig ** 4 - 2.0 * r4 * dk[2] / (sig * sig)
+        dlog_p = dk[0] - lam * dk[1] + agg[1] * dsig + agg[2] * dr3 + agg[3] * dr4
+    return alpha_j * dk[1] + beta_j * (dlog_p + dk[2] / k2)
+
+
+@njit(cache=True)
+def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, alpha, beta, out):
     """``out[k] = Σ_j α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` (derivatives at fixed ``λ_j``).
 
     With ``dK^{(r)}_k = ∂K^{(r)}/∂a_k`` (:func:`_cumulant_gradient`): ``∂t_j/∂a_k = dK'_k`` and
@@ -342,6 +415,14 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta, out):
     exact spline: ``∂ log p_B|_t + ∂_t log p_B · dK'_k``;
     hybrid: big ``k``: ``D_k + C_x dK'_k``; small ``k``:
     ``dK_k − λ dK'_k + C_σ ∂σ_S + A₃ ∂ρ₃ + A₄ ∂ρ₄`` (aggregates of :func:`_hybrid_density`).
+
+    For the Edgeworth part the term is ``Σ_r C_{jr} dK^{(r)}_k`` (:func:`_small_form` at the
+    unit vectors gives ``C_j``). Beyond
+    the series start of atom ``j`` (:func:`_series_start`), ``dK^{(r)}_k = ∂_a[a^r g^{(r)}(λa)]``
+    is the series ``Σ_m D_{rm} λ^{2m + r mod 2} 2n a_k^{2n−1}`` (``n = m + ⌈r/2⌉``), so those
+    terms of all atoms add up to one polynomial ``Σ_n E_n(k) a_k^{2n−1}``, whose coefficients
+    gain atom ``j``'s share from its series start on: ``O(atoms + d)`` series work instead of
+    ``O(atoms × d)``.
     """
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
@@ -349,6 +430,10 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta, out):
     terms = np.empty((max(gh_z.shape[0], 1), 2 + n_big))
     agg = np.empty(4 + n_big)
     dk = np.empty(5)
+    unit = np.zeros(5)
+    coef = np.empty(5)
+    n_pow = suffix.shape[0]
+    delta = np.zeros((d + 1, n_pow))
     log_norm_big = _log_spline_norm(a[:n_big])
     for k in range(d):
         out[k] = 0.0
@@ -358,48 +443,72 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta, out):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
         log_p, kind = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                            np.bool_(True))
+                            np.bool_(True), suffix)
         if log_p == -np.inf:
             continue
         k2 = cum[2]
         if kind == 1:
             ts = terms[0]
             dlog_t = ((d - 1.0) * ts[1] / ts[0] if d >= 2 else 0.0) * (-1.0 if cum[1] > 0.0 else 1.0)
-        elif kind == 0:
-            corr = _edgeworth(cum)
-        else:
-            sig = math.sqrt(cum_small[2])
-            r3 = cum_small[3] / sig ** 3
-            r4 = cum_small[4] / sig ** 4
-        for k in range(d):
-            _cumulant_gradient(lam, a[k], gk[k], dk)
-            if kind == 1:
+            for k in range(d):
+                _cumulant_gradient(lam, a[k], gk[k], dk)
                 dlog_p = ((d - 1.0) * ts[2 + k] / ts[0] if d >= 2 else 0.0) - 1.0 / a[k] + dlog_t * dk[1]
-            elif kind == 0:
-                dlog_p = dk[0] - lam * dk[1] - 0.5 * dk[2] / k2 + _edgeworth_gradient(cum, dk) / corr
-            elif k < n_big:
-                dlog_p = agg[4 + k] + agg[0] * dk[1]
+                out[k] += alpha[j] * dk[1] + beta[j] * (dlog_p + dk[2] / k2)
+            continue
+        corr = _edgeworth(cum) if kind == 0 else 1.0
+        sig = math.sqrt(cum_small[2])
+        r3 = cum_small[3] / sig ** 3
+        r4 = cum_small[4] / sig ** 4
+        for r in range(5):
+            unit[r] = 1.0
+            coef[r] = _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha[j], beta[j], unit)
+            unit[r] = 0.0
+        k0 = _series_start(lam, a, n_big)
+        for k in range(k0):
+            _cumulant_gradient(lam, a[k], gk[k], dk)
+            if kind == 2 and k < n_big:
+                out[k] += alpha[j] * dk[1] + beta[j] * (agg[4 + k] + agg[0] * dk[1] + dk[2] / k2)
             else:
-                dsig = dk[2] / (2.0 * sig)
-                dr3 = dk[3] / sig ** 3 - 1.5 * r3 * dk[2] / (sig * sig)
-                dr4 = dk[4] / sig ** 4 - 2.0 * r4 * dk[2] / (sig * sig)
-                dlog_p = dk[0] - lam * dk[1] + agg[1] * dsig + agg[2] * dr3 + agg[3] * dr4
-            out[k] += alpha[j] * dk[1] + beta[j] * (dlog_p + dk[2] / k2)
+                out[k] += coef[0] * dk[0] + coef[1] * dk[1] + coef[2] * dk[2] + coef[3] * dk[3] + coef[4] * dk[4]
+        if k0 == d:
+            continue
+        lam2 = lam * lam
+        for r in range(5):
+            off = (r + r % 2) // 2
+            pw = coef[r] * (lam if r % 2 == 1 else 1.0)
+            for m in range(SERIES_TABLE.shape[1]):
+                n = m + off
+                if n > 0:
+                    delta[k0, n] += SERIES_TABLE[r, m] * pw * (2.0 * n)
+                pw *= lam2
+    acc = np.zeros(n_pow)
+    for k in range(d):
+        active = False
+        for n in range(n_pow):
+            acc[n] += delta[k, n]
+            active = active or acc[n] != 0.0
+        if not active:
+            continue
+        a2 = a[k] * a[k]
+        poly = 0.0
+        for n in range(n_pow - 1, 0, -1):
+            poly = poly * a2 + acc[n]
+        out[k] += poly * a[k]
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, t_out, lw_out):
+def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, t_out, lw_out):
     """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values)."""
     n = t_out.shape[0]
     n_chunks = chunk_count(n)
     for c in prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, t_out[start:stop], lw_out[start:stop])
+        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, suffix, t_out[start:stop], lw_out[start:stop])
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta, out):
+def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, alpha, beta, out):
     """:func:`cube_atoms_gradient` over fixed chunks of atoms, partial sums added in chunk order.
 
     The result does not depend on the thread count; it differs from the serial kernel's only
@@ -411,6 +520,6 @@ def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, alpha, beta,
     for c in prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        cube_atoms_gradient(a, n_big, s0, h, j_lo + start, gh_z, gh_w, alpha[start:stop], beta[start:stop],
-                            partial[c, 0])
+        cube_atoms_gradient(a, n_big, s0, h, j_lo + start, gh_z, gh_w, suffix, alpha[start:stop],
+                            beta[start:stop], partial[c, 0])
     sum_chunks(partial, out.reshape(1, out.shape[0]))

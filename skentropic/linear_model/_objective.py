@@ -47,6 +47,7 @@ from ._cube_rule import (
     cube_atoms_gradient_parallel,
     cube_atoms_parallel,
     gauss_hermite,
+    suffix_power_sums,
 )
 from ._l1_rule import l1_atoms, l1_atoms_parallel, l1_grid
 from ._quadrature import bulk_half_width, log_sphere_normaliser
@@ -339,7 +340,7 @@ def cube_law(w, rho, eta, loss_code, score_span):
     s0, h, j_lo, n_atoms, n_big = atom_grid(a, eta, loss_code, score_span)
     t, log_w = np.empty(n_atoms), np.empty(n_atoms)
     gh_z, gh_w = gauss_hermite()
-    grid = (n_big, s0, h, j_lo, gh_z, gh_w)
+    grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a))
     (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
