@@ -31,24 +31,24 @@ points; load average 1.6)::
       1000x784    0.136    2.0x   1.9x   2.0x    7.0x   20.4x     4.3x     8.9x   8.8x   8.2x
      10000x784    0.079    1.9x   1.8x   1.8x    4.1x    3.3x     5.7x     6.6x   6.5x   5.7x
 
-What is left above 3x: the l-inf and l1 laws in d = 784 (their atoms cost ``O(d)`` each, per
-evaluation), the l1 law at 1000 x 64 (5 ms per evaluation), and the l-inf ``eta = 0.01`` cell
-at 1000 x 784, which takes many more L-BFGS iterations (the objective, not the solver).
-scikit-learn's own time at 1000 x 64 varies severalfold between runs. The 100000 x 784 size
-was not run.
+What is left above 3x: see the last table below. The 100000 x 784 size was not run.
 
-After the l-inf and l1 laws moved to all threads above 40000 atoms x coordinates (same day,
-``--sizes 1000x784,10000x784,1000x64``, load average 1.3-2.2; scikit-learn's times 0.144,
-0.104 and 0.007 s this run)::
+After the l-inf and l1 laws moved to all threads above 40000 atoms x coordinates, and the
+cube rule's small coordinates (``|λ a_k| < 0.5``) to power sums (same day,
+``--sizes 1000x784,10000x784,1000x64,10000x64``, load average 1.3-1.8)::
 
        n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x784     0.144    1.1x   0.9x   1.0x    5.9x   16.3x     4.1x     6.7x   5.5x   5.7x
-     10000x784     0.104    1.1x   1.2x   1.3x    3.1x    2.1x     3.2x     4.0x   4.1x   4.2x
-      1000x64      0.007    2.2x   4.4x   2.4x    3.0x    4.0x     6.9x     4.6x   4.7x   8.5x
+      1000x784     0.139    0.9x   1.0x   0.8x    4.0x   18.6x     4.7x     7.9x   7.0x   7.3x
+     10000x784     0.140    1.0x   1.0x   1.0x    2.1x    1.5x     2.2x     3.2x   3.1x   3.1x
+      1000x64      0.005    3.4x   5.1x   2.7x    3.5x    4.5x     8.1x     6.1x   6.3x   8.6x
+     10000x64      0.063    1.3x   1.6x   0.9x    1.4x    1.3x     2.6x     1.9x   1.8x   1.9x
 
-At 1000 x 784 an l-inf evaluation costs 40-60 ms (the law: about 440 atoms, each summing the
-cumulants of all 784 coordinates, for the value and again for the gradient) against
-scikit-learn's 8 ms, and the ``eta = 0.01`` fit takes 43 L-BFGS iterations against 16.
+scikit-learn's own time moves between runs (0.005-0.010 s at 1000 x 64, 0.072-0.140 s at
+10000 x 784), so compare the cells of one table. At 1000 x 784 an l-inf evaluation still
+costs 40-67 ms against scikit-learn's 8 ms (``eta = 0.01``, profiled: the law's value and
+gradient 23 ms on two threads, the grid's node values 8 ms; the fitted weights put most
+coordinates of the tail atoms beyond the series), and the ``eta = 0.01`` fit takes 43 L-BFGS
+iterations against 16.
 
 Measured 2026-11-27 (``--repeats 3``, load average 0.8; piecewise Chebyshev grid)::
 
