@@ -198,7 +198,7 @@ def _pointwise(quadrature, loss, eta, n=4000, d=64, seed=3):
         log_w -= np.log(np.sum(np.exp(log_w)))
         for use in (True, False):
             v, ds = np.empty(n), np.empty(n)
-            adj = atom_margin(scores, sw, shift, log_w, eta, loss, False, v, ds, use, True)
+            adj = atom_margin(scores, sw, shift, log_w, eta, loss, False, v, ds, use)
             out.append((v, ds, np.r_[adj]))
         grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss, shift=shift,
                           log_w=log_w)

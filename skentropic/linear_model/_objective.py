@@ -323,8 +323,8 @@ def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_gri
     The score grid tabulates the logistic loss (the hinge is kinked at every atom). ``kink``:
     the atoms are a trapezoidal rule, so correct the hinge's kink (:func:`._atom_rule.margin_atoms`).
     """
-    return atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, score_grid,
-                       loss_code == LOGISTIC)
+    return atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds,
+                       score_grid and loss_code == LOGISTIC)
 
 
 def cube_law(w, rho, eta, loss_code, score_span):

@@ -308,16 +308,16 @@ def _l2_direct(scores, args, values, ds, dr):
         entropic_margin_l2_batch(scores, *args, values, ds, dr)
 
 
-def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, score_grid, use_grid):
+def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, score_grid):
     """Fill ``values``/``ds`` from an atom rule; return the adjoints ``(Σ sw ψ_j, Σ sw π_j)``.
 
-    ``use_grid``: tabulate (the logistic loss); else every point is evaluated by
-    :func:`._atom_rule.margin_atoms` (``kink``: its hinge correction).
+    ``score_grid``: tabulate (callers pass it for the logistic loss only); else every point is
+    evaluated by :func:`._atom_rule.margin_atoms` (``kink``: its hinge correction).
     """
     m = shift.shape[0]
     dshift, pi = np.zeros(m), np.zeros(m)
     grid = None
-    if score_grid and use_grid:
+    if score_grid:
         grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss_code, shift=shift,
                           log_w=log_w)
     if grid is None:
