@@ -8,12 +8,13 @@ from skentropic._core._mlmc import UNIFORM
 from skentropic._core._norms import NORM_INF, NORM_L2
 from skentropic._core._sampling import sample_unit_ball_kernel, seed_numba
 from skentropic.neural_network import _mlp_kernels as K
+from skentropic.neural_network import _mlp_passes as P
 from skentropic.neural_network._optimizers import ADAM, SGD, optimizer_step
 
 ACTS = {
-    K.ELU: lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
-    K.RELU: lambda z: np.maximum(z, 0),
-    K.TANH: np.tanh,
+    P.ELU: lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+    P.RELU: lambda z: np.maximum(z, 0),
+    P.TANH: np.tanh,
 }
 
 
@@ -71,18 +72,18 @@ def _batch(theta, sizes, offsets, act, X, y, idx, mode, rho=0.3, eta=0.2, code=N
     d = X.shape[1]
     lo, hi = (np.full(d, -np.inf), np.full(d, np.inf)) if box is None else box
     grad = np.empty_like(theta)
-    value = K.batch_gradient(theta, sizes, offsets, act, X, y, np.asarray(idx, dtype=np.int64),
+    value = P.batch_gradient(theta, sizes, offsets, act, X, y, np.asarray(idx, dtype=np.int64),
                              mode, rho, eta, code, max_level, n_saa, saa_seed, lo, hi,
                              box is not None, grad, proposal, anchor_fgm, np.zeros(1))
     return value, grad
 
 
-@pytest.mark.parametrize("act", [K.ELU, K.RELU, K.TANH])
+@pytest.mark.parametrize("act", [P.ELU, P.RELU, P.TANH])
 @pytest.mark.parametrize("hidden", [(4,), (5, 3)])
 def test_forward_matches_numpy(act, hidden):
     sizes, offsets, theta = _network((6, *hidden, 3))
     X = np.random.RandomState(1).randn(9, 6)
-    S = K.forward_scores(theta, sizes, offsets, act, X)
+    S = P.forward_scores(theta, sizes, offsets, act, X)
     np.testing.assert_allclose(S, ref_scores(theta, sizes, act, X), rtol=1e-12, atol=1e-12)
 
 
@@ -91,12 +92,12 @@ def test_parameter_offsets_layout():
     assert offsets.tolist() == [0, 35, 53, 61]
 
 
-@pytest.mark.parametrize("act", [K.ELU, K.TANH])
+@pytest.mark.parametrize("act", [P.ELU, P.TANH])
 def test_input_gradient_matches_finite_differences(act):
     sizes, offsets, theta = _network((4, 5, 3, 3), seed=2)
     rng = np.random.RandomState(3)
     X, y = rng.randn(6, 4), rng.randint(0, 3, 6)
-    loss, G = K.loss_input_gradient(theta, sizes, offsets, act, X, y)
+    loss, G = P.loss_input_gradient(theta, sizes, offsets, act, X, y)
     np.testing.assert_allclose(loss, ref_losses(theta, sizes, act, X, y), rtol=1e-12)
     G_fd = np.zeros_like(X)
     for k in range(X.shape[1]):
@@ -107,7 +108,7 @@ def test_input_gradient_matches_finite_differences(act):
     np.testing.assert_allclose(G, G_fd, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("act", [K.ELU, K.TANH])
+@pytest.mark.parametrize("act", [P.ELU, P.TANH])
 def test_erm_gradient_matches_finite_differences(act):
     sizes, offsets, theta = _network((4, 5, 3, 3), seed=4)
     rng = np.random.RandomState(5)
@@ -128,13 +129,13 @@ def test_vanilla_is_the_plugin_gradient_on_its_samples(code, boxed):
     rho, eta, level, seed = 0.5, 0.1, 3, 123
     box = (np.zeros(4), np.ones(4)) if boxed else None
     seed_numba(seed)
-    value, grad = _batch(theta, sizes, offsets, K.ELU, X, y, [1], K.VANILLA, rho=rho, eta=eta,
+    value, grad = _batch(theta, sizes, offsets, P.ELU, X, y, [1], K.VANILLA, rho=rho, eta=eta,
                          code=code, max_level=level, box=box)
     rows = X[1] + rho * sample_unit_ball_kernel(2**level, 4, code, seed)
     if boxed:
         rows = np.clip(rows, 0, 1)
     labels = np.full(rows.shape[0], y[1])
-    ref = lambda t: ref_entropic(t, sizes, K.ELU, rows, labels, eta)
+    ref = lambda t: ref_entropic(t, sizes, P.ELU, rows, labels, eta)
     assert value == pytest.approx(ref(theta), rel=1e-12)
     np.testing.assert_allclose(grad, fd_grad(ref, theta), rtol=1e-6, atol=1e-9)
 
@@ -144,10 +145,10 @@ def test_saa_samples_are_fixed_per_point():
     rng = np.random.RandomState(9)
     X, y = rng.randn(5, 3), rng.randint(0, 2, 5)
     rho, eta, n_saa, saa_seed = 0.4, 0.3, 6, 1000
-    v1, g1 = _batch(theta, sizes, offsets, K.TANH, X, y, [4, 0], K.SAA, rho=rho, eta=eta,
+    v1, g1 = _batch(theta, sizes, offsets, P.TANH, X, y, [4, 0], K.SAA, rho=rho, eta=eta,
                     code=NORM_L2, n_saa=n_saa, saa_seed=saa_seed)
     seed_numba(55)  # the SAA draws must not depend on the generator's state
-    v2, g2 = _batch(theta, sizes, offsets, K.TANH, X, y, [4, 0], K.SAA, rho=rho, eta=eta,
+    v2, g2 = _batch(theta, sizes, offsets, P.TANH, X, y, [4, 0], K.SAA, rho=rho, eta=eta,
                     code=NORM_L2, n_saa=n_saa, saa_seed=saa_seed)
     assert v1 == v2 and np.array_equal(g1, g2)
 
@@ -155,7 +156,7 @@ def test_saa_samples_are_fixed_per_point():
         total = 0.0
         for p in (4, 0):
             rows = X[p] + rho * sample_unit_ball_kernel(n_saa, 3, NORM_L2, saa_seed + p)
-            total += ref_entropic(t, sizes, K.TANH, rows, np.full(n_saa, y[p]), eta)
+            total += ref_entropic(t, sizes, P.TANH, rows, np.full(n_saa, y[p]), eta)
         return total
 
     assert v1 == pytest.approx(ref(theta), rel=1e-12)
@@ -187,7 +188,7 @@ def _mean_and_se(mode, max_level, n_chunks=20, chunk=1500):
     means = []
     seed_numba(2024 + max_level + 10 * mode)
     for _ in range(n_chunks):
-        _, grad = _batch(theta, sizes, offsets, K.ELU, X, y, np.zeros(chunk, dtype=np.int64),
+        _, grad = _batch(theta, sizes, offsets, P.ELU, X, y, np.zeros(chunk, dtype=np.int64),
                          mode, rho=1.5, eta=0.05, code=NORM_INF, max_level=max_level)
         means.append(grad)
     means = np.array(means)
@@ -208,7 +209,7 @@ def test_rt_mlmc_is_unbiased_for_the_top_level_plugin():
 def test_l2_penalty():
     sizes, offsets, theta = _network((3, 4, 2), seed=13)
     grad = np.zeros_like(theta)
-    penalty = K.add_l2_penalty(theta, sizes, offsets, grad, 0.5)
+    penalty = P.add_l2_penalty(theta, sizes, offsets, grad, 0.5)
     weights = [W for W, _ in _unpack(theta, sizes)]
     assert penalty == pytest.approx(0.25 * sum((W**2).sum() for W in weights))
     expected = np.concatenate([np.concatenate([0.5 * W.ravel(), np.zeros(W.shape[1])])

@@ -14,7 +14,12 @@ from scipy.special import gammaln, logsumexp
 
 from skentropic._core._mgf import log_mgf_l2, log_sinhc
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, lp_norm
+from skentropic._core._sampling import fill_unit_ball, fill_unit_ball_points, seed_numba
 from skentropic._core._tilted import (
+    fill_tilted,
+    fill_tilted_points_l1,
+    fill_tilted_points_l2,
+    fill_tilted_points_linf,
     sample_tilted_kernel,
     sample_tilted_rows,
     tilted_log_weight,
@@ -104,3 +109,43 @@ def test_rows_are_reproducible_and_use_each_tilt():
     np.testing.assert_array_equal(w1, w2)
     assert U1[1, :, 0].mean() > 0.5 and U1[2, :, 1].mean() < -0.5  # toward the tilted vertex
     assert abs(U1[0, :, 0].mean()) < 0.1
+
+
+@pytest.mark.parametrize("code", [NORM_INF, NORM_L2, NORM_L1])
+@pytest.mark.parametrize("seeded", [False, True])
+def test_point_kernels_make_the_draws_of_the_one_point_sampler(code, seeded):
+    """``fill_tilted_points_*`` (one kernel per ball, the MLP's batch sampler) draw, point after
+    point, exactly what :func:`fill_tilted` draws row by row, reseeding per point when seeds are
+    given; the uniform ``fill_unit_ball_points`` likewise matches ``fill_unit_ball``."""
+    fill = {NORM_INF: fill_tilted_points_linf, NORM_L2: fill_tilted_points_l2, NORM_L1: fill_tilted_points_l1}[code]
+    rng = np.random.RandomState(3)
+    counts = np.array([3, 0, 2, 4], dtype=np.int64)
+    tilts = rng.randn(4, 5) * np.array([[2.0], [1.0], [0.0], [30.0]])
+    seeds = np.array([11, 12, 13, 14], dtype=np.int64) if seeded else np.empty(0, dtype=np.int64)
+    U, log_w = np.zeros((9, 5)), np.zeros(9)
+    V, uniform = np.zeros((9, 5)), np.zeros((9, 5))
+    seed_numba(7)
+    fill(U, counts, tilts, seeds, log_w)
+    seed_numba(7)
+    fill_unit_ball_points(uniform, counts, seeds, code)
+    expected_w = np.zeros(9)
+    seed_numba(7)
+    r = 0
+    for i, m in enumerate(counts):
+        if seeded:
+            seed_numba(seeds[i])
+        for j in range(r, r + m):
+            expected_w[j] = fill_tilted(V[j], tilts[i], code)
+        r += m
+    assert np.array_equal(U, V)
+    np.testing.assert_allclose(log_w, expected_w, rtol=1e-13, atol=1e-13)  # l_∞: sums regrouped
+    seed_numba(7)
+    r = 0
+    for i, m in enumerate(counts):
+        if seeded:
+            seed_numba(seeds[i])
+        for j in range(r, r + m):
+            fill_unit_ball(V[j], code)
+        r += m
+    assert np.array_equal(uniform, V)
+    assert np.all(lp_norm(uniform, code) <= 1.0) and np.all(lp_norm(U, code) <= 1.0 + 1e-12)

@@ -18,6 +18,7 @@ from skentropic._core._tilted import sample_tilted_rows
 from skentropic.datasets import load_digits_unit
 from skentropic.linear_model._objective import linear_objective, make_inner_rule
 from skentropic.neural_network import _mlp_kernels as K
+from skentropic.neural_network import _mlp_passes as P
 
 
 @pytest.mark.parametrize("d", [64, 784])
@@ -54,13 +55,13 @@ def _point_value(sizes, offsets, theta, x, label, rho, eta, level, seed, proposa
     np.random.seed(seed)
     d = x.shape[0]
     grad = np.empty_like(theta)
-    return K.batch_gradient(theta, sizes, offsets, K.ELU, x[None, :], np.array([label]), np.zeros(1, dtype=np.int64),
+    return P.batch_gradient(theta, sizes, offsets, P.ELU, x[None, :], np.array([label]), np.zeros(1, dtype=np.int64),
                             VANILLA, rho, eta, NORM_INF, level, 1, 0, np.full(d, -np.inf), np.full(d, np.inf),
                             False, grad, proposal, True, np.zeros(1))
 
 
 def _mlp_losses(sizes, offsets, theta, Z, label):
-    S = K.forward_scores(theta, sizes, offsets, K.ELU, np.ascontiguousarray(Z))
+    S = P.forward_scores(theta, sizes, offsets, P.ELU, np.ascontiguousarray(Z))
     return logsumexp(S, axis=1) - S[:, label]
 
 
@@ -73,7 +74,7 @@ def test_mlp_tilted_value_matches_brute_force(d, eta):
         L = _mlp_losses(sizes, offsets, theta, x + rho * sample_unit_ball_kernel(1_000_000, d, NORM_INF, 5), label)
         terms = L / eta
     else:  # 10^5 samples tilted at the input gradient of the point itself
-        _, g = K.loss_input_gradient(theta, sizes, offsets, K.ELU, x[None, :], np.array([label]))
+        _, g = P.loss_input_gradient(theta, sizes, offsets, P.ELU, x[None, :], np.array([label]))
         U, log_w = sample_tilted_rows(np.ascontiguousarray(rho / eta * g), 100_000, NORM_INF, 5)
         terms = log_w[0] + _mlp_losses(sizes, offsets, theta, x + rho * U[0], label) / eta
     ref = eta * (logsumexp(terms) - np.log(terms.size))

@@ -51,6 +51,25 @@ def fill_unit_ball(out, norm_code):
 
 
 @njit(cache=True)
+def reseed_point(seeds, i):
+    """Seed numba's generator with ``seeds[i]``; nothing when ``seeds`` is empty."""
+    if seeds.shape[0] > 0:
+        np.random.seed(seeds[i])
+
+
+@njit(cache=True)
+def fill_unit_ball_points(U, counts, seeds, norm_code):
+    """Point ``i`` fills the next ``counts[i]`` rows of ``U`` with uniform draws in the unit ball,
+    after seeding with ``seeds[i]`` (when ``seeds`` is not empty)."""
+    r = 0
+    for i in range(counts.shape[0]):
+        reseed_point(seeds, i)
+        for j in range(r, r + counts[i]):
+            fill_unit_ball(U[j], norm_code)
+        r += counts[i]
+
+
+@njit(cache=True)
 def seed_numba(seed):
     """Seed numba's generator (the one ``fill_unit_ball`` and other kernels draw from)."""
     np.random.seed(seed)

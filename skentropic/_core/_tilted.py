@@ -39,7 +39,7 @@ from numba import njit
 
 from ._mgf import log_sinhc
 from ._norms import NORM_INF, NORM_L1, NORM_L2
-from ._sampling import fill_unit_ball
+from ._sampling import fill_unit_ball, reseed_point
 
 _TINY_TILT = 1e-12  # |θ| below this is no tilt (uniform coordinate)
 _L2_VARIANCE_INFLATION = 1.5  # the Beta proposal of t is a little wider than the tilted law
@@ -260,13 +260,6 @@ def fill_tilted_l1_fast(out, theta, gk, lam, c, log_k, u0):
 
 
 @njit(cache=True)
-def _fill_tilted_l1(out, theta):
-    gk = np.empty(theta.shape[0])
-    lam, c, log_k, u0 = l1_tilt_constants(theta, gk)
-    return fill_tilted_l1_fast(out, theta, gk, lam, c, log_k, u0)
-
-
-@njit(cache=True)
 def fill_tilted(out, theta, norm_code):
     """Draw ``u ~ q_θ`` (module docstring) into ``out``; return ``log(p(u)/q_θ(u))``.
 
@@ -279,48 +272,93 @@ def fill_tilted(out, theta, norm_code):
     """
     if norm_code == NORM_INF:
         return _fill_tilted_linf(out, theta)
-    if norm_code == NORM_L2 and (out.shape[0] == 1 or _no_tilt(theta)):
-        return _fill_tilted_l2(out, theta)
     if norm_code == NORM_L2:
-        if np.random.random() < DEFENSIVE:
-            fill_unit_ball(out, np.int64(NORM_L2))
-            log_w = _log_weight_l2(out, theta)
-        else:
-            log_w = _fill_tilted_l2(out, theta)
+        return _fill_l2_mixture(out, theta)
+    gk = np.empty(theta.shape[0])
+    lam, c, log_k, u0 = l1_tilt_constants(theta, gk)
+    return _fill_l1_mixture(out, theta, gk, lam, c, log_k, u0)
+
+
+@njit(cache=True)
+def _fill_l2_mixture(out, theta):
+    """:func:`fill_tilted` for the ``l_2`` ball (the exact tilt in ``d = 1``, uniform at ``θ = 0``)."""
+    if out.shape[0] == 1 or _no_tilt(theta):
+        return _fill_tilted_l2(out, theta)
+    if np.random.random() < DEFENSIVE:
+        fill_unit_ball(out, np.int64(NORM_L2))
+        log_w = _log_weight_l2(out, theta)
     else:
-        if np.random.random() < DEFENSIVE:
-            fill_unit_ball(out, np.int64(NORM_L1))
-            log_w = _log_weight_l1(out, theta)
-        else:
-            log_w = _fill_tilted_l1(out, theta)
+        log_w = _fill_tilted_l2(out, theta)
     return _defensive(log_w)  # p/q_mix = 1/((1 − α)/w + α)
+
+
+@njit(cache=True)
+def _fill_l1_mixture(out, theta, gk, lam, c, log_k, u0):
+    """:func:`fill_tilted` for the ``l_1`` ball with the constants of :func:`l1_tilt_constants`."""
+    if np.random.random() < DEFENSIVE:
+        fill_unit_ball(out, np.int64(NORM_L1))
+        log_w = _log_weight_l1_fast(out, theta, lam, c, log_k)
+    else:
+        log_w = fill_tilted_l1_fast(out, theta, gk, lam, c, log_k, u0)
+    return _defensive(log_w)
+
+
+@njit(cache=True)
+def fill_tilted_points_linf(U, counts, tilts, seeds, log_w):
+    """Draws of :func:`fill_tilted` for many points, ``l_∞`` ball.
+
+    Point ``i`` fills the next ``counts[i]`` rows of ``U`` with draws of ``q_{tilts[i]}`` and the
+    same entries of ``log_w`` with their log weights, after seeding with ``seeds[i]`` (when
+    ``seeds`` is not empty). The constants of a tilt are computed once per point. There is one
+    such kernel per ball, so that a caller that knows its ball compiles only that ball's sampler.
+    """
+    expm = np.empty(U.shape[1])
+    r = 0
+    for i in range(counts.shape[0]):
+        reseed_point(seeds, i)
+        log_norm = linf_tilt_constants(tilts[i], expm)
+        for j in range(r, r + counts[i]):
+            log_w[j] = fill_tilted_linf_fast(U[j], tilts[i], expm, log_norm)
+        r += counts[i]
+
+
+@njit(cache=True)
+def fill_tilted_points_l2(U, counts, tilts, seeds, log_w):
+    """:func:`fill_tilted_points_linf` for the ``l_2`` ball."""
+    r = 0
+    for i in range(counts.shape[0]):
+        reseed_point(seeds, i)
+        for j in range(r, r + counts[i]):
+            log_w[j] = _fill_l2_mixture(U[j], tilts[i])
+        r += counts[i]
+
+
+@njit(cache=True)
+def fill_tilted_points_l1(U, counts, tilts, seeds, log_w):
+    """:func:`fill_tilted_points_linf` for the ``l_1`` ball."""
+    gk = np.empty(U.shape[1])
+    r = 0
+    for i in range(counts.shape[0]):
+        reseed_point(seeds, i)
+        lam, c, log_k, u0 = l1_tilt_constants(tilts[i], gk)
+        for j in range(r, r + counts[i]):
+            log_w[j] = _fill_l1_mixture(U[j], tilts[i], gk, lam, c, log_k, u0)
+        r += counts[i]
 
 
 @njit(cache=True)
 def fill_tilted_rows(U, m, theta, norm_code, log_w):
     """Fill ``U[:m]`` with draws of ``q_θ`` (:func:`fill_tilted`) and ``log_w[:m]`` with their
-    log weights. For the ``l_∞`` and ``l_1`` balls the constants of the tilt are computed once
-    (:func:`linf_tilt_constants`, :func:`l1_tilt_constants`), the same draws as
-    :func:`fill_tilted` makes."""
+    log weights (one point of :func:`fill_tilted_points_linf` and its twins)."""
+    counts = np.full(1, m)
+    tilts = theta.reshape((1, theta.shape[0]))
+    seeds = np.empty(0, dtype=np.int64)
     if norm_code == NORM_INF:
-        expm = np.empty(theta.shape[0])
-        log_norm = linf_tilt_constants(theta, expm)
-        for j in range(m):
-            log_w[j] = fill_tilted_linf_fast(U[j], theta, expm, log_norm)
-        return
-    if norm_code == NORM_L1 and not _no_tilt(theta):
-        gk = np.empty(theta.shape[0])
-        lam, c, log_k, u0 = l1_tilt_constants(theta, gk)
-        for j in range(m):
-            if np.random.random() < DEFENSIVE:
-                fill_unit_ball(U[j], np.int64(NORM_L1))
-                lw = _log_weight_l1_fast(U[j], theta, lam, c, log_k)
-            else:
-                lw = fill_tilted_l1_fast(U[j], theta, gk, lam, c, log_k, u0)
-            log_w[j] = _defensive(lw)
-        return
-    for j in range(m):
-        log_w[j] = fill_tilted(U[j], theta, norm_code)
+        fill_tilted_points_linf(U, counts, tilts, seeds, log_w)
+    elif norm_code == NORM_L2:
+        fill_tilted_points_l2(U, counts, tilts, seeds, log_w)
+    else:
+        fill_tilted_points_l1(U, counts, tilts, seeds, log_w)
 
 
 @njit(cache=True)

@@ -19,6 +19,7 @@ from .._core._sampling import draw_seed, seed_numba
 from .._core._threads import single_blas_thread
 from ..attacks import FastGradientMethod, ProjectedGradientDescent
 from . import _mlp_kernels as kernels
+from . import _mlp_passes as passes
 from ._network import as_kernel_array, clip_box, dense_rows, glorot_init, hidden_sizes, layer_views, layout, pack
 from ._optimizers import SOLVER_CODES
 
@@ -165,7 +166,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(kernels.ACTIVATION_CODES))],
+        "activation": [StrOptions(set(passes.ACTIVATION_CODES))],
         "training": [StrOptions(set(_TRAINING_MODES))],
         "rho": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="neither")],
@@ -368,7 +369,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
             elif sp.issparse(X):
                 total = _densified_epoch(theta, sizes, offsets, X, y_idx, order, seed, config)
             else:
-                total = kernels.train_epoch(theta, sizes, offsets, X=X, y=y_idx, order=order,
+                total = passes.train_epoch(theta, sizes, offsets, X=X, y=y_idx, order=order,
                                             seed=seed, **config)
             loss = total / X.shape[0]
             if config["mode"] != kernels.ERM and self.training == "entropic":
@@ -446,7 +447,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         hyper = np.array([self.learning_rate_init, self.momentum, float(self.nesterovs_momentum),
                           self.beta_1, self.beta_2, self.epsilon])
         return dict(
-            act_code=kernels.ACTIVATION_CODES[self.activation], batch_size=int(batch), mode=mode,
+            act_code=passes.ACTIVATION_CODES[self.activation], batch_size=int(batch), mode=mode,
             rho=float(self.rho), eta=float(self.eta), norm_code=norm_code(self.norm),
             max_level=int(self.max_level), n_saa=int(self.n_inner_samples),
             saa_seed=int(self._saa_seed), lo=lo, hi=hi, has_box=has_box,
@@ -474,7 +475,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
             idx = order[start:start + batch]
             X_batch = dense_rows(X, idx)
             X_adv = attack.fit_transform(X_batch, self.classes_[y_idx[idx]]) if self.rho > 0 else X_batch
-            total += kernels.train_batch(theta, sizes, offsets, X=as_kernel_array(X_adv),
+            total += passes.train_batch(theta, sizes, offsets, X=as_kernel_array(X_adv),
                                          y=y_idx[idx], idx=np.arange(idx.shape[0]), grad=grad,
                                          **step)
         return total
@@ -507,9 +508,9 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _scores(self, X):
         theta, sizes, offsets = self._live()
-        act = kernels.ACTIVATION_CODES[self.activation]
+        act = passes.ACTIVATION_CODES[self.activation]
         return np.vstack([
-            kernels.forward_scores(theta, sizes, offsets, act,
+            passes.forward_scores(theta, sizes, offsets, act,
                                    dense_rows(X, slice(s, s + _PREDICT_CHUNK)))
             for s in range(0, max(X.shape[0], 1), _PREDICT_CHUNK)
         ])
@@ -567,8 +568,8 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         theta, sizes, offsets = self._live()
         X = as_kernel_array(X)
         labels = np.asarray(y_encoded, dtype=np.int64)
-        return kernels.loss_input_gradient(theta, sizes, offsets,
-                                           kernels.ACTIVATION_CODES[self.activation], X, labels)
+        return passes.loss_input_gradient(theta, sizes, offsets,
+                                           passes.ACTIVATION_CODES[self.activation], X, labels)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -577,7 +578,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _densified_epoch(theta, sizes, offsets, X, y, order, seed, config):
-    """:func:`~._mlp_kernels.train_epoch` on a CSR ``X``, densifying one minibatch at a time.
+    """:func:`~._mlp_passes.train_epoch` on a CSR ``X``, densifying one minibatch at a time.
 
     Same seeding and the same steps as the dense kernel (numba's generator is seeded once,
     then each ``train_batch`` draws from it), hence the same parameters bit for bit.
@@ -589,6 +590,6 @@ def _densified_epoch(theta, sizes, offsets, X, y, order, seed, config):
     total = 0.0
     for start in range(0, order.shape[0], batch):
         idx = order[start:start + batch]
-        total += kernels.train_batch(theta, sizes, offsets, X=dense_rows(X, idx), y=y[idx],
+        total += passes.train_batch(theta, sizes, offsets, X=dense_rows(X, idx), y=y[idx],
                                      idx=np.arange(idx.shape[0]), grad=grad, **step)
     return total
