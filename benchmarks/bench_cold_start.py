@@ -10,23 +10,22 @@ times: a kernel's time contains the kernels it calls).
 Run: ``python benchmarks/bench_cold_start.py [--cases l2,linf,mlp] [--top 6] [--repeats 3]``
 (with repeats, the median of each column; the compile events are those of the median cold fit)
 
-Measured 2026-11-26 (``PYTHONPATH=. python benchmarks/bench_cold_start.py``, 2 cores, load
-average 0.4 before the run; seconds)::
+Measured 2026-11-27 (``PYTHONPATH=. python benchmarks/bench_cold_start.py --repeats 3``, 2 cores,
+load average 0.7; medians, seconds)::
 
     case    import  cold fit  warm fit   largest compile events (cold, inclusive)
-    l2        1.83      5.54      0.65   entropic_margin_l2_batch 3.6s, entropic_margin_l2 2.1s, _l2_points 1.6s, ...
-    linf      1.58     13.31      1.15   margin_atoms 4.1s, _atom 3.8s, cube_atoms_gradient 3.2s, cube_atoms 2.7s, ...
-    mlp       1.65     24.85      0.43   train_epoch 24.4s, train_batch 21.9s, batch_gradient 18.7s, batch_tilts 7.0s, ...
+    l2        2.10      5.64      0.59   l2_nodes 4.4s, entropic_margin_l2 3.6s, _l2_points 2.7s, ...
+    linf      2.13     10.64      0.86   cube_atoms 5.4s, _atom 4.4s, cube_atoms_gradient 2.4s, ...
+    mlp       2.03      5.39      0.56   batch_weights 1.3s, fill_tilted_points_linf 1.1s, draw_counts 0.9s, ...
 
-The issue's target (a cold first fit of at most 2 s) is not met. The issue measured 8.2 s for
-the l2 case before this work; the exact l-inf rule and the tilted proposals added kernels, and
-the levers tried (a hand-written sort instead of ``np.sort`` of five break points, separate
-kernels for the quadrature and atom-grid nodes so a fit compiles only the one it uses, row
-copies without numba's shape-checked slice assignment) brought l2 to 5.5 s. The same script on
-the loaded machine before those levers (load average 3-5, so only indicative): l2 19.9 s,
-l-inf 34.1 s, MLP 41.7 s. What remains is numba compiling every branch of a kernel whatever
-the chosen norm, loss or proposal (``fill_tilted`` compiles the l2 Beta sampler for an l-inf
-fit); dispatching those choices in Python to one kernel per case is the next lever.
+The MLP row was 30.6 s in the same session before its passes became NumPy and its epoch loop
+Python (``--cases mlp --repeats 3`` on the previous commit; the compile events were
+``train_epoch 30.2s, train_batch 26.6s, batch_gradient 21.7s``: numba re-optimizes a callee's
+code inside each caller of a deep call chain). The day before: l2 5.54 s, l-inf 13.31 s, MLP
+24.85 s (one run each).
+
+The issue's target (a cold first fit of at most 2 s) is not met. For the linear models the time
+is numba's front end: with ``NUMBA_OPT=0`` the l2 cold fit went from 4.4 to 3.6 s only.
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Network layout of the MLP: layer sizes, packed parameters and their views, the input box.
 
-The kernels (:mod:`skentropic.neural_network._mlp_kernels`) work on one flat parameter vector
+The passes (:mod:`skentropic.neural_network._mlp_passes`) work on one flat parameter vector
 ``θ``; layer ``l`` occupies ``θ[offsets[l]:offsets[l+1]]`` as its ``(n_in, n_out)`` weights
 followed by its ``n_out`` biases. The estimator exposes these as scikit-learn's ``coefs_`` and
 ``intercepts_``.
