@@ -170,17 +170,19 @@ def draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa, saa_seed, lo, h
     """
     counts, levels = draw_counts(mode, idx.shape[0], max_level, n_saa)
     source = np.repeat(idx, counts)
-    U = np.zeros((source.shape[0], X.shape[1]))
     log_w = np.zeros(source.shape[0])
+    if mode == ERM:
+        return X[source], y[source], log_w, counts, levels
+    rows = np.empty((source.shape[0], X.shape[1]))  # the draws u, then x + ρu in place
     seeds = (saa_seed + idx) if mode == SAA else np.empty(0, dtype=np.int64)
     if tilted:
         fill = {NORM_INF: fill_tilted_points_linf, NORM_L2: fill_tilted_points_l2}.get(
             norm_code, fill_tilted_points_l1)
-        fill(U, counts, tilts, seeds, log_w)
-    elif mode != ERM:
-        fill_unit_ball_points(U, counts, seeds, norm_code)
-    rows = X[source]
-    rows += rho * U
+        fill(rows, counts, tilts, seeds, log_w)
+    else:
+        fill_unit_ball_points(rows, counts, seeds, norm_code)
+    rows *= rho
+    rows += X[source]
     if has_box:
         np.clip(rows, lo, hi, out=rows)
     return rows, y[source], log_w, counts, levels
