@@ -14,7 +14,7 @@ from _rule_values import rule_value
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_L1
-from skentropic.linear_model._l1_rule import _density, l1_atoms, l1_atoms_parallel
+from skentropic.linear_model._l1_rule import SCRATCH_ROWS, _density, l1_atoms, l1_atoms_parallel
 from skentropic.linear_model._objective import cross_law, linear_objective, make_inner_rule, per_sample_objective
 
 
@@ -31,7 +31,7 @@ def _value(s, a, eta, loss):
 
 def _log_density(t, a, d):
     a = np.sort(a[a > 0])[::-1]
-    g, grad = np.empty((10, a.shape[0])), np.empty(a.shape[0])
+    g, grad = np.empty((SCRATCH_ROWS, a.shape[0])), np.empty(a.shape[0])
     return _density(abs(t), a[0] - abs(t), a, d, g, grad, True), grad
 
 

@@ -59,6 +59,8 @@ _H_CONTOUR = 0.15  # trapezoid step in v of the inversion integral, y = s sinh(�
 _BETA = 0.5
 _CONTOUR_TOL = 1e-14  # stop when a node's magnitude is below this fraction of the sum
 _MAX_NODES = 600
+SCRATCH_ROWS = 7  # rows of per-coordinate scratch of _density
+_LOG_1E50 = 50.0 * math.log(10.0)
 _H_BULK = 0.25  # z-step <= _H_BULK σ_T / A: atoms a quarter standard deviation apart in the bulk
 _H_TAIL = 0.45  # z-step <= _H_TAIL / √d: log(A − t) steps of 0.9/√d near the vertex
 _H_KINK = 0.01  # d <= _KINK_D: p_T has kinks at t = ±a_k (its (d−2)-th derivative jumps)
@@ -144,7 +146,7 @@ def _tilt_gap(a, d, tau):
     return max(float(a[0]) / u0 - gk[0] * c / tau, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")
 def _saddle(t, gap, a, n_total, g):
     """Solve ``K'(λ) = 0`` for ``t >= 0``: fills ``g[k] = 1 − μ̂ a_k`` and returns ``μ̂``.
 
@@ -191,9 +193,115 @@ def _saddle(t, gap, a, n_total, g):
 
 
 @njit(cache=True)
+def _node_product(y, alpha, beta):
+    """``(log|P|, arg P)`` of ``P = Π_k (1 + i c_k⁻)(1 + i c_k⁺)``, ``c_k⁻ = −yα_k``, ``c_k⁺ = yβ_k``.
+
+    Four interleaved partial products (a single one is a chain of dependent multiplications
+    that bounds the loop), each rescaled by ``1e-50`` when their sum passes ``1e100`` and it
+    is above ``1e50`` (one factor per step is at most ``1 + (y/s)²`` with ``y/s < 1e20`` on the
+    contour, so nothing overflows between checks, and small partial products are not rescaled,
+    so none underflows).
+    """
+    n = alpha.shape[0]
+    r0, i0, r1, i1, r2, i2, r3, i3 = 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0
+    log_scale = 0.0
+    k = 0
+    while k < n:
+        cm = -y * alpha[k]
+        cp = y * beta[k]
+        f_re, f_im = 1.0 - cm * cp, cm + cp
+        r0, i0 = r0 * f_re - i0 * f_im, r0 * f_im + i0 * f_re
+        if k + 3 < n:
+            cm = -y * alpha[k + 1]
+            cp = y * beta[k + 1]
+            f_re, f_im = 1.0 - cm * cp, cm + cp
+            r1, i1 = r1 * f_re - i1 * f_im, r1 * f_im + i1 * f_re
+            cm = -y * alpha[k + 2]
+            cp = y * beta[k + 2]
+            f_re, f_im = 1.0 - cm * cp, cm + cp
+            r2, i2 = r2 * f_re - i2 * f_im, r2 * f_im + i2 * f_re
+            cm = -y * alpha[k + 3]
+            cp = y * beta[k + 3]
+            f_re, f_im = 1.0 - cm * cp, cm + cp
+            r3, i3 = r3 * f_re - i3 * f_im, r3 * f_im + i3 * f_re
+            k += 4
+        else:
+            k += 1
+        if abs(r0) + abs(i0) + abs(r1) + abs(i1) + abs(r2) + abs(i2) + abs(r3) + abs(i3) > 1e100:
+            # rare: rescale the partial products that are large (at least one is above 2.5e99),
+            # leaving the small ones alone so that none can underflow
+            if abs(r0) + abs(i0) > 1e50:
+                r0, i0, log_scale = r0 * 1e-50, i0 * 1e-50, log_scale + _LOG_1E50
+            if abs(r1) + abs(i1) > 1e50:
+                r1, i1, log_scale = r1 * 1e-50, i1 * 1e-50, log_scale + _LOG_1E50
+            if abs(r2) + abs(i2) > 1e50:
+                r2, i2, log_scale = r2 * 1e-50, i2 * 1e-50, log_scale + _LOG_1E50
+            if abs(r3) + abs(i3) > 1e50:
+                r3, i3, log_scale = r3 * 1e-50, i3 * 1e-50, log_scale + _LOG_1E50
+    log_mod = log_scale + 0.5 * (math.log(r0 * r0 + i0 * i0) + math.log(r1 * r1 + i1 * i1)
+                                 + math.log(r2 * r2 + i2 * i2) + math.log(r3 * r3 + i3 * i3))
+    arg = math.atan2(i0, r0) + math.atan2(i1, r1) + math.atan2(i2, r2) + math.atan2(i3, r3)
+    return log_mod, arg
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")
+def _node_sums(y, alpha, beta, ratio, inv_ratio):
+    """``Σ_k ½(ρ_k + 1/ρ_k)`` at the contour node ``y`` (real and imaginary parts), ``ρ_k = D_k⁺/D_k⁻``.
+
+    ``ρ = (dp/dm)(1 + i c⁺)/(1 + i c⁻) = r(1 + c⁺c⁻ + i(c⁺ − c⁻))/m₂`` and
+    ``1/ρ = (1 + c⁺c⁻ − i(c⁺ − c⁻))/(r p₂)``, ``m₂ = 1 + c⁻²``, ``p₂ = 1 + c⁺²``: one division
+    gives both ``1/m₂`` and ``1/p₂``. The sums may be reassociated (``fastmath`` ``reassoc``), so
+    that the loop runs on vector registers; only their rounding changes.
+    """
+    sum_q = 0.0
+    sum_qi = 0.0
+    for k in range(alpha.shape[0]):
+        cm = -y * alpha[k]
+        cp = y * beta[k]
+        m2 = 1.0 + cm * cm
+        p2 = 1.0 + cp * cp
+        inv = 1.0 / (m2 * p2)
+        rho_m = ratio[k] * p2 * inv
+        rho_p = inv_ratio[k] * m2 * inv
+        sum_q += 0.5 * (1.0 + cp * cm) * (rho_m + rho_p)
+        sum_qi += 0.5 * (cp - cm) * (rho_m - rho_p)
+    return sum_q, sum_qi
+
+
+@njit(cache=True, fastmath={"contract"}, error_model="numpy")
+def _node_gradient(y, lam, a, alpha, beta, inv_dm, inv_dp, e_re, e_im, q_re, q_im, wy, grad):
+    """Add the node's share ``Re[e^{K} (∂_{a_k}K Q + ∂_{a_k}Q)] w_y`` to ``grad[k]``, with
+    ``∂K = 2λ²a/(D⁻D⁺)``, ``∂Q = λ(1/D⁻² − 1/D⁺²)`` at ``λ = λ̂ + iy`` and
+    ``1/D⁻ = (1 − i c⁻)/(dm m₂)``, ``1/D⁺ = (1 − i c⁺)/(dp p₂)``; ``e = e^{K}`` and ``Q`` at the node."""
+    l2r = lam * lam - y * y  # λ²
+    l2i = 2.0 * lam * y
+    for k in range(a.shape[0]):
+        cm = -y * alpha[k]
+        cp = y * beta[k]
+        m2 = 1.0 + cm * cm
+        p2 = 1.0 + cp * cp
+        inv = 1.0 / (m2 * p2)
+        im_re = inv_dm[k] * p2 * inv
+        im_im = -cm * im_re
+        ip_re = inv_dp[k] * m2 * inv
+        ip_im = -cp * ip_re
+        pr = im_re * ip_re - im_im * ip_im  # 1/(D⁻D⁺)
+        pi = im_re * ip_im + im_im * ip_re
+        dk_re = 2.0 * a[k] * (l2r * pr - l2i * pi)
+        dk_im = 2.0 * a[k] * (l2r * pi + l2i * pr)
+        sm_re = im_re * im_re - im_im * im_im - (ip_re * ip_re - ip_im * ip_im)  # 1/D⁻² − 1/D⁺²
+        sm_im = 2.0 * (im_re * im_im - ip_re * ip_im)
+        dq_re = lam * sm_re - y * sm_im
+        dq_im = lam * sm_im + y * sm_re
+        b_re = dk_re * q_re - dk_im * q_im + dq_re
+        b_im = dk_re * q_im + dk_im * q_re + dq_im
+        grad[k] += (e_re * b_re - e_im * b_im) * wy
+
+
+@njit(cache=True)
 def _density(t, gap, a, n_total, g, grad, with_grad):
     """``log p_T(t)`` (``t >= 0``, ``gap = A − t``); with ``with_grad`` also
-    ``grad[k] = ∂_{a_k} p_T(t) / p_T(t)``. ``g`` is scratch of shape ``(10, n_a)``."""
+    ``grad[k] = ∂_{a_k} p_T(t) / p_T(t)``. ``g`` is scratch of shape ``(SCRATCH_ROWS, n_a)``."""
     n_a = a.shape[0]
     gk = g[0]
     mu = _saddle(t, gap, a, n_total, gk)
@@ -217,14 +325,14 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
     # tails (the poles of the largest coordinates give algebraic decay); with s <= δ the poles
     # stay outside the strip of analyticity
     s = 1.0 / math.sqrt(max(k2, pole))
-    alpha, beta, ratio, inv_dm, inv_dp = g[1], g[2], g[3], g[4], g[5]
-    im_re, im_im, ip_re, ip_im = g[6], g[7], g[8], g[9]  # 1/D_k^− and 1/D_k^+ at the node
+    alpha, beta, ratio, inv_ratio, inv_dm, inv_dp = g[1], g[2], g[3], g[4], g[5], g[6]
     for k in range(n_a):  # c_k⁻ = −y α_k, c_k⁺ = y β_k on the contour
         inv_dm[k] = 1.0 / (gk[k] * u0)
         inv_dp[k] = 1.0 / ((2.0 - gk[k]) * u0)
         alpha[k] = (a[k] - t) * inv_dm[k]
         beta[k] = (a[k] + t) * inv_dp[k]
         ratio[k] = (2.0 - gk[k]) / gk[k]
+        inv_ratio[k] = gk[k] / (2.0 - gk[k])
     if with_grad:
         for k in range(n_a):
             grad[k] = 0.0
@@ -234,35 +342,11 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
         y = s * math.sinh(_BETA * v) / _BETA
         wy = s * math.cosh(_BETA * v) * (0.5 if j == 0 else 1.0)
         cu = y * t / u0
-        # Π_k (1 + i c_k⁻)(1 + i c_k⁺) as a complex product, rescaled to stay finite
-        p_re, p_im, log_scale = 1.0, 0.0, 0.0
-        sum_q = 1.0 + (n_total - n_a)
-        sum_qi = 0.0
-        for k in range(n_a):
-            cm = -y * alpha[k]
-            cp = y * beta[k]
-            f_re = 1.0 - cm * cp
-            f_im = cm + cp
-            p_re, p_im = p_re * f_re - p_im * f_im, p_re * f_im + p_im * f_re
-            if abs(p_re) + abs(p_im) > 1e100:
-                p_re *= 1e-100
-                p_im *= 1e-100
-                log_scale += 230.25850929940458
-            # ρ = D⁺/D⁻ = (dp/dm)(1 + i cp)/(1 + i cm); ½(ρ + 1/ρ)
-            inv_m2 = 1.0 / (1.0 + cm * cm)
-            scale = ratio[k] * inv_m2
-            rr = scale * (1.0 + cp * cm)
-            ri = scale * (cp - cm)
-            inv_mod2 = 1.0 / (rr * rr + ri * ri)
-            sum_q += 0.5 * rr * (1.0 + inv_mod2)
-            sum_qi += 0.5 * ri * (1.0 - inv_mod2)
-            if with_grad:  # 1/D⁻ = (1 − i cm)/(dm(1 + cm²)), 1/D⁺ likewise
-                im_re[k] = inv_dm[k] * inv_m2
-                im_im[k] = -cm * im_re[k]
-                ip_re[k] = inv_dp[k] / (1.0 + cp * cp)
-                ip_im[k] = -cp * ip_re[k]
-        log_re = c_u * 0.5 * math.log1p(cu * cu) - log_scale - 0.5 * math.log(p_re * p_re + p_im * p_im)
-        log_im = c_u * math.atan(cu) - math.atan2(p_im, p_re)
+        log_mod, arg = _node_product(y, alpha, beta)
+        sum_q, sum_qi = _node_sums(y, alpha, beta, ratio, inv_ratio)
+        sum_q += 1.0 + (n_total - n_a)
+        log_re = c_u * 0.5 * math.log1p(cu * cu) - log_mod
+        log_im = c_u * math.atan(cu) - arg
         # Q = sum / u₀(y), u₀(y) = û₀(1 + i cu)
         qden = u0 * (1.0 + cu * cu)
         q_re = (sum_q + sum_qi * cu) / qden
@@ -273,23 +357,7 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
         term = (e_re * q_re - e_im * q_im) * wy
         total += term
         if with_grad:
-            l2r = lam * lam - y * y  # λ² with λ = λ̂ + iy
-            l2i = 2.0 * lam * y
-            for k in range(n_a):
-                # ∂K = 2λ²a/(D⁻D⁺)
-                pr = im_re[k] * ip_re[k] - im_im[k] * ip_im[k]
-                pi = im_re[k] * ip_im[k] + im_im[k] * ip_re[k]
-                dk_re = 2.0 * a[k] * (l2r * pr - l2i * pi)
-                dk_im = 2.0 * a[k] * (l2r * pi + l2i * pr)
-                # ∂Q = λ(1/D⁻² − 1/D⁺²)
-                sm_re = im_re[k] * im_re[k] - im_im[k] * im_im[k] - (ip_re[k] * ip_re[k] - ip_im[k] * ip_im[k])
-                sm_im = 2.0 * (im_re[k] * im_im[k] - ip_re[k] * ip_im[k])
-                dq_re = lam * sm_re - y * sm_im
-                dq_im = lam * sm_im + y * sm_re
-                # E (∂K Q + ∂Q)
-                b_re = dk_re * q_re - dk_im * q_im + dq_re
-                b_im = dk_re * q_im + dk_im * q_re + dq_im
-                grad[k] += (e_re * b_re - e_im * b_im) * wy
+            _node_gradient(y, lam, a, alpha, beta, inv_dm, inv_dp, e_re, e_im, q_re, q_im, wy, grad)
         q_mag = math.sqrt(sum_q * sum_q + sum_qi * sum_qi) / (u0 * math.sqrt(1.0 + cu * cu))
         if j > 2 and mag * q_mag * wy < _CONTOUR_TOL * abs(total):
             break
@@ -306,7 +374,7 @@ def l1_atoms(t, gap, a, n_total, out, grads, with_grad):
     """``out[j] = log p_T(t_j)`` for the ``l_1`` law of ``T = a·u`` (``p_T`` is even); with
     ``with_grad``, ``grads[j, k] = ∂_{a_k} log p_T(t_j)`` (shape ``(m, n_a)``) from the same
     contour nodes."""
-    g = np.empty((10, a.shape[0]))
+    g = np.empty((SCRATCH_ROWS, a.shape[0]))
     grad = np.empty(a.shape[0])
     for j in range(t.shape[0]):
         out[j] = _density(abs(t[j]), gap[j], a, n_total, g, grad, with_grad)
