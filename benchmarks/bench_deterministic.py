@@ -167,7 +167,8 @@ def warm_up(norms, rho, C, tol):
 def sweep(args):
     """``--sweep``: fit time relative to sklearn at several sizes, norms and ``eta``."""
     C, tol, rho = 1.0, 1e-4, args.rho
-    norms = [("l2", NORM_L2), ("l-inf", NORM_INF), ("l1", NORM_L1)]
+    norms = [(name, code) for name, code in (("l2", NORM_L2), ("l-inf", NORM_INF), ("l1", NORM_L1))
+             if name in args.norms.split(",")]
     etas = [float(e) for e in args.etas.split(",")]
     warm_up([norm for _, norm in norms], rho, C, tol)
     print(f"rho={rho} C={C} tol={tol}; median of {args.repeats}; load average {os.getloadavg()[0]:.2f}")
@@ -196,6 +197,7 @@ def main():
     parser.add_argument("--sizes", default="1000x64,10000x64,1000x784,10000x784")
     parser.add_argument("--etas", default="0.1,0.01,0.001")
     parser.add_argument("--rho", type=float, default=0.1, help="radius of the sweep")
+    parser.add_argument("--norms", default="l2,l-inf,l1", help="balls of the sweep")
     args = parser.parse_args()
     if args.sweep:
         sweep(args)
