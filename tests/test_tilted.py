@@ -111,6 +111,18 @@ def test_rows_are_reproducible_and_use_each_tilt():
     assert abs(U1[0, :, 0].mean()) < 0.1
 
 
+def _point_by_point(V, counts, seeds, draw, out):
+    """Row by row: ``out[j] = draw(V[j], i)`` for the rows of point ``i``, seeded as the kernels."""
+    seed_numba(7)
+    r = 0
+    for i, m in enumerate(counts):
+        if len(seeds):
+            seed_numba(seeds[i])
+        for j in range(r, r + m):
+            out[j] = draw(V[j], i) or 0.0
+        r += m
+
+
 @pytest.mark.parametrize("code", [NORM_INF, NORM_L2, NORM_L1])
 @pytest.mark.parametrize("seeded", [False, True])
 def test_point_kernels_make_the_draws_of_the_one_point_sampler(code, seeded):
@@ -129,23 +141,9 @@ def test_point_kernels_make_the_draws_of_the_one_point_sampler(code, seeded):
     seed_numba(7)
     fill_unit_ball_points(uniform, counts, seeds, code)
     expected_w = np.zeros(9)
-    seed_numba(7)
-    r = 0
-    for i, m in enumerate(counts):
-        if seeded:
-            seed_numba(seeds[i])
-        for j in range(r, r + m):
-            expected_w[j] = fill_tilted(V[j], tilts[i], code)
-        r += m
+    _point_by_point(V, counts, seeds, lambda row, i: fill_tilted(row, tilts[i], code), expected_w)
     assert np.array_equal(U, V)
     np.testing.assert_allclose(log_w, expected_w, rtol=1e-13, atol=1e-13)  # l_∞: sums regrouped
-    seed_numba(7)
-    r = 0
-    for i, m in enumerate(counts):
-        if seeded:
-            seed_numba(seeds[i])
-        for j in range(r, r + m):
-            fill_unit_ball(V[j], code)
-        r += m
+    _point_by_point(V, counts, seeds, lambda row, i: fill_unit_ball(row, code), np.zeros(9))
     assert np.array_equal(uniform, V)
     assert np.all(lp_norm(uniform, code) <= 1.0) and np.all(lp_norm(U, code) <= 1.0 + 1e-12)

@@ -244,25 +244,32 @@ def _node_product(y, alpha, beta):
     return log_mod, arg
 
 
+@njit(cache=True, error_model="numpy")
+def _node_factors(y, alpha_k, beta_k):
+    """``(c⁻, c⁺, 1/m₂, 1/p₂)`` of coordinate ``k`` at the node ``y``: ``c⁻ = −yα_k``, ``c⁺ = yβ_k``,
+    ``m₂ = 1 + c⁻²``, ``p₂ = 1 + c⁺²`` (one division for both reciprocals)."""
+    cm = -y * alpha_k
+    cp = y * beta_k
+    m2 = 1.0 + cm * cm
+    p2 = 1.0 + cp * cp
+    inv = 1.0 / (m2 * p2)
+    return cm, cp, p2 * inv, m2 * inv
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"}, error_model="numpy")
 def _node_sums(y, alpha, beta, ratio, inv_ratio):
     """``Σ_k ½(ρ_k + 1/ρ_k)`` at the contour node ``y`` (real and imaginary parts), ``ρ_k = D_k⁺/D_k⁻``.
 
     ``ρ = (dp/dm)(1 + i c⁺)/(1 + i c⁻) = r(1 + c⁺c⁻ + i(c⁺ − c⁻))/m₂`` and
-    ``1/ρ = (1 + c⁺c⁻ − i(c⁺ − c⁻))/(r p₂)``, ``m₂ = 1 + c⁻²``, ``p₂ = 1 + c⁺²``: one division
-    gives both ``1/m₂`` and ``1/p₂``. The sums may be reassociated (``fastmath`` ``reassoc``), so
+    ``1/ρ = (1 + c⁺c⁻ − i(c⁺ − c⁻))/(r p₂)`` (:func:`_node_factors`). The sums may be reassociated (``fastmath`` ``reassoc``), so
     that the loop runs on vector registers; only their rounding changes.
     """
     sum_q = 0.0
     sum_qi = 0.0
     for k in range(alpha.shape[0]):
-        cm = -y * alpha[k]
-        cp = y * beta[k]
-        m2 = 1.0 + cm * cm
-        p2 = 1.0 + cp * cp
-        inv = 1.0 / (m2 * p2)
-        rho_m = ratio[k] * p2 * inv
-        rho_p = inv_ratio[k] * m2 * inv
+        cm, cp, inv_m2, inv_p2 = _node_factors(y, alpha[k], beta[k])
+        rho_m = ratio[k] * inv_m2
+        rho_p = inv_ratio[k] * inv_p2
         sum_q += 0.5 * (1.0 + cp * cm) * (rho_m + rho_p)
         sum_qi += 0.5 * (cp - cm) * (rho_m - rho_p)
     return sum_q, sum_qi
@@ -276,14 +283,10 @@ def _node_gradient(y, lam, a, alpha, beta, inv_dm, inv_dp, e_re, e_im, q_re, q_i
     l2r = lam * lam - y * y  # λ²
     l2i = 2.0 * lam * y
     for k in range(a.shape[0]):
-        cm = -y * alpha[k]
-        cp = y * beta[k]
-        m2 = 1.0 + cm * cm
-        p2 = 1.0 + cp * cp
-        inv = 1.0 / (m2 * p2)
-        im_re = inv_dm[k] * p2 * inv
+        cm, cp, inv_m2, inv_p2 = _node_factors(y, alpha[k], beta[k])
+        im_re = inv_dm[k] * inv_m2
         im_im = -cm * im_re
-        ip_re = inv_dp[k] * m2 * inv
+        ip_re = inv_dp[k] * inv_p2
         ip_im = -cp * ip_re
         pr = im_re * ip_re - im_im * ip_im  # 1/(D⁻D⁺)
         pi = im_re * ip_im + im_im * ip_re
