@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core._mlmc import PROPOSAL_CODES
 from .._core._norms import norm_code
-from .._core._sampling import draw_seed, seed_numba
+from .._core._sampling import draw_seed
 from .._core._threads import single_blas_thread
 from ..attacks import FastGradientMethod, ProjectedGradientDescent
 from . import _mlp_kernels as kernels
@@ -366,8 +366,6 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
             if self.training in ("fgm", "pgd"):
                 total = self._adversarial_epoch(theta, sizes, offsets, X, y_idx, order, seed,
                                                 config)
-            elif sp.issparse(X):
-                total = _densified_epoch(theta, sizes, offsets, X, y_idx, order, seed, config)
             else:
                 total = passes.train_epoch(theta, sizes, offsets, X=X, y=y_idx, order=order,
                                             seed=seed, **config)
@@ -576,20 +574,3 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-
-def _densified_epoch(theta, sizes, offsets, X, y, order, seed, config):
-    """:func:`~._mlp_passes.train_epoch` on a CSR ``X``, densifying one minibatch at a time.
-
-    Same seeding and the same steps as the dense kernel (numba's generator is seeded once,
-    then each ``train_batch`` draws from it), hence the same parameters bit for bit.
-    """
-    batch = config["batch_size"]
-    step = {k: v for k, v in config.items() if k != "batch_size"}
-    grad = np.empty_like(theta)
-    seed_numba(seed)
-    total = 0.0
-    for start in range(0, order.shape[0], batch):
-        idx = order[start:start + batch]
-        total += passes.train_batch(theta, sizes, offsets, X=dense_rows(X, idx), y=y[idx],
-                                     idx=np.arange(idx.shape[0]), grad=grad, **step)
-    return total

@@ -34,26 +34,20 @@ as many for the deltas (``m_i`` the samples of point ``i``); no ``n × m × d`` 
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._core._mlmc import SAA, TILTED
 from .._core._norms import NORM_INF, NORM_L2
 from .._core._sampling import fill_unit_ball_points, seed_numba
 from .._core._tilted import fill_tilted_points_l1, fill_tilted_points_l2, fill_tilted_points_linf
 from ._mlp_kernels import ERM, anchor_rows, batch_weights, draw_counts
+from ._network import dense_rows, layer_views
 from ._optimizers import optimizer_step
 
 ELU = 0
 RELU = 1
 TANH = 2
 ACTIVATION_CODES = {"elu": ELU, "relu": RELU, "tanh": TANH}
-
-
-def layer_params(theta, sizes, offsets, layer):
-    """Views ``(W_l, b_l)`` into ``θ``."""
-    n_in, n_out = sizes[layer], sizes[layer + 1]
-    start = offsets[layer]
-    split = start + n_in * n_out
-    return theta[start:split].reshape(n_in, n_out), theta[split:split + n_out]
 
 
 def activate(Z, act_code):
@@ -81,13 +75,12 @@ def multiply_derivative(D, H, act_code):
 
 def forward(theta, sizes, offsets, act_code, X):
     """Activations ``[H_0 = X, H_1, …, H_L = S]`` of the rows of ``X``."""
-    n_layers = len(sizes) - 1
+    coefs, intercepts = layer_views(theta, sizes, offsets)
     H = [X]
-    for layer in range(n_layers):
-        W, b = layer_params(theta, sizes, offsets, layer)
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
         Z = H[-1] @ W
         Z += b
-        if layer < n_layers - 1:
+        if layer < len(coefs) - 1:
             activate(Z, act_code)
         H.append(Z)
     return H
@@ -112,15 +105,15 @@ def backward(theta, sizes, offsets, act_code, H, D, grad=None, input_grad=False)
     Writes ``∇W_l = H_lᵀ D_{l+1}`` and ``∇b_l = 1ᵀ D_{l+1}`` into ``grad`` (same layout as ``θ``;
     skipped when ``None``) and returns ``D_0 = D_1 W_0ᵀ`` when ``input_grad`` (else ``None``).
     """
-    for layer in range(len(sizes) - 2, -1, -1):
-        W, _ = layer_params(theta, sizes, offsets, layer)
+    coefs, _ = layer_views(theta, sizes, offsets)
+    grad_coefs, grad_intercepts = layer_views(grad, sizes, offsets) if grad is not None else (None, None)
+    for layer in range(len(coefs) - 1, -1, -1):
         if grad is not None:
-            gW, gb = layer_params(grad, sizes, offsets, layer)
-            np.dot(H[layer].T, D, out=gW)
-            np.sum(D, axis=0, out=gb)
+            np.dot(H[layer].T, D, out=grad_coefs[layer])
+            np.sum(D, axis=0, out=grad_intercepts[layer])
         if layer == 0 and not input_grad:
             return None
-        D = D @ W.T
+        D = D @ coefs[layer].T
         if layer > 0:
             multiply_derivative(D, H[layer], act_code)
     return D
@@ -222,9 +215,7 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
 def add_l2_penalty(theta, sizes, offsets, grad, scale):
     """Add ``scale · W_l`` to the weight blocks of ``grad``; return ``½ scale Σ_l ||W_l||²``."""
     penalty = 0.0
-    for layer in range(len(sizes) - 1):
-        W, _ = layer_params(theta, sizes, offsets, layer)
-        gW, _ = layer_params(grad, sizes, offsets, layer)
+    for W, gW in zip(layer_views(theta, sizes, offsets)[0], layer_views(grad, sizes, offsets)[0]):
         gW += scale * W
         penalty += float(np.vdot(W, W))
     return 0.5 * scale * penalty
@@ -249,12 +240,17 @@ def train_epoch(theta, sizes, offsets, X, y, order, batch_size, seed, **step):
     """One pass over ``X`` in the minibatches ``order[k B : (k+1) B]``; returns the summed objective.
 
     Seeds numba's generator with ``seed`` first, so an epoch is a deterministic function of
-    its inputs; ``step`` holds the other arguments of :func:`train_batch`.
+    its inputs; ``step`` holds the other arguments of :func:`train_batch`. A CSR ``X`` is
+    densified one minibatch at a time (the same steps, hence the same parameters bit for bit).
     """
     seed_numba(seed)
     grad = np.empty_like(theta)
     total = 0.0
     for start in range(0, order.shape[0], batch_size):
-        total += train_batch(theta, sizes, offsets, X=X, y=y, idx=order[start:start + batch_size],
-                             grad=grad, **step)
+        idx = order[start:start + batch_size]
+        if sp.issparse(X):
+            rows, labels, idx = dense_rows(X, idx), y[idx], np.arange(idx.shape[0])
+        else:
+            rows, labels = X, y
+        total += train_batch(theta, sizes, offsets, X=rows, y=labels, idx=idx, grad=grad, **step)
     return total
