@@ -304,6 +304,29 @@ def _fill_l1_mixture(out, theta, gk, lam, c, log_k, u0):
 
 
 @njit(cache=True)
+def _rows_linf(U, r, m, theta, log_w, expm):
+    """Rows ``r .. r + m`` of ``U`` from ``q_θ`` (``l_∞``), the tilt's constants computed once."""
+    log_norm = linf_tilt_constants(theta, expm)
+    for j in range(r, r + m):
+        log_w[j] = fill_tilted_linf_fast(U[j], theta, expm, log_norm)
+
+
+@njit(cache=True)
+def _rows_l2(U, r, m, theta, log_w):
+    """Rows ``r .. r + m`` of ``U`` from the ``l_2`` proposal."""
+    for j in range(r, r + m):
+        log_w[j] = _fill_l2_mixture(U[j], theta)
+
+
+@njit(cache=True)
+def _rows_l1(U, r, m, theta, log_w, gk):
+    """Rows ``r .. r + m`` of ``U`` from the ``l_1`` proposal, the tilt's constants computed once."""
+    lam, c, log_k, u0 = l1_tilt_constants(theta, gk)
+    for j in range(r, r + m):
+        log_w[j] = _fill_l1_mixture(U[j], theta, gk, lam, c, log_k, u0)
+
+
+@njit(cache=True)
 def fill_tilted_points_linf(U, counts, tilts, seeds, log_w):
     """Draws of :func:`fill_tilted` for many points, ``l_∞`` ball.
 
@@ -316,9 +339,7 @@ def fill_tilted_points_linf(U, counts, tilts, seeds, log_w):
     r = 0
     for i in range(counts.shape[0]):
         reseed_point(seeds, i)
-        log_norm = linf_tilt_constants(tilts[i], expm)
-        for j in range(r, r + counts[i]):
-            log_w[j] = fill_tilted_linf_fast(U[j], tilts[i], expm, log_norm)
+        _rows_linf(U, r, counts[i], tilts[i], log_w, expm)
         r += counts[i]
 
 
@@ -328,8 +349,7 @@ def fill_tilted_points_l2(U, counts, tilts, seeds, log_w):
     r = 0
     for i in range(counts.shape[0]):
         reseed_point(seeds, i)
-        for j in range(r, r + counts[i]):
-            log_w[j] = _fill_l2_mixture(U[j], tilts[i])
+        _rows_l2(U, r, counts[i], tilts[i], log_w)
         r += counts[i]
 
 
@@ -340,25 +360,20 @@ def fill_tilted_points_l1(U, counts, tilts, seeds, log_w):
     r = 0
     for i in range(counts.shape[0]):
         reseed_point(seeds, i)
-        lam, c, log_k, u0 = l1_tilt_constants(tilts[i], gk)
-        for j in range(r, r + counts[i]):
-            log_w[j] = _fill_l1_mixture(U[j], tilts[i], gk, lam, c, log_k, u0)
+        _rows_l1(U, r, counts[i], tilts[i], log_w, gk)
         r += counts[i]
 
 
 @njit(cache=True)
 def fill_tilted_rows(U, m, theta, norm_code, log_w):
     """Fill ``U[:m]`` with draws of ``q_θ`` (:func:`fill_tilted`) and ``log_w[:m]`` with their
-    log weights (one point of :func:`fill_tilted_points_linf` and its twins)."""
-    counts = np.full(1, m)
-    tilts = theta.reshape((1, theta.shape[0]))
-    seeds = np.empty(0, dtype=np.int64)
+    log weights (the rows of one point, as :func:`fill_tilted_points_linf` and its twins draw them)."""
     if norm_code == NORM_INF:
-        fill_tilted_points_linf(U, counts, tilts, seeds, log_w)
+        _rows_linf(U, 0, m, theta, log_w, np.empty(theta.shape[0]))
     elif norm_code == NORM_L2:
-        fill_tilted_points_l2(U, counts, tilts, seeds, log_w)
+        _rows_l2(U, 0, m, theta, log_w)
     else:
-        fill_tilted_points_l1(U, counts, tilts, seeds, log_w)
+        _rows_l1(U, 0, m, theta, log_w, np.empty(theta.shape[0]))
 
 
 @njit(cache=True)

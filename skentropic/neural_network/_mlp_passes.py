@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._core._mlmc import SAA, TILTED
-from .._core._norms import NORM_INF, NORM_L2
+from .._core._norms import NORM_INF, NORM_L1, NORM_L2
 from .._core._sampling import fill_unit_ball_points, seed_numba
 from .._core._tilted import fill_tilted_points_l1, fill_tilted_points_l2, fill_tilted_points_linf
 from ._mlp_kernels import ERM, anchor_rows, batch_weights, draw_counts
@@ -48,6 +48,7 @@ ELU = 0
 RELU = 1
 TANH = 2
 ACTIVATION_CODES = {"elu": ELU, "relu": RELU, "tanh": TANH}
+_TILTED_POINTS = {NORM_INF: fill_tilted_points_linf, NORM_L2: fill_tilted_points_l2, NORM_L1: fill_tilted_points_l1}
 
 
 def activate(Z, act_code):
@@ -169,9 +170,7 @@ def draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa, saa_seed, lo, h
     rows = np.empty((source.shape[0], X.shape[1]))  # the draws u, then x + ρu in place
     seeds = (saa_seed + idx) if mode == SAA else np.empty(0, dtype=np.int64)
     if tilted:
-        fill = {NORM_INF: fill_tilted_points_linf, NORM_L2: fill_tilted_points_l2}.get(
-            norm_code, fill_tilted_points_l1)
-        fill(rows, counts, tilts, seeds, log_w)
+        _TILTED_POINTS[norm_code](rows, counts, tilts, seeds, log_w)
     else:
         fill_unit_ball_points(rows, counts, seeds, norm_code)
     rows *= rho
