@@ -12,7 +12,7 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic._core._projections import ascent_direction, ascent_step_rows, project_ball
+from skentropic._core._projections import ascent_direction, ascent_rows, ascent_step_rows, project_ball
 from skentropic.attacks._input_gradients import (
     differentiable_model,
     linear_scores_params,
@@ -164,6 +164,19 @@ def test_projection_and_direction_against_numpy(code):
     assert g @ u == pytest.approx(np.linalg.norm(g, q), rel=1e-14)
     ascent_direction(np.zeros(4), code, u)
     assert np.all(u == 0)
+
+
+@pytest.mark.parametrize("code", [NORM_INF, NORM_L2, NORM_L1])
+def test_ascent_rows_is_the_kernel_direction_row_by_row(code):
+    rng = np.random.RandomState(4)
+    G = rng.normal(size=(30, 6)) * rng.choice([1e-3, 1, 1e3], size=(30, 1))
+    G[3] = 0.0
+    G[5] = [1.0, -2.0, 2.0, -2.0, 0.0, 1.0]  # tied maximisers: the first one, as the kernel
+    U = ascent_rows(G, code)
+    u = np.empty(6)
+    for g, row in zip(G, U):
+        ascent_direction(g, code, u)
+        np.testing.assert_allclose(row, u, rtol=1e-15, atol=0)
 
 
 def test_ascent_step_rows_matches_numpy():

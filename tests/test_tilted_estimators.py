@@ -17,7 +17,7 @@ from skentropic._core._sampling import sample_unit_ball_kernel
 from skentropic._core._tilted import sample_tilted_rows
 from skentropic.datasets import load_digits_unit
 from skentropic.linear_model._objective import linear_objective, make_inner_rule
-from skentropic.neural_network import _mlp_kernels as K
+from skentropic.neural_network import _mlp_estimators as K
 from skentropic.neural_network import _mlp_passes as P
 
 

@@ -1,4 +1,4 @@
-"""Projections onto ``l_p`` balls and steepest-ascent directions (numba kernels).
+"""Projections onto ``l_p`` balls and steepest-ascent directions (numba kernels; ``ascent_rows`` NumPy).
 
 For a gradient ``g`` and the unit ball of ``||.||_p``, the steepest-ascent direction
 ``argmax_{||u||_p <= 1} g·u`` is
@@ -55,12 +55,22 @@ def ascent_direction(g, norm_code, out):
             out[best] = 1.0 if g[best] > 0.0 else -1.0
 
 
-@njit(cache=True)
 def ascent_rows(G, norm_code):
-    """:func:`ascent_direction` of every row of ``G`` (a new array)."""
-    out = np.empty_like(G)
-    for i in range(G.shape[0]):
-        ascent_direction(G[i], norm_code, out[i])
+    """:func:`ascent_direction` of every row of ``G`` (a new array), in NumPy.
+
+    The same directions as the kernel (for ``p = 1`` the first maximiser of ``|g_k|``), for
+    callers in Python: no compilation in a fresh process.
+    """
+    G = np.asarray(G, dtype=np.float64)
+    if norm_code == NORM_INF:
+        return np.sign(G)
+    if norm_code == NORM_L2:
+        norms = np.sqrt(np.einsum("ij,ij->i", G, G))
+        return G * np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0.0)[:, None]
+    out = np.zeros_like(G)
+    rows = np.arange(G.shape[0])
+    best = np.argmax(np.abs(G), axis=1)
+    out[rows, best] = np.sign(G[rows, best])
     return out
 
 

@@ -18,7 +18,7 @@ from .._core._norms import norm_code
 from .._core._sampling import draw_seed
 from .._core._threads import single_blas_thread
 from ..attacks import FastGradientMethod, ProjectedGradientDescent
-from . import _mlp_kernels as kernels
+from . import _mlp_estimators as estimators
 from . import _mlp_passes as passes
 from ._network import as_kernel_array, clip_box, dense_rows, glorot_init, hidden_sizes, layer_views, layout, pack
 from ._optimizers import SOLVER_CODES
@@ -171,7 +171,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         "rho": [Interval(Real, 0, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="neither")],
         "norm": [Options(Real, {np.inf, 2, 1}), StrOptions({"inf"})],
-        "gradient_estimator": [StrOptions(set(kernels.ESTIMATOR_CODES))],
+        "gradient_estimator": [StrOptions(set(estimators.ESTIMATOR_CODES))],
         "max_level": [Interval(Integral, 0, 16, closed="both")],
         "n_inner_samples": [Interval(Integral, 1, None, closed="left")],
         "proposal": [StrOptions(set(PROPOSAL_CODES))],
@@ -313,7 +313,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         y_idx = np.searchsorted(classes_, y).astype(np.int64)
         n_features = X.shape[1]
         sizes = np.array([n_features, *hidden_sizes(self.hidden_layer_sizes), classes_.shape[0]], dtype=np.int64)
-        offsets = kernels.parameter_offsets(sizes)
+        offsets = estimators.parameter_offsets(sizes)
 
         if not (continuing and incremental):  # partial_fit calls share one generator
             self._rng = check_random_state(self.random_state)
@@ -355,7 +355,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
         best_theta = None
 
         config = self._kernel_config(X.shape[0], theta, sizes, offsets, lo, hi, has_box)
-        if not sp.issparse(X) or config["mode"] == kernels.SAA:
+        if not sp.issparse(X) or config["mode"] == estimators.SAA:
             X = as_kernel_array(X.toarray() if sp.issparse(X) else X)
         n_epochs = 1 if incremental else self.max_iter
         stopped = False
@@ -370,7 +370,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
                 total = passes.train_epoch(theta, sizes, offsets, X=X, y=y_idx, order=order,
                                             seed=seed, **config)
             loss = total / X.shape[0]
-            if config["mode"] != kernels.ERM and self.training == "entropic":
+            if config["mode"] != estimators.ERM and self.training == "entropic":
                 self.inner_ess_.append(float(config["ess_out"][0]) / X.shape[0])
                 config["ess_out"][0] = 0.0
             if not np.isfinite(loss):
@@ -440,7 +440,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
                           "to be clipped")
             batch = n_samples
         entropic = self.training == "entropic" and self.rho > 0
-        mode = kernels.ESTIMATOR_CODES[self.gradient_estimator] if entropic else kernels.ERM
+        mode = estimators.ESTIMATOR_CODES[self.gradient_estimator] if entropic else estimators.ERM
         state1, state2, counter = self._optimizer_state
         hyper = np.array([self.learning_rate_init, self.momentum, float(self.nesterovs_momentum),
                           self.beta_1, self.beta_2, self.epsilon])
@@ -465,7 +465,7 @@ class EntropicRobustMLPClassifier(ClassifierMixin, BaseEstimator):
                 random_start=True, clip=clip, random_state=np.random.RandomState(seed),
             )
         step = {k: v for k, v in config.items() if k != "batch_size"}
-        step["mode"] = kernels.ERM
+        step["mode"] = estimators.ERM
         grad = np.empty_like(theta)
         total = 0.0
         batch = config["batch_size"]

@@ -4,7 +4,7 @@ Network
 -------
 Layer sizes ``s_0 = d, s_1, …, s_{L-1}, s_L = K``. All parameters live in one flat vector
 ``θ``; layer ``l`` occupies ``θ[o_l : o_{l+1}]`` = ``W_l`` (``s_l × s_{l+1}``, row-major) followed
-by ``b_l`` (``s_{l+1}``), see :func:`~._mlp_kernels.parameter_offsets`. With rows ``H_0 = X``,
+by ``b_l`` (``s_{l+1}``), see :func:`~._mlp_estimators.parameter_offsets`. With rows ``H_0 = X``,
 
     H_{l+1} = f(H_l W_l + b_l)  (hidden layers),   S = H_{L-1} W_{L-1} + b_{L-1}  (scores),
 
@@ -21,8 +21,8 @@ Entropic gradient (DESIGN.md section 3)
 For a point ``(x, y)`` and inner samples ``u_j``, ``L_j = ℓ(x + ρu_j, y)`` (clipped into the box
 ``[lo, hi]`` when one is given). Every estimator is linear in the per-sample gradients, so it is
 ``Σ_j c_j ∇_θ L_j`` and costs one forward and one backward pass over the stacked rows. The
-draws and the weights ``c`` (ERM, vanilla, SAA, RT-MLMC) are numba kernels
-(:mod:`~._mlp_kernels`); the passes are matrix products, left to NumPy's BLAS.
+weights ``c`` (ERM, vanilla, SAA, RT-MLMC) are segmented softmaxes (:mod:`~._mlp_estimators`),
+the inner draws numba kernels; the passes are matrix products, left to NumPy's BLAS.
 
 Why NumPy here: the passes were numba kernels, and compiling them (``np.dot`` with ``out``
 and the epoch/batch/gradient call chain, each level of which re-optimizes the code of the
@@ -40,7 +40,7 @@ from .._core._mlmc import SAA, TILTED
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2
 from .._core._sampling import fill_unit_ball_points, seed_numba
 from .._core._tilted import fill_tilted_points_l1, fill_tilted_points_l2, fill_tilted_points_linf
-from ._mlp_kernels import ERM, anchor_rows, batch_weights, draw_counts
+from ._mlp_estimators import ERM, anchor_rows, batch_weights, draw_counts
 from ._network import dense_rows, layer_views
 from ._optimizers import optimizer_step
 
@@ -150,19 +150,20 @@ def batch_tilts(theta, sizes, offsets, act_code, X, y, idx, rho, eta, norm_code,
 
 
 def draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa, saa_seed, lo, hi, has_box, tilts,
-              tilted):
+              tilted, rng):
     """The stacked inner rows of a batch: ``(rows, labels, log_w, counts, levels)``.
 
     Point ``i`` (row ``idx[i]`` of ``X``) gets ``counts[i]`` rows ``clip(x + ρ u_j)``
-    (:func:`~._mlp_kernels.draw_counts`; the RT-MLMC levels are drawn first, for all points).
+    (:func:`~._mlp_estimators.draw_counts`: the RT-MLMC levels come from the NumPy generator ``rng``).
     ``u_j`` is uniform in the unit ball, or drawn from the proposal aimed at ``tilts[i]`` with
     log weight ``log_w`` when ``tilted`` (:func:`~skentropic._core._tilted.fill_tilted`); SAA
     seeds the generator with ``saa_seed + idx[i]`` before point ``i``'s draws. The ball's own
     sampler kernel is called, so a fit compiles only that one. Samples leaving the box are
     clipped after drawing: the weight is that of the unclipped ``u``, so the estimate is the one
-    of ``E_u exp(ℓ(clip(x + ρu))/η)``, as with uniform samples. Uses numba's generator.
+    of ``E_u exp(ℓ(clip(x + ρu))/η)``, as with uniform samples. The draws ``u`` use numba's
+    generator.
     """
-    counts, levels = draw_counts(mode, idx.shape[0], max_level, n_saa)
+    counts, levels = draw_counts(mode, idx.shape[0], max_level, n_saa, rng)
     source = np.repeat(idx, counts)
     log_w = np.zeros(source.shape[0])
     if mode == ERM:
@@ -181,11 +182,12 @@ def draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa, saa_seed, lo, h
 
 
 def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm_code, max_level,
-                   n_saa, saa_seed, lo, hi, has_box, grad, proposal, anchor_fgm, ess_out):
+                   n_saa, saa_seed, lo, hi, has_box, grad, proposal, anchor_fgm, ess_out, rng=None):
     """Gradient of the minibatch objective ``(1/B) Σ_i F̂_i`` into ``grad``; returns ``Σ_i F̂_i``.
 
-    ``idx`` are the rows of ``X``/``y`` in the batch (``B = len(idx)``). Random draws come
-    from numba's generator, which the caller has seeded (:func:`~._mlp_kernels.draw_rows`).
+    ``idx`` are the rows of ``X``/``y`` in the batch (``B = len(idx)``). The inner draws come
+    from numba's generator, which the caller has seeded, and the RT-MLMC levels from the NumPy
+    generator ``rng`` (:func:`draw_rows`; ``rng`` is unused by the other estimators).
     The L2 penalty is not included. ``proposal = TILTED``: the inner samples of point ``i``
     come from the proposal of :mod:`skentropic._core._tilted` aimed at ``θ_i``
     (:func:`batch_tilts`) and every softmax uses ``L_j/η + log w_j`` (exact weights
@@ -196,14 +198,13 @@ def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, n
     tilts = (batch_tilts(theta, sizes, offsets, act_code, X, y, idx, rho, eta, norm_code, anchor_fgm,
                          lo, hi, has_box) if tilted else np.zeros((1, 1)))
     rows, labels, log_w, counts, levels = draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa,
-                                                    saa_seed, lo, hi, has_box, tilts, tilted)
+                                                    saa_seed, lo, hi, has_box, tilts, tilted, rng)
     H = forward(theta, sizes, offsets, act_code, rows)
     S = H[-1]
     losses = softmax_cross_entropy(S, labels)
     if tilted:
         losses += eta * log_w
-    weights = np.empty(losses.shape[0])
-    value, ess = batch_weights(mode, losses, counts, levels, eta, max_level, weights)
+    weights, value, ess = batch_weights(mode, losses, counts, levels, eta, max_level)
     if mode != ERM:
         ess_out[0] += ess
     S *= (weights * (1.0 / idx.shape[0]))[:, None]
@@ -222,14 +223,14 @@ def add_l2_penalty(theta, sizes, offsets, grad, scale):
 
 def train_batch(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm_code, max_level,
                 n_saa, saa_seed, lo, hi, has_box, alpha, solver_code, state1, state2, counter,
-                hyper, grad, proposal, anchor_fgm, ess_out):
+                hyper, grad, proposal, anchor_fgm, ess_out, rng=None):
     """One optimizer step on the batch ``idx``; returns ``B × (batch objective + penalty)``.
 
     The penalty follows scikit-learn's MLPClassifier: ``α/(2B) Σ_l ||W_l||²`` per batch.
     """
     value = batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm_code,
                            max_level, n_saa, saa_seed, lo, hi, has_box, grad, proposal, anchor_fgm,
-                           ess_out)
+                           ess_out, rng)
     penalty = add_l2_penalty(theta, sizes, offsets, grad, alpha / idx.shape[0])
     optimizer_step(solver_code, theta, grad, state1, state2, counter, hyper)
     return value + penalty * idx.shape[0]
@@ -238,11 +239,13 @@ def train_batch(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm
 def train_epoch(theta, sizes, offsets, X, y, order, batch_size, seed, **step):
     """One pass over ``X`` in the minibatches ``order[k B : (k+1) B]``; returns the summed objective.
 
-    Seeds numba's generator with ``seed`` first, so an epoch is a deterministic function of
-    its inputs; ``step`` holds the other arguments of :func:`train_batch`. A CSR ``X`` is
+    Seeds numba's generator with ``seed`` first and draws the RT-MLMC levels from a NumPy
+    generator seeded with ``seed``, so an epoch is a deterministic function of its inputs;
+    ``step`` holds the other arguments of :func:`train_batch`. A CSR ``X`` is
     densified one minibatch at a time (the same steps, hence the same parameters bit for bit).
     """
     seed_numba(seed)
+    rng = np.random.default_rng(seed)
     grad = np.empty_like(theta)
     total = 0.0
     for start in range(0, order.shape[0], batch_size):
@@ -251,5 +254,6 @@ def train_epoch(theta, sizes, offsets, X, y, order, batch_size, seed, **step):
             rows, labels, idx = dense_rows(X, idx), y[idx], np.arange(idx.shape[0])
         else:
             rows, labels = X, y
-        total += train_batch(theta, sizes, offsets, X=rows, y=labels, idx=idx, grad=grad, **step)
+        total += train_batch(theta, sizes, offsets, X=rows, y=labels, idx=idx, grad=grad, rng=rng,
+                             **step)
     return total

@@ -11,7 +11,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 
-from ._mlp_kernels import parameter_offsets
+from ._mlp_estimators import parameter_offsets
 
 
 def as_kernel_array(X):

@@ -1,4 +1,4 @@
-"""First-order parameter updates for the MLP (numba kernels), as in scikit-learn's MLPClassifier.
+"""First-order parameter updates for the MLP (NumPy), as in scikit-learn's MLPClassifier.
 
 All updates act in place on a flat parameter vector ``θ`` with the minibatch gradient ``g``:
 
@@ -8,11 +8,12 @@ All updates act in place on a flat parameter vector ``θ`` with the minibatch gr
   ``θ ← θ − γ √(1 − β₂ᵗ) / (1 − β₁ᵗ) · m / (√s + ε)``.
 
 The state (``v``; or ``m``, ``s`` and the step counter ``t``) lives in arrays owned by the
-estimator, so training can resume across ``partial_fit`` calls.
+estimator, so training can resume across ``partial_fit`` calls. These are a few vector
+operations per minibatch, so they are NumPy rather than numba kernels: a kernel would cost a
+compilation in the first fit of every fresh process and save nothing measurable.
 """
 
 import numpy as np
-from numba import njit
 
 SGD = 0
 ADAM = 1
@@ -20,32 +21,28 @@ ADAM = 1
 SOLVER_CODES = {"sgd": SGD, "adam": ADAM}
 
 
-@njit(cache=True)
 def sgd_momentum_step(theta, grad, velocity, lr, momentum, nesterov):
     """Momentum SGD update of ``theta`` in place (``velocity`` is updated too)."""
-    for k in range(theta.shape[0]):
-        v = momentum * velocity[k] - lr * grad[k]
-        velocity[k] = v
-        if nesterov:
-            theta[k] += momentum * v - lr * grad[k]
-        else:
-            theta[k] += v
+    velocity *= momentum
+    velocity -= lr * grad
+    if nesterov:
+        theta += momentum * velocity - lr * grad
+    else:
+        theta += velocity
 
 
-@njit(cache=True)
 def adam_step(theta, grad, first, second, counter, lr, beta1, beta2, epsilon):
     """Adam update of ``theta`` in place; ``counter[0]`` is the step count ``t``."""
     counter[0] += 1
-    t = counter[0]
+    t = int(counter[0])
     lr_t = lr * np.sqrt(1.0 - beta2**t) / (1.0 - beta1**t)
-    for k in range(theta.shape[0]):
-        g = grad[k]
-        first[k] = beta1 * first[k] + (1.0 - beta1) * g
-        second[k] = beta2 * second[k] + (1.0 - beta2) * g * g
-        theta[k] -= lr_t * first[k] / (np.sqrt(second[k]) + epsilon)
+    first *= beta1
+    first += (1.0 - beta1) * grad
+    second *= beta2
+    second += (1.0 - beta2) * grad * grad
+    theta -= lr_t * first / (np.sqrt(second) + epsilon)
 
 
-@njit(cache=True)
 def optimizer_step(solver_code, theta, grad, state1, state2, counter, hyper):
     """Dispatch on ``solver_code``; ``hyper = (lr, momentum, nesterov, beta1, beta2, epsilon)``."""
     if solver_code == SGD:

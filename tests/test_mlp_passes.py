@@ -1,4 +1,4 @@
-"""MLP kernels against plain-NumPy references: forward, backward, entropic estimators, optimizers."""
+"""MLP passes, estimators and optimizers against plain-NumPy references and finite differences."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 from skentropic._core._mlmc import UNIFORM
 from skentropic._core._norms import NORM_INF, NORM_L2
 from skentropic._core._sampling import sample_unit_ball_kernel, seed_numba
-from skentropic.neural_network import _mlp_kernels as K
+from skentropic.neural_network import _mlp_estimators as K
 from skentropic.neural_network import _mlp_passes as P
 from skentropic.neural_network._optimizers import ADAM, SGD, optimizer_step
 
@@ -68,13 +68,13 @@ def _network(sizes, seed=0):
 
 
 def _batch(theta, sizes, offsets, act, X, y, idx, mode, rho=0.3, eta=0.2, code=NORM_INF,
-           max_level=3, n_saa=5, saa_seed=11, box=None, proposal=UNIFORM, anchor_fgm=False):
+           max_level=3, n_saa=5, saa_seed=11, box=None, proposal=UNIFORM, anchor_fgm=False, rng=None):
     d = X.shape[1]
     lo, hi = (np.full(d, -np.inf), np.full(d, np.inf)) if box is None else box
     grad = np.empty_like(theta)
     value = P.batch_gradient(theta, sizes, offsets, act, X, y, np.asarray(idx, dtype=np.int64),
                              mode, rho, eta, code, max_level, n_saa, saa_seed, lo, hi,
-                             box is not None, grad, proposal, anchor_fgm, np.zeros(1))
+                             box is not None, grad, proposal, anchor_fgm, np.zeros(1), rng)
     return value, grad
 
 
@@ -163,23 +163,55 @@ def test_saa_samples_are_fixed_per_point():
     np.testing.assert_allclose(g1, fd_grad(lambda t: ref(t) / 2, theta), rtol=1e-6, atol=1e-9)
 
 
-def test_rt_mlmc_row_weights_formula():
+def _soft(v, eta):
+    e = np.exp((v - v.max()) / eta)
+    return e / e.sum(), v.max() + eta * np.log(e.mean())
+
+
+def test_rt_mlmc_batch_weights_formula():
+    """Each point's block of a batch (levels 3, 0, 2) against the per-point formula."""
     rng = np.random.RandomState(10)
-    L, eta, level, max_level = rng.randn(8) * 2, 0.3, 3, 5
-    weights, scratch = np.empty(8), np.empty(8)
-    value, ess = K.row_weights(K.RT_MLMC, L, eta, level, max_level, weights, scratch)
+    eta, max_level = 0.3, 5
+    levels = np.array([3, 0, 2])
+    counts = 2**levels
+    L = rng.randn(counts.sum()) * 2
+    weights, value, ess = K.batch_weights(K.RT_MLMC, L, counts, levels, eta, max_level)
+    expected_value, expected_ess, r = 0.0, 0.0, 0
+    for level, m in zip(levels, counts):
+        block, p_l = L[r:r + m], 2.0**-level / (2 - 2.0**-max_level)
+        pi, F = _soft(block, eta)
+        expected_ess += 1.0 / (m * np.sum(pi**2))
+        if m == 1:
+            np.testing.assert_allclose(weights[r], 1 / p_l, rtol=1e-14)
+            expected_value += block[0] / p_l
+        else:
+            (pa, Fa), (pb, Fb) = _soft(block[:m // 2], eta), _soft(block[m // 2:], eta)
+            np.testing.assert_allclose(weights[r:r + m], (pi - 0.5 * np.concatenate([pa, pb])) / p_l,
+                                       rtol=1e-12)
+            expected_value += (F - 0.5 * (Fa + Fb)) / p_l
+        r += m
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    assert ess == pytest.approx(expected_ess, rel=1e-12)  # of the full levels' weights
 
-    def soft(v):
-        e = np.exp((v - v.max()) / eta)
-        return e / e.sum(), v.max() + eta * np.log(e.mean())
 
-    p_l = 2.0**-level / (2 - 2.0**-max_level)
-    (pi, F), (pa, Fa), (pb, Fb) = soft(L), soft(L[:4]), soft(L[4:])
-    np.testing.assert_allclose(weights, (pi - 0.5 * np.concatenate([pa, pb])) / p_l, rtol=1e-12)
-    assert value == pytest.approx((F - 0.5 * (Fa + Fb)) / p_l, rel=1e-12)
-    assert ess == pytest.approx(1.0 / (8 * np.sum(pi**2)), rel=1e-12)  # of the full level's weights
-    assert K.row_weights(K.RT_MLMC, L[:1], eta, 0, max_level, weights, scratch)[0] == pytest.approx(
-        L[0] * (2 - 2.0**-max_level))
+def test_segment_softmax_survives_small_eta_and_large_losses():
+    L = np.array([1e3, 1e3 - 1e-6, -1e3, 5.0, 4.0])
+    weights, entropic = K.segment_softmax(L, np.array([3, 2]), 1e-6)
+    assert np.all(np.isfinite(weights)) and np.all(np.isfinite(entropic))
+    gap = np.exp(-(L[0] - L[1]) / 1e-6)  # about e^{-1}: the rounded difference of the losses
+    np.testing.assert_allclose(weights, [1 / (1 + gap), gap / (1 + gap), 0, 1, 0], rtol=1e-14)
+    assert entropic[0] == pytest.approx(1e3 + 1e-6 * np.log((1 + gap) / 3), rel=1e-15)
+
+
+def test_rt_mlmc_levels_follow_their_law():
+    max_level, n = 4, 200_000
+    counts, levels = K.draw_counts(K.RT_MLMC, n, max_level, 0, np.random.default_rng(3))
+    assert np.array_equal(counts, 2**levels)
+    p = 2.0**-np.arange(max_level + 1) / (2 - 2.0**-max_level)
+    freq = np.bincount(levels, minlength=max_level + 1) / n
+    assert np.all(np.abs(freq - p) < 5 * np.sqrt(p * (1 - p) / n))
+    again = K.draw_counts(K.RT_MLMC, n, max_level, 0, np.random.default_rng(3))[1]
+    assert np.array_equal(levels, again)
 
 
 def _mean_and_se(mode, max_level, n_chunks=20, chunk=1500):
@@ -187,9 +219,10 @@ def _mean_and_se(mode, max_level, n_chunks=20, chunk=1500):
     X, y = np.array([[0.2, -0.1, 0.4]]), np.array([2])
     means = []
     seed_numba(2024 + max_level + 10 * mode)
+    rng = np.random.default_rng(2024 + max_level + 10 * mode)
     for _ in range(n_chunks):
         _, grad = _batch(theta, sizes, offsets, P.ELU, X, y, np.zeros(chunk, dtype=np.int64),
-                         mode, rho=1.5, eta=0.05, code=NORM_INF, max_level=max_level)
+                         mode, rho=1.5, eta=0.05, code=NORM_INF, max_level=max_level, rng=rng)
         means.append(grad)
     means = np.array(means)
     return means.mean(axis=0), means.std(axis=0, ddof=1) / np.sqrt(n_chunks)
