@@ -1,4 +1,4 @@
-"""Per-sample losses of linear models and their derivatives (numba kernels).
+"""Per-sample losses of linear models and their derivatives (numba kernels; ``softmax_cross_entropy`` NumPy).
 
 Binary margin losses take the signed score ``z = y (w·x + b)``, ``y ∈ {−1, +1}``:
 
@@ -81,3 +81,25 @@ def softmax_loss(scores, label, probs):
     for c in range(k):
         probs[c] /= acc
     return top + np.log(acc) - scores[label]
+
+
+@njit(cache=True)
+def margin_losses(scores, r, loss_code, out_value, out_ds):
+    """``out_value[i] = φ(s_i − r)`` and ``out_ds[i] = φ'(s_i − r)`` for every entry of ``scores``."""
+    for i in range(scores.shape[0]):
+        out_value[i] = margin_loss(scores[i] - r, loss_code)
+        out_ds[i] = margin_loss_derivative(scores[i] - r, loss_code)
+
+
+def softmax_cross_entropy(S, labels):
+    """``ℓ_r = logsumexp(S_r) − S_{r, y_r}`` of each row (max-subtracted); overwrites ``S`` with
+    its score gradient ``softmax(S) − e_y``. NumPy, for row blocks (the MLP, the tilted rule)."""
+    rows = np.arange(S.shape[0])
+    picked = S[rows, labels]
+    top = S.max(axis=1, keepdims=True)
+    S -= top
+    np.exp(S, out=S)
+    total = S.sum(axis=1, keepdims=True)
+    S /= total
+    S[rows, labels] -= 1.0
+    return top[:, 0] + np.log(total[:, 0]) - picked

@@ -326,7 +326,7 @@ def _rows_l1(U, r, m, theta, log_w, gk):
         log_w[j] = _fill_l1_mixture(U[j], theta, gk, lam, c, log_k, u0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_tilted_points_linf(U, counts, tilts, seeds, log_w):
     """Draws of :func:`fill_tilted` for many points, ``l_∞`` ball.
 
@@ -343,7 +343,7 @@ def fill_tilted_points_linf(U, counts, tilts, seeds, log_w):
         r += counts[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_tilted_points_l2(U, counts, tilts, seeds, log_w):
     """:func:`fill_tilted_points_linf` for the ``l_2`` ball."""
     r = 0
@@ -353,7 +353,7 @@ def fill_tilted_points_l2(U, counts, tilts, seeds, log_w):
         r += counts[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_tilted_points_l1(U, counts, tilts, seeds, log_w):
     """:func:`fill_tilted_points_linf` for the ``l_1`` ball."""
     gk = np.empty(U.shape[1])
@@ -362,6 +362,10 @@ def fill_tilted_points_l1(U, counts, tilts, seeds, log_w):
         reseed_point(seeds, i)
         _rows_l1(U, r, counts[i], tilts[i], log_w, gk)
         r += counts[i]
+
+
+# the point kernel of each ball (they release the GIL: callers may run blocks on threads)
+TILTED_POINTS = {NORM_INF: fill_tilted_points_linf, NORM_L2: fill_tilted_points_l2, NORM_L1: fill_tilted_points_l1}
 
 
 @njit(cache=True)

@@ -22,8 +22,9 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import minimize
 
+from .._core._losses import margin_losses
 from .._core._norms import NORM_INF
-from ._objective import TILTED, _margin_exact, linear_objective
+from ._objective import TILTED, linear_objective
 
 _MAX_ROUNDS = 4  # tilted rule: aim the proposals at most this many times
 _AIM_ITER = 20  # L-BFGS iterations of an aiming round (all but the last run)
@@ -137,7 +138,7 @@ def _split_l1_objective(w_split, coef, intercept, X, y, sample_weight, rho, loss
     n = scores.shape[0]
     values = np.empty(n)
     ds = np.empty(n)
-    _margin_exact(scores, rho * float(w_split.sum()), loss_code, values, ds)
+    margin_losses(scores, rho * float(w_split.sum()), loss_code, values, ds)
     wds = sample_weight * ds * yy
     g_data = np.asarray(X.T @ wds).ravel()
     g_radius = -rho * float(sample_weight @ ds)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit, prange
 
-from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
+from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses, softmax_loss
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from ._atom_rule import normalise_log_weights
@@ -175,13 +175,6 @@ def _dual_norm_and_grad(w, norm_code):
     return value, grad
 
 
-@njit(cache=True)
-def _margin_exact(scores, r, loss_code, out_value, out_ds):
-    for i in range(scores.shape[0]):
-        out_value[i] = margin_loss(scores[i] - r, loss_code)
-        out_ds[i] = margin_loss_derivative(scores[i] - r, loss_code)
-
-
 @njit(cache=True, parallel=True)
 def _softmax_samples(scores, y, sw, proj, rho, eta, out_value, out_g, out_u):
     """Fixed-sample rule for the cross-entropy.
@@ -268,11 +261,11 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     scores = np.ascontiguousarray(yy * (np.asarray(X @ w).ravel() + intercept[0]))
     ds = np.empty(n)
     if rho == 0:
-        _margin_exact(scores, 0.0, loss_code, values, ds)
+        margin_losses(scores, 0.0, loss_code, values, ds)
         return values, ("margin", ds, None, None)
     if eta == 0:
         norm, norm_grad = _dual_norm_and_grad(w, norm_code)
-        _margin_exact(scores, rho * norm, loss_code, values, ds)
+        margin_losses(scores, rho * norm, loss_code, values, ds)
         return values, ("margin", ds, -ds, rho * norm_grad)
     if rule.kind == TILTED:
         return values, _tilted(coef, intercept, X, scores[:, None], np.zeros(n, dtype=np.int64), yy, sw, rho,
@@ -308,12 +301,12 @@ def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, l
     if loss_code != SOFTMAX:
         anchor_scores = anchor_scores * sign[:, None]
     coeff = tilt_coefficients(scores, labels, anchor_coef, anchor_scores, rho, norm_code, loss_code)
-    n, k = scores.shape
-    gs, gW, ess = np.empty((n, k)), np.empty_like(coef), np.empty(n)
-    tilted_linear(np.ascontiguousarray(scores), labels, np.ascontiguousarray(sign, dtype=np.float64), sw,
-                  np.ascontiguousarray(coef), anchor_coef, np.ascontiguousarray(coeff), float(rho / eta),
-                  point_seeds(rule.seed, X, labels + (sign > 0)), int(rule.n_samples), float(rho), float(eta), int(norm_code),
-                  int(loss_code), values, gs, gW, ess)
+    value, _, gs, gW = tilted_linear(
+        np.ascontiguousarray(scores), labels, np.ascontiguousarray(sign, dtype=np.float64), sw,
+        np.ascontiguousarray(coef), anchor_coef, np.ascontiguousarray(coeff), float(rho / eta),
+        point_seeds(rule.seed, X, labels + (sign > 0)), int(rule.n_samples), float(rho), float(eta),
+        int(norm_code), int(loss_code), rule.cache)
+    values[:] = value
     return "tilted", gs, gW, sign
 
 
@@ -395,7 +388,7 @@ def _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     """
     law = cross_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))), with_grad=True)
     if law is None:
-        _margin_exact(scores, 0.0, loss_code, values, ds)
+        margin_losses(scores, 0.0, loss_code, values, ds)
         return "margin", ds, None, None
     t, log_w, index, a, (fold, grads) = law
     _, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid, kink=loss_code == HINGE)
@@ -415,7 +408,7 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     """
     law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
     if law is None:  # w = 0: T = 0
-        _margin_exact(scores, 0.0, loss_code, values, ds)
+        margin_losses(scores, 0.0, loss_code, values, ds)
         return "margin", ds, None, None
     t, log_w, index, a, grid = law
     dshift, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid,

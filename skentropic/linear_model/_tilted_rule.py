@@ -18,24 +18,31 @@ The anchor is held fixed while L-BFGS runs (the objective is then a smooth deter
 function of ``(W, b)`` with an exact gradient) and is moved to the solution between rounds
 (:func:`skentropic.linear_model._lbfgs.fit_lbfgs`).
 
-Samples are regenerated in the kernel from per-point seeds (a hash of the point,
-:func:`point_seeds`) at every evaluation (no ``n × m × d`` array); the result does not depend
-on the number of threads.
+Samples come from per-point seeds (a hash of the point, :func:`point_seeds`): the draws of a
+point depend only on its seed and its tilt. They are made once per anchor and kept while they
+take at most ``CACHE_BYTES`` (the digits: 1797 points × 32 samples × 64 coordinates, 29 MB);
+beyond that they are regenerated block by block at every evaluation, so memory stays bounded
+by a block. The result does not depend on the number of threads.
 """
 
-import numpy as np
-from numba import njit, prange
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
 
-from .._core._losses import SOFTMAX, margin_loss, margin_loss_derivative, softmax_loss
+import numba
+import numpy as np
+
+from .._core._losses import SOFTMAX, margin_loss_derivative, margin_losses, softmax_cross_entropy
 from .._core._norms import dual_norm
 from .._core._projections import ascent_rows
-from .._core._tilted import fill_tilted_rows, zero_if_not_finite
-from ._chunks import chunk_count, sum_chunks
+from .._core._threads import single_blas_thread
+from .._core._tilted import TILTED_POINTS
+
+BLOCK_FLOATS = 2**22  # draws per block of points (32 MB of float64)
+CACHE_BYTES = 2**27  # the draws of all points are kept between evaluations up to this size
 
 
-@njit(cache=True, parallel=True)
 def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho, eta, norm_code, loss_code,
-                  out_value, out_gs, out_gW, out_ess):
+                  cache=None):
     """Per-point values and gradients of the tilted rule.
 
     Parameters
@@ -52,89 +59,127 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
         Current and anchor weights.
     coeff : ndarray of shape (n, K)
     scale : float
-        ``ρ/η``; the tilt is ``θ_i = scale · sign_i · coeff_i @ anchor_W``.
+        ``ρ/η``; the tilt is ``θ_i = scale · sign_i · coeff_i @ anchor_W`` (``0``, the uniform
+        proposal, where it is not finite).
     seeds : ndarray of shape (n,), int64
         Per-point seeds of the samples.
     m : int
         Samples per point.
-    out_value, out_ess : ndarray of shape (n,)
+    cache : dict or None
+        Where the draws of all points are kept between evaluations (when they take at most
+        ``CACHE_BYTES``), keyed by a digest of the tilts, the seeds, ``m`` and the ball: the
+        draws of a point depend on nothing else, so a cached evaluation equals a fresh one bit
+        for bit. While the anchor is fixed (one L-BFGS run) the draws are made once.
+
+    Returns
+    -------
+    value, ess : ndarray of shape (n,)
         ``F_i`` and the effective sample size fraction ``(Σπ)²/(mΣπ²)`` of the weights
         ``π_ij ∝ w_ij e^{ℓ_ij/η}``.
-    out_gs : ndarray of shape (n, K)
+    gs : ndarray of shape (n, K)
         ``∂F_i/∂scores_i``.
-    out_gW : ndarray of shape (K, d)
+    gW : ndarray of shape (K, d)
         ``Σ_i sw_i ∂F_i/∂W`` through the perturbation only: ``ρ Σ_i sw_i Σ_j π_ij g_ij ⊗ u_ij``.
+
+    Points are evaluated in blocks of at most ``BLOCK_FLOATS`` drawn coordinates, on numba's
+    number of threads (fixed block sizes, and the sums added in block order: the result does not
+    depend on the threads); in a block the sample scores ``S + ρ sign U Wᵀ`` and the gradient
+    ``Cᵀ U`` are matrix products.
     """
     n, k = scores.shape
     d = W.shape[1]
-    n_chunks = chunk_count(n)
-    partial = np.zeros((n_chunks, k, d))
-    log_m = np.log(m)
-    for c in prange(n_chunks):
-        U = np.empty((m, d))
-        theta = np.empty(d)
-        log_w = np.empty(m)
-        vals = np.empty(m)
-        grads = np.empty((m, k))
-        buf = np.empty(k)
-        probs = np.empty(k)
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            for q in range(d):
-                acc = 0.0
-                for r in range(k):
-                    acc += coeff[i, r] * anchor_W[r, q]
-                theta[q] = scale * sign[i] * acc
-            zero_if_not_finite(theta)
-            np.random.seed(seeds[i])
-            fill_tilted_rows(U, m, theta, norm_code, log_w)
-            top = -np.inf
-            for j in range(m):
-                for r in range(k):
-                    acc = 0.0
-                    for q in range(d):
-                        acc += W[r, q] * U[j, q]
-                    buf[r] = scores[i, r] + rho * sign[i] * acc
-                if loss_code == SOFTMAX:
-                    loss = softmax_loss(buf, y[i], probs)
-                    for r in range(k):
-                        grads[j, r] = probs[r]
-                    grads[j, y[i]] -= 1.0
-                else:
-                    loss = margin_loss(buf[0], loss_code)
-                    grads[j, 0] = margin_loss_derivative(buf[0], loss_code)
-                big_l = max(loss, 0.0) / eta
-                # log(w (e^L − 1)) = log w + L + log(1 − e^{−L}); −inf where the loss is 0
-                vals[j] = log_w[j] + big_l + np.log(-np.expm1(-big_l)) if big_l > 0.0 else -np.inf
-                log_w[j] += big_l  # now log(w e^L): the gradient weights
-                top = max(top, vals[j])
-            if top == -np.inf:  # the loss is 0 on every sample: F = 0
-                out_value[i] = 0.0
-                out_ess[i] = 1.0
-                for r in range(k):
-                    out_gs[i, r] = 0.0
-                continue
-            acc = 0.0
-            for j in range(m):
-                acc += np.exp(vals[j] - top)
-            log_d = top + np.log(acc) - log_m
-            log_z = log_d + np.log1p(np.exp(-log_d)) if log_d > 0.0 else np.log1p(np.exp(log_d))
-            out_value[i] = eta * log_z
-            sa = 0.0
-            sq = 0.0
-            for r in range(k):
-                out_gs[i, r] = 0.0
-            for j in range(m):
-                p = np.exp(log_w[j] - log_m - log_z)  # ∂F_i/∂ℓ_ij = w e^L / (m (1 + D))
-                sa += p
-                sq += p * p
-                for r in range(k):
-                    g = p * grads[j, r]
-                    out_gs[i, r] += g
-                    coef = sw[i] * g * rho * sign[i]
-                    for q in range(d):
-                        partial[c, r, q] += coef * U[j, q]
-            out_ess[i] = sa * sa / (m * sq)
-    sum_chunks(partial, out_gW)
+    tilts = scale * sign[:, None] * (coeff @ anchor_W)
+    tilts[~np.isfinite(tilts).all(axis=1)] = 0.0
+    seeds = np.ascontiguousarray(seeds, dtype=np.int64)
+    cached = _cached_draws(cache, tilts, seeds, m, norm_code)
+    value, ess, gs = np.empty(n), np.empty(n), np.empty((n, k))
+    per_block = max(1, BLOCK_FLOATS // (m * d))
+    blocks = [slice(start, min(n, start + per_block)) for start in range(0, n, per_block)]
+
+    def run(pts):
+        if cached is None:
+            U, log_w = draw_tilted(tilts[pts], seeds[pts], m, norm_code)
+        else:
+            U, log_w = cached[0][pts.start * m:pts.stop * m], cached[1][pts.start * m:pts.stop * m]
+        return _block(scores[pts], y[pts], sign[pts], sw[pts], W, U, log_w, m, rho, eta, loss_code,
+                      value[pts], ess[pts], gs[pts])
+
+    workers = min(len(blocks), numba.get_num_threads())
+    if workers > 1:  # the sampler and BLAS release the GIL; one BLAS thread per block
+        with single_blas_thread(), ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(run, blocks))
+    else:
+        parts = [run(pts) for pts in blocks]
+    gW = np.zeros((k, d))
+    for part in parts:  # in block order
+        gW += part
+    return value, ess, gs, gW
+
+
+def draw_tilted(tilts, seeds, m, norm_code):
+    """``m`` draws of the proposal ``q_{θ_i}`` per point (row ``i`` of ``tilts``), seeded with
+    ``seeds[i]``: ``(U, log_w)`` with point ``i``'s rows at ``i m .. (i + 1) m − 1``."""
+    n_points, d = tilts.shape
+    U, log_w = np.empty((n_points * m, d)), np.empty(n_points * m)
+    TILTED_POINTS[norm_code](U, np.full(n_points, m, dtype=np.int64), np.ascontiguousarray(tilts), seeds, log_w)
+    return U, log_w
+
+
+def _cached_draws(cache, tilts, seeds, m, norm_code):
+    """The draws of all points from ``cache`` (made and stored on a miss), or ``None`` when there
+    is no cache or they would take more than ``CACHE_BYTES``. One entry: a new anchor replaces it."""
+    if cache is None or tilts.size * m * 8 > CACHE_BYTES:
+        return None
+    digest = hashlib.blake2b(tilts.tobytes(), digest_size=32)
+    digest.update(seeds.tobytes())
+    digest.update(np.array([m, norm_code], dtype=np.int64).tobytes())
+    key = digest.digest()
+    entry = cache.get("tilted_draws")
+    if entry is None or entry[0] != key:
+        entry = (key, *draw_tilted(tilts, seeds, m, norm_code))
+        cache["tilted_draws"] = entry
+    return entry[1], entry[2]
+
+
+def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess, gs):
+    """:func:`tilted_linear` on the points of one block (``value``, ``ess``, ``gs`` are views
+    into its outputs); returns the block's ``gW``.
+
+    With ``L_j = ℓ_j/η``: ``F = η log(1 + D)``, ``D = (1/m) Σ_j w_j (e^{L_j} − 1)`` (the
+    control variate), computed as ``log D = logsumexp_j(log w_j + L_j + log(1 − e^{−L_j})) −
+    log m`` (``−inf`` where ``L_j = 0``); ``∂F/∂ℓ_j = π_j = w_j e^{L_j} / (m (1 + D))``.
+    """
+    n_points, k = scores.shape
+    rows = n_points * m
+    # the sample scores in column-major order (a (K, rows) product, transposed): the
+    # reductions over the K classes then run over whole columns
+    S = (W @ U.T).T
+    S3 = S.reshape(n_points, m, k)  # a view: point i's samples
+    S3 *= (rho * sign)[:, None, None]
+    S3 += scores[:, None, :]
+    if loss_code == SOFTMAX:
+        loss = softmax_cross_entropy(S, np.repeat(y, m))  # S becomes ∂ℓ/∂S
+    else:
+        loss, ds = np.empty(rows), np.empty(rows)
+        margin_losses(np.ascontiguousarray(S[:, 0]), 0.0, loss_code, loss, ds)
+        S[:, 0] = ds
+    big = np.maximum(loss, 0.0) / eta
+    with np.errstate(divide="ignore"):
+        vals = (log_w + big + np.log(-np.expm1(-big))).reshape(n_points, m)  # −inf where ℓ = 0
+    top = vals.max(axis=1)
+    live = top > -np.inf  # a point with ℓ = 0 on every sample has F = 0 and no gradient
+    top[~live] = 0.0
+    with np.errstate(divide="ignore"):
+        log_d = top + np.log(np.exp(vals - top[:, None]).sum(axis=1)) - np.log(m)
+    log_z = np.logaddexp(0.0, log_d)
+    p = np.exp((log_w + big).reshape(n_points, m) - np.log(m) - log_z[:, None])
+    p[~live] = 0.0
+    value[:] = np.where(live, eta * log_z, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ess[:] = np.where(live, p.sum(axis=1) ** 2 / (m * (p * p).sum(axis=1)), 1.0)
+    gs[:] = np.einsum("ij,ijk->ik", p, S3)
+    C = S * (p * (rho * sw * sign)[:, None]).reshape(rows, 1)
+    return (U.T @ C).T
 
 
 def tilt_coefficients(scores, y, anchor_W, anchor_scores, rho, norm_code, loss_code):

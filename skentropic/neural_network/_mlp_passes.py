@@ -36,10 +36,10 @@ as many for the deltas (``m_i`` the samples of point ``i``); no ``n × m × d`` 
 import numpy as np
 import scipy.sparse as sp
 
+from .._core._losses import softmax_cross_entropy
 from .._core._mlmc import SAA, TILTED
-from .._core._norms import NORM_INF, NORM_L1, NORM_L2
 from .._core._sampling import fill_unit_ball_points, seed_numba
-from .._core._tilted import fill_tilted_points_l1, fill_tilted_points_l2, fill_tilted_points_linf
+from .._core._tilted import TILTED_POINTS
 from ._mlp_estimators import ERM, anchor_rows, batch_weights, draw_counts
 from ._network import dense_rows, layer_views
 from ._optimizers import optimizer_step
@@ -48,7 +48,6 @@ ELU = 0
 RELU = 1
 TANH = 2
 ACTIVATION_CODES = {"elu": ELU, "relu": RELU, "tanh": TANH}
-_TILTED_POINTS = {NORM_INF: fill_tilted_points_linf, NORM_L2: fill_tilted_points_l2, NORM_L1: fill_tilted_points_l1}
 
 
 def activate(Z, act_code):
@@ -85,19 +84,6 @@ def forward(theta, sizes, offsets, act_code, X):
             activate(Z, act_code)
         H.append(Z)
     return H
-
-
-def softmax_cross_entropy(S, labels):
-    """``ℓ_r = logsumexp(S_r) − S_{r, y_r}``; overwrites ``S`` with ``softmax(S) − e_y``."""
-    rows = np.arange(S.shape[0])
-    picked = S[rows, labels]
-    top = S.max(axis=1, keepdims=True)
-    S -= top
-    np.exp(S, out=S)
-    total = S.sum(axis=1, keepdims=True)
-    S /= total
-    S[rows, labels] -= 1.0
-    return top[:, 0] + np.log(total[:, 0]) - picked
 
 
 def backward(theta, sizes, offsets, act_code, H, D, grad=None, input_grad=False):
@@ -171,7 +157,7 @@ def draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa, saa_seed, lo, h
     rows = np.empty((source.shape[0], X.shape[1]))  # the draws u, then x + ρu in place
     seeds = (saa_seed + idx) if mode == SAA else np.empty(0, dtype=np.int64)
     if tilted:
-        _TILTED_POINTS[norm_code](rows, counts, tilts, seeds, log_w)
+        TILTED_POINTS[norm_code](rows, counts, tilts, seeds, log_w)
     else:
         fill_unit_ball_points(rows, counts, seeds, norm_code)
     rows *= rho

@@ -1,0 +1,112 @@
+"""The tilted rule of the linear models (:mod:`skentropic.linear_model._tilted_rule`): its
+formula point by point, and that caching, blocks and threads leave the result unchanged."""
+
+import numba
+import numpy as np
+import pytest
+
+from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX
+from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
+from skentropic.linear_model import _tilted_rule as T
+
+
+def _problem(loss, n=7, d=5, k=3, seed=0):
+    rng = np.random.RandomState(seed)
+    k = k if loss == SOFTMAX else 1
+    scores = rng.randn(n, k) * 2
+    if loss == HINGE:
+        scores[0] = 50.0  # far beyond the hinge: zero loss on every sample, F = 0
+    y = rng.randint(0, k, n) if loss == SOFTMAX else np.zeros(n, dtype=np.int64)
+    sign = np.ones(n) if loss == SOFTMAX else np.where(rng.rand(n) < 0.5, -1.0, 1.0)
+    return dict(scores=scores, y=y, sign=sign, sw=rng.rand(n), W=rng.randn(k, d), anchor_W=rng.randn(k, d),
+                coeff=rng.randn(n, k), scale=1.7, seeds=np.arange(10, 10 + n, dtype=np.int64), m=16, rho=0.4)
+
+
+def _loss_and_grad(s, label, loss):
+    if loss == SOFTMAX:
+        p = np.exp(s - s.max())
+        p /= p.sum()
+        g = p.copy()
+        g[label] -= 1.0
+        return np.log(np.exp(s - s.max()).sum()) + s.max() - s[label], g
+    z = s[0]
+    if loss == LOGISTIC:
+        return np.logaddexp(0.0, -z), np.array([-1.0 / (1.0 + np.exp(z))])
+    return max(0.0, 1.0 - z), np.array([-1.0 if z < 1.0 else 0.0])
+
+
+def _reference(p, eta, norm, loss):
+    """Point by point: ``F_i = η log(1 + (1/m) Σ_j w_j (e^{ℓ_j/η} − 1))`` with its draws."""
+    n, k = p["scores"].shape
+    value, gs, gW = np.zeros(n), np.zeros((n, k)), np.zeros_like(p["W"])
+    for i in range(n):
+        theta = p["scale"] * p["sign"][i] * (p["coeff"][i] @ p["anchor_W"])
+        U, log_w = T.draw_tilted(theta[None, :], p["seeds"][i:i + 1], p["m"], norm)
+        terms, grads = [], []
+        for u, lw in zip(U, log_w):
+            s = p["scores"][i] + p["rho"] * p["sign"][i] * (p["W"] @ u)
+            ell, g = _loss_and_grad(s, p["y"][i], loss)
+            terms.append((lw, ell / eta))
+            grads.append((g, u))
+        if all(big == 0.0 for _, big in terms):
+            continue
+        top = max(lw + big for lw, big in terms)
+        D = sum(np.exp(lw + big - top) - np.exp(lw - top) for lw, big in terms) / p["m"]
+        log_z = np.logaddexp(0.0, top + np.log(D))
+        value[i] = eta * log_z
+        for (lw, big), (g, u) in zip(terms, grads):
+            pi = np.exp(lw + big - np.log(p["m"]) - log_z)
+            gs[i] += pi * g
+            gW += p["sw"][i] * p["rho"] * p["sign"][i] * pi * np.outer(g, u)
+    return value, gs, gW
+
+
+@pytest.mark.parametrize("loss", [SOFTMAX, LOGISTIC, HINGE])
+@pytest.mark.parametrize("norm", [NORM_INF, NORM_L2, NORM_L1])
+@pytest.mark.parametrize("eta", [0.05, 1.0])
+def test_matches_the_point_by_point_formula(loss, norm, eta):
+    p = _problem(loss)
+    value, ess, gs, gW = T.tilted_linear(**p, eta=eta, norm_code=norm, loss_code=loss)
+    ref_value, ref_gs, ref_gW = _reference(p, eta, norm, loss)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(gs, ref_gs, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(gW, ref_gW, rtol=1e-10, atol=1e-13)
+    assert np.all((ess > 0) & (ess <= 1.0 + 1e-12))
+    if loss == HINGE:
+        assert value[0] == 0.0 and np.all(gs[0] == 0.0) and ess[0] == 1.0
+
+
+def test_small_eta_and_large_losses_stay_finite():
+    p = _problem(SOFTMAX)
+    p["scores"] *= 500.0  # losses of about 1e3
+    value, ess, gs, gW = T.tilted_linear(**p, eta=1e-6, norm_code=NORM_INF, loss_code=SOFTMAX)
+    assert np.all(np.isfinite(value)) and np.all(np.isfinite(gs)) and np.all(np.isfinite(gW))
+
+
+@pytest.mark.parametrize("norm", [NORM_INF, NORM_L2])
+def test_cache_blocks_and_threads_leave_the_result_unchanged(norm, monkeypatch):
+    p = _problem(SOFTMAX, n=40, d=6)
+    fresh = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX)
+    cache = {}
+    first = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX, cache=cache)
+    entry = cache["tilted_draws"]
+    second = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX, cache=cache)
+    assert cache["tilted_draws"] is entry  # the draws were reused
+    for a, b, c in zip(fresh, first, second):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    moved = dict(p, anchor_W=p["anchor_W"] * 1.1)
+    T.tilted_linear(**moved, eta=0.1, norm_code=norm, loss_code=SOFTMAX, cache=cache)
+    assert cache["tilted_draws"] is not entry  # a new anchor replaces them
+
+    monkeypatch.setattr(T, "BLOCK_FLOATS", 3 * p["m"] * 6)  # 14 blocks of 3 points
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX)
+        numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS > 1 else 1)
+        threaded = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX)
+    finally:
+        numba.set_num_threads(threads)
+    for a, b, c in zip(fresh, serial, threaded):
+        assert np.array_equal(b, c)
+        np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-15)
