@@ -37,7 +37,7 @@ from .._core._projections import ascent_rows
 from .._core._threads import single_blas_thread
 from .._core._tilted import TILTED_POINTS
 
-BLOCK_FLOATS = 2**22  # draws per block of points (32 MB of float64)
+BLOCK_FLOATS = 2**20  # draws per block of points (8 MB of float64; blocks run on threads)
 CACHE_BYTES = 2**27  # the draws of all points are kept between evaluations up to this size
 
 
