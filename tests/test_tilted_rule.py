@@ -18,8 +18,10 @@ def _problem(loss, n=7, d=5, k=3, seed=0):
         scores[0] = 50.0  # far beyond the hinge: zero loss on every sample, F = 0
     y = rng.randint(0, k, n) if loss == SOFTMAX else np.zeros(n, dtype=np.int64)
     sign = np.ones(n) if loss == SOFTMAX else np.where(rng.rand(n) < 0.5, -1.0, 1.0)
-    return dict(scores=scores, y=y, sign=sign, sw=rng.rand(n), W=rng.randn(k, d), anchor_W=rng.randn(k, d),
-                coeff=rng.randn(n, k), scale=1.7, seeds=np.arange(10, 10 + n, dtype=np.int64), m=16, rho=0.4)
+    anchor_W, coeff = rng.randn(k, d), rng.randn(n, k)
+    return dict(scores=scores, y=y, sign=sign, sw=rng.rand(n), W=rng.randn(k, d),
+                tilts=1.7 * sign[:, None] * (coeff @ anchor_W), seeds=np.arange(10, 10 + n, dtype=np.int64),
+                m=16, rho=0.4)
 
 
 def _loss_and_grad(s, label, loss):
@@ -40,8 +42,7 @@ def _reference(p, eta, norm, loss):
     n, k = p["scores"].shape
     value, gs, gW = np.zeros(n), np.zeros((n, k)), np.zeros_like(p["W"])
     for i in range(n):
-        theta = p["scale"] * p["sign"][i] * (p["coeff"][i] @ p["anchor_W"])
-        U, log_w = T.draw_tilted(theta[None, :], p["seeds"][i:i + 1], p["m"], norm)
+        U, log_w = T.draw_tilted(p["tilts"][i:i + 1], p["seeds"][i:i + 1], p["m"], norm)
         terms, grads = [], []
         for u, lw in zip(U, log_w):
             s = p["scores"][i] + p["rho"] * p["sign"][i] * (p["W"] @ u)
@@ -83,28 +84,49 @@ def test_small_eta_and_large_losses_stay_finite():
     assert np.all(np.isfinite(value)) and np.all(np.isfinite(gs)) and np.all(np.isfinite(gW))
 
 
+def _setup_args(loss=SOFTMAX, n=40, d=6, seed=1):
+    rng = np.random.RandomState(seed)
+    k = 3 if loss == SOFTMAX else 1
+    X = rng.randn(n, d)
+    labels = rng.randint(0, k, n) if loss == SOFTMAX else np.zeros(n, dtype=np.int64)
+    sign = np.ones(n) if loss == SOFTMAX else np.where(rng.rand(n) < 0.5, -1.0, 1.0)
+    return dict(X=X, labels=labels, sign=sign, anchor_W=rng.randn(k, d), anchor_b=rng.randn(k), rho=0.3,
+                eta=0.1, seed=5, m=16, loss_code=loss)
+
+
+@pytest.mark.parametrize("norm", [NORM_INF, NORM_L2])
+def test_setup_is_kept_per_anchor_and_equals_a_fresh_one(norm):
+    args = _setup_args()
+    cache = {}
+    first = T.tilted_setup(cache, **args, norm_code=norm)
+    assert T.tilted_setup(cache, **args, norm_code=norm) is first  # made once per anchor
+    fresh = T.tilted_setup(None, **args, norm_code=norm)
+    for a, b in zip(first[:2], fresh[:2]):
+        assert np.array_equal(a, b)
+    assert all(np.array_equal(a, b) for a, b in zip(first[2], fresh[2]))
+    moved = dict(args, anchor_W=args["anchor_W"] * 1.1)
+    assert T.tilted_setup(cache, **moved, norm_code=norm) is not first  # a new anchor replaces it
+    assert cache["tilted"][1] is not first
+    X = args["X"].copy()
+    X[3, 2] += 1e-9  # the data are part of the key, not only the anchor
+    assert T.tilted_setup(cache, **dict(args, X=X), norm_code=norm)[0] is not first[0]
+
+
 @pytest.mark.parametrize("norm", [NORM_INF, NORM_L2])
 def test_cache_blocks_and_threads_leave_the_result_unchanged(norm, monkeypatch):
     p = _problem(SOFTMAX, n=40, d=6)
     fresh = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX)
-    cache = {}
-    first = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX, cache=cache)
-    entry = cache["tilted_draws"]
-    second = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX, cache=cache)
-    assert cache["tilted_draws"] is entry  # the draws were reused
-    for a, b, c in zip(fresh, first, second):
-        assert np.array_equal(a, b) and np.array_equal(a, c)
-    moved = dict(p, anchor_W=p["anchor_W"] * 1.1)
-    T.tilted_linear(**moved, eta=0.1, norm_code=norm, loss_code=SOFTMAX, cache=cache)
-    assert cache["tilted_draws"] is not entry  # a new anchor replaces them
-
+    draws = T.draw_tilted(p["tilts"], p["seeds"], p["m"], norm)
+    cached = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX, draws=draws)
+    for a, b in zip(fresh, cached):
+        assert np.array_equal(a, b)
     monkeypatch.setattr(T, "BLOCK_FLOATS", 3 * p["m"] * 6)  # 14 blocks of 3 points
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         serial = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX)
         numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS > 1 else 1)
-        threaded = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX)
+        threaded = T.tilted_linear(**p, eta=0.1, norm_code=norm, loss_code=SOFTMAX, draws=draws)
     finally:
         numba.set_num_threads(threads)
     for a, b, c in zip(fresh, serial, threaded):

@@ -52,7 +52,7 @@ from ._cube_rule import (
 from ._l1_rule import l1_atoms, l1_atoms_parallel, l1_grid
 from ._quadrature import bulk_half_width, log_sphere_normaliser
 from ._score_grid import atom_margin, l2_margin
-from ._tilted_rule import point_seeds, tilt_coefficients, tilted_linear
+from ._tilted_rule import tilted_linear, tilted_setup
 
 _ETA0_SOFTMAX = (
     "eta=0 (the exact adversarial risk) is only tractable for binary margin losses; "
@@ -294,18 +294,21 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
 
 
 def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, loss_code, rule, values):
-    """Tilted importance-sampling rule (:mod:`._tilted_rule`); returns the gradient parts."""
-    anchor_coef, anchor_b = (coef, intercept) if rule.anchor is None else rule.anchor
-    anchor_coef = np.ascontiguousarray(anchor_coef, dtype=np.float64)
-    anchor_scores = np.asarray(X @ anchor_coef.T) + np.asarray(anchor_b, dtype=np.float64)
-    if loss_code != SOFTMAX:
-        anchor_scores = anchor_scores * sign[:, None]
-    coeff = tilt_coefficients(scores, labels, anchor_coef, anchor_scores, rho, norm_code, loss_code)
+    """Tilted importance-sampling rule (:mod:`._tilted_rule`); returns the gradient parts.
+
+    At a fixed anchor the tilts, seeds and draws are kept in ``rule.cache`` between evaluations
+    (:func:`~._tilted_rule.tilted_setup`); without one they follow the evaluated model.
+    """
+    anchored = rule.anchor is not None
+    anchor_coef, anchor_b = rule.anchor if anchored else (coef, intercept)
+    tilts, seeds, draws = tilted_setup(
+        rule.cache if anchored else None, X, labels, np.ascontiguousarray(sign, dtype=np.float64),
+        np.ascontiguousarray(anchor_coef, dtype=np.float64), np.asarray(anchor_b, dtype=np.float64),
+        float(rho), float(eta), int(rule.seed), int(rule.n_samples), int(norm_code), int(loss_code))
     value, _, gs, gW = tilted_linear(
         np.ascontiguousarray(scores), labels, np.ascontiguousarray(sign, dtype=np.float64), sw,
-        np.ascontiguousarray(coef), anchor_coef, np.ascontiguousarray(coeff), float(rho / eta),
-        point_seeds(rule.seed, X, labels + (sign > 0)), int(rule.n_samples), float(rho), float(eta),
-        int(norm_code), int(loss_code), rule.cache)
+        np.ascontiguousarray(coef), tilts, seeds, int(rule.n_samples), float(rho), float(eta),
+        int(norm_code), int(loss_code), draws)
     values[:] = value
     return "tilted", gs, gW, sign
 

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from .._core._losses import SOFTMAX, margin_loss_derivative, margin_losses, softmax_cross_entropy
+from .._core._losses import SOFTMAX, margin_losses, softmax_cross_entropy
 from .._core._norms import dual_norm
 from .._core._projections import ascent_rows
 from .._core._threads import single_blas_thread
@@ -41,8 +41,47 @@ BLOCK_FLOATS = 2**20  # draws per block of points (8 MB of float64; blocks run o
 CACHE_BYTES = 2**27  # the draws of all points are kept between evaluations up to this size
 
 
-def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho, eta, norm_code, loss_code,
-                  cache=None):
+def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, norm_code, loss_code):
+    """What an evaluation needs that depends only on the anchor and the data: ``(tilts, seeds,
+    draws)``.
+
+    The tilt of point ``i`` is ``θ_i = (ρ/η) sign_i coeff_i @ anchor_W``
+    (:func:`tilt_coefficients`; ``0``, the uniform proposal, where it is not finite), its seed
+    :func:`point_seeds`, and ``draws = (U, log_w)`` the ``m`` draws of every point
+    (:func:`draw_tilted`) when they take at most ``CACHE_BYTES`` (else ``None``: they are made
+    block by block at each evaluation). With a ``cache`` (a dict) the result is kept under a
+    digest of every input, so the evaluations of one L-BFGS run (one anchor) make it once, and
+    a cached evaluation equals a fresh one bit for bit; a new anchor replaces it.
+    """
+    key = _digest(X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, norm_code, loss_code)
+    if cache is not None and cache.get("tilted", (None,))[0] == key:
+        return cache["tilted"][1]
+    anchor_scores = np.asarray(X @ anchor_W.T) + anchor_b
+    if loss_code != SOFTMAX:
+        anchor_scores = anchor_scores * sign[:, None]
+    coeff = tilt_coefficients(labels, anchor_W, anchor_scores, rho, norm_code, loss_code)
+    tilts = (rho / eta) * sign[:, None] * (coeff @ anchor_W)
+    tilts[~np.isfinite(tilts).all(axis=1)] = 0.0
+    seeds = point_seeds(seed, X, labels + (sign > 0))
+    draws = draw_tilted(tilts, seeds, m, norm_code) if tilts.size * m * 8 <= CACHE_BYTES else None
+    setup = (tilts, seeds, draws)
+    if cache is not None:
+        cache["tilted"] = (key, setup)
+    return setup
+
+
+def _digest(X, *arrays):
+    """A digest of ``X`` (dense or CSR) and of the other arguments (arrays or numbers)."""
+    digest = hashlib.blake2b(digest_size=32)
+    parts = (X.data, X.indices, X.indptr) if hasattr(X, "indptr") else (X,)
+    for part in (*parts, *arrays):
+        part = np.ascontiguousarray(part)
+        digest.update(str((part.dtype, part.shape)).encode())
+        digest.update(part.tobytes())
+    return digest.digest()
+
+
+def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, loss_code, draws=None):
     """Per-point values and gradients of the tilted rule.
 
     Parameters
@@ -55,21 +94,16 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
         ``y_i ∈ {−1, +1}`` for margins (``1`` for softmax).
     sw : ndarray of shape (n,)
         Weights of the gradient sums.
-    W, anchor_W : ndarray of shape (K, d)
-        Current and anchor weights.
-    coeff : ndarray of shape (n, K)
-    scale : float
-        ``ρ/η``; the tilt is ``θ_i = scale · sign_i · coeff_i @ anchor_W`` (``0``, the uniform
-        proposal, where it is not finite).
+    W : ndarray of shape (K, d)
+        Current weights.
+    tilts : ndarray of shape (n, d)
+        The tilt ``θ_i`` of each point's proposal (:func:`tilted_setup`).
     seeds : ndarray of shape (n,), int64
         Per-point seeds of the samples.
     m : int
         Samples per point.
-    cache : dict or None
-        Where the draws of all points are kept between evaluations (when they take at most
-        ``CACHE_BYTES``), keyed by a digest of the tilts, the seeds, ``m`` and the ball: the
-        draws of a point depend on nothing else, so a cached evaluation equals a fresh one bit
-        for bit. While the anchor is fixed (one L-BFGS run) the draws are made once.
+    draws : tuple ``(U, log_w)`` or None
+        The draws of all points (:func:`draw_tilted`); ``None``: drawn block by block.
 
     Returns
     -------
@@ -88,19 +122,15 @@ def tilted_linear(scores, y, sign, sw, W, anchor_W, coeff, scale, seeds, m, rho,
     """
     n, k = scores.shape
     d = W.shape[1]
-    tilts = scale * sign[:, None] * (coeff @ anchor_W)
-    tilts[~np.isfinite(tilts).all(axis=1)] = 0.0
-    seeds = np.ascontiguousarray(seeds, dtype=np.int64)
-    cached = _cached_draws(cache, tilts, seeds, m, norm_code)
     value, ess, gs = np.empty(n), np.empty(n), np.empty((n, k))
     per_block = max(1, BLOCK_FLOATS // (m * d))
     blocks = [slice(start, min(n, start + per_block)) for start in range(0, n, per_block)]
 
     def run(pts):
-        if cached is None:
+        if draws is None:
             U, log_w = draw_tilted(tilts[pts], seeds[pts], m, norm_code)
         else:
-            U, log_w = cached[0][pts.start * m:pts.stop * m], cached[1][pts.start * m:pts.stop * m]
+            U, log_w = draws[0][pts.start * m:pts.stop * m], draws[1][pts.start * m:pts.stop * m]
         return _block(scores[pts], y[pts], sign[pts], sw[pts], W, U, log_w, m, rho, eta, loss_code,
                       value[pts], ess[pts], gs[pts])
 
@@ -121,24 +151,9 @@ def draw_tilted(tilts, seeds, m, norm_code):
     ``seeds[i]``: ``(U, log_w)`` with point ``i``'s rows at ``i m .. (i + 1) m − 1``."""
     n_points, d = tilts.shape
     U, log_w = np.empty((n_points * m, d)), np.empty(n_points * m)
-    TILTED_POINTS[norm_code](U, np.full(n_points, m, dtype=np.int64), np.ascontiguousarray(tilts), seeds, log_w)
+    TILTED_POINTS[norm_code](U, np.full(n_points, m, dtype=np.int64), np.ascontiguousarray(tilts),
+                             np.ascontiguousarray(seeds, dtype=np.int64), log_w)
     return U, log_w
-
-
-def _cached_draws(cache, tilts, seeds, m, norm_code):
-    """The draws of all points from ``cache`` (made and stored on a miss), or ``None`` when there
-    is no cache or they would take more than ``CACHE_BYTES``. One entry: a new anchor replaces it."""
-    if cache is None or tilts.size * m * 8 > CACHE_BYTES:
-        return None
-    digest = hashlib.blake2b(tilts.tobytes(), digest_size=32)
-    digest.update(seeds.tobytes())
-    digest.update(np.array([m, norm_code], dtype=np.int64).tobytes())
-    key = digest.digest()
-    entry = cache.get("tilted_draws")
-    if entry is None or entry[0] != key:
-        entry = (key, *draw_tilted(tilts, seeds, m, norm_code))
-        cache["tilted_draws"] = entry
-    return entry[1], entry[2]
 
 
 def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess, gs):
@@ -182,7 +197,7 @@ def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess,
     return (U.T @ C).T
 
 
-def tilt_coefficients(scores, y, anchor_W, anchor_scores, rho, norm_code, loss_code):
+def tilt_coefficients(y, anchor_W, anchor_scores, rho, norm_code, loss_code):
     """``coeff`` of :func:`tilted_linear`: the tilt is ``(ρ/η) coeff_i @ anchor_W = (ρ/η) ∇_x ℓ``.
 
     Margins: ``∇_x ℓ = φ'(s_i − ρ||w||_*) y_i w`` at the anchor's worst case (``coeff`` carries
@@ -193,8 +208,8 @@ def tilt_coefficients(scores, y, anchor_W, anchor_scores, rho, norm_code, loss_c
     """
     if loss_code != SOFTMAX:
         radius = rho * float(dual_norm(anchor_W[0], norm_code))
-        z = anchor_scores[:, 0] - radius
-        deriv = np.array([margin_loss_derivative(v, loss_code) for v in z])
+        value, deriv = np.empty(y.shape[0]), np.empty(y.shape[0])
+        margin_losses(np.ascontiguousarray(anchor_scores[:, 0]), radius, loss_code, value, deriv)
         return deriv[:, None]
     S = anchor_scores
     P = np.exp(S - S.max(axis=1, keepdims=True))
