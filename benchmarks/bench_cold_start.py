@@ -10,22 +10,29 @@ times: a kernel's time contains the kernels it calls).
 Run: ``python benchmarks/bench_cold_start.py [--cases l2,linf,mlp] [--top 6] [--repeats 3]``
 (with repeats, the median of each column; the compile events are those of the median cold fit)
 
-Measured 2026-11-27 (``PYTHONPATH=. python benchmarks/bench_cold_start.py --repeats 3``, 2 cores,
-load average 0.7; medians, seconds)::
+Measured 2026-11-27, after the MLP's row weights, level draws, FGM anchors and optimizer steps
+became NumPy (``PYTHONPATH=. python benchmarks/bench_cold_start.py --repeats 3``, 2 cores, load
+average 1.5; medians, seconds)::
 
     case    import  cold fit  warm fit   largest compile events (cold, inclusive)
-    l2        2.10      5.64      0.59   l2_nodes 4.4s, entropic_margin_l2 3.6s, _l2_points 2.7s, ...
-    linf      2.13     10.64      0.86   cube_atoms 5.4s, _atom 4.4s, cube_atoms_gradient 2.4s, ...
-    mlp       2.03      5.39      0.56   batch_weights 1.3s, fill_tilted_points_linf 1.1s, draw_counts 0.9s, ...
+    l2        2.66      5.61      0.54   l2_nodes 4.3s, entropic_margin_l2 3.6s, _l2_points 2.7s, ...
+    linf      2.51     11.76      0.78   cube_atoms 5.5s, _atom 4.3s, cube_atoms_gradient 3.2s, ...
+    mlp       2.32      2.06      0.46   fill_tilted_points_linf 1.6s, _rows_linf 1.1s, ...
 
-The MLP row was 30.6 s in the same session before its passes became NumPy and its epoch loop
-Python (``--cases mlp --repeats 3`` on the previous commit; the compile events were
-``train_epoch 30.2s, train_batch 26.6s, batch_gradient 21.7s``: numba re-optimizes a callee's
-code inside each caller of a deep call chain). The day before: l2 5.54 s, l-inf 13.31 s, MLP
-24.85 s (one run each).
+The MLP now compiles only its ball's sampler. Its cold fit moves with the machine: 1.39 s
+(``--cases mlp --repeats 3``, import 1.73 s) in a quiet period of the same morning, 1.92-2.14 s
+in three later runs of ``--cases mlp --repeats 5`` (import 2.5 s). Before the change: 5.00 s
+(``--cases mlp``, same session, ``batch_weights 1.3s, fill_tilted_points_linf 1.1s, row_weights
+1.0s, optimizer_step 0.7s, draw_counts 0.7s, anchor_rows 0.6s``); the day before 5.39 s, and
+30.6 s before its passes became NumPy and its epoch loop Python (``train_epoch 30.2s,
+train_batch 26.6s, batch_gradient 21.7s``: numba re-optimizes a callee's code inside each caller
+of a deep call chain).
 
-The issue's target (a cold first fit of at most 2 s) is not met. For the linear models the time
-is numba's front end: with ``NUMBA_OPT=0`` the l2 cold fit went from 4.4 to 3.6 s only.
+The issue's target (a cold first fit of at most 2 s) is met by the MLP only in quiet periods
+and not by the linear models. For them the time is numba's front end: with ``NUMBA_OPT=0`` the
+l2 cold fit went from 4.4 to 3.6 s, and inlining the quadrature's five small helpers at numba's
+IR level (``inline="always"``) changed nothing measurable (5.1/5.2/4.5 s against 4.7/6.1/5.6 s,
+alternated).
 """
 
 import argparse
