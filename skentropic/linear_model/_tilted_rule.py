@@ -48,8 +48,8 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
     The tilt of point ``i`` is ``θ_i = (ρ/η) sign_i coeff_i @ anchor_W``
     (:func:`tilt_coefficients`; ``0``, the uniform proposal, where it is not finite), its seed
     :func:`point_seeds`, and ``draws = (U, log_w)`` the ``m`` draws of every point
-    (:func:`draw_tilted`) when they take at most ``CACHE_BYTES`` (else ``None``: they are made
-    block by block at each evaluation). With a ``cache`` (a dict) the result is kept under a
+    (:func:`draw_tilted`) when there is a ``cache`` and they take at most ``CACHE_BYTES`` (else
+    ``None``: they are made block by block at each evaluation). With a ``cache`` (a dict) the result is kept under a
     digest of every input, so the evaluations of one L-BFGS run (one anchor) make it once, and
     a cached evaluation equals a fresh one bit for bit; a new anchor replaces it.
     """
@@ -63,7 +63,8 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
     tilts = (rho / eta) * sign[:, None] * (coeff @ anchor_W)
     tilts[~np.isfinite(tilts).all(axis=1)] = 0.0
     seeds = point_seeds(seed, X, labels + (sign > 0))
-    draws = draw_tilted(tilts, seeds, m, norm_code) if tilts.size * m * 8 <= CACHE_BYTES else None
+    kept = cache is not None and tilts.size * m * 8 <= CACHE_BYTES
+    draws = draw_tilted(tilts, seeds, m, norm_code) if kept else None
     setup = (tilts, seeds, draws)
     if cache is not None:
         cache["tilted"] = (key, setup)
@@ -121,39 +122,49 @@ def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, 
     ``Cᵀ U`` are matrix products.
     """
     n, k = scores.shape
-    d = W.shape[1]
     value, ess, gs = np.empty(n), np.empty(n), np.empty((n, k))
-    per_block = max(1, BLOCK_FLOATS // (m * d))
-    blocks = [slice(start, min(n, start + per_block)) for start in range(0, n, per_block)]
 
     def run(pts):
-        if draws is None:
-            U, log_w = draw_tilted(tilts[pts], seeds[pts], m, norm_code)
-        else:
-            U, log_w = draws[0][pts.start * m:pts.stop * m], draws[1][pts.start * m:pts.stop * m]
+        rows = slice(pts.start * m, pts.stop * m)
+        U, log_w = draw_tilted(tilts[pts], seeds[pts], m, norm_code) if draws is None else (draws[0][rows],
+                                                                                             draws[1][rows])
         return _block(scores[pts], y[pts], sign[pts], sw[pts], W, U, log_w, m, rho, eta, loss_code,
                       value[pts], ess[pts], gs[pts])
 
-    workers = min(len(blocks), numba.get_num_threads())
-    if workers > 1:  # the sampler and BLAS release the GIL; one BLAS thread per block
-        with single_blas_thread(), ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(run, blocks))
-    else:
-        parts = [run(pts) for pts in blocks]
-    gW = np.zeros((k, d))
-    for part in parts:  # in block order
+    gW = np.zeros_like(W)
+    for part in _run_blocks(run, n, m * W.shape[1]):  # in block order
         gW += part
     return value, ess, gs, gW
 
 
 def draw_tilted(tilts, seeds, m, norm_code):
     """``m`` draws of the proposal ``q_{θ_i}`` per point (row ``i`` of ``tilts``), seeded with
-    ``seeds[i]``: ``(U, log_w)`` with point ``i``'s rows at ``i m .. (i + 1) m − 1``."""
+    ``seeds[i]``: ``(U, log_w)`` with point ``i``'s rows at ``i m .. (i + 1) m − 1``. Many points
+    are drawn in blocks on threads (each point reseeds: the same draws)."""
     n_points, d = tilts.shape
     U, log_w = np.empty((n_points * m, d)), np.empty(n_points * m)
-    TILTED_POINTS[norm_code](U, np.full(n_points, m, dtype=np.int64), np.ascontiguousarray(tilts),
-                             np.ascontiguousarray(seeds, dtype=np.int64), log_w)
+    tilts = np.ascontiguousarray(tilts)
+    seeds = np.ascontiguousarray(seeds, dtype=np.int64)
+    counts = np.full(n_points, m, dtype=np.int64)
+
+    def run(pts):
+        rows = slice(pts.start * m, pts.stop * m)
+        TILTED_POINTS[norm_code](U[rows], counts[pts], tilts[pts], seeds[pts], log_w[rows])
+
+    _run_blocks(run, n_points, m * d)
     return U, log_w
+
+
+def _run_blocks(run, n_points, floats_per_point):
+    """``[run(pts) for pts in blocks]`` over fixed blocks of at most ``BLOCK_FLOATS`` floats, on
+    numba's number of threads (the samplers and BLAS release the GIL; one BLAS thread each)."""
+    per_block = max(1, BLOCK_FLOATS // floats_per_point)
+    blocks = [slice(start, min(n_points, start + per_block)) for start in range(0, n_points, per_block)]
+    workers = min(len(blocks), numba.get_num_threads())
+    if workers <= 1:
+        return [run(pts) for pts in blocks]
+    with single_blas_thread(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, blocks))
 
 
 def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess, gs):
