@@ -3,7 +3,8 @@
 :func:`tilted_losses` draws, for each point, ``m`` proposals ``z_ij = x_i + ρu_ij`` from the
 proposal of :mod:`skentropic._core._tilted` aimed at ``θ_i = (ρ/η) ∇_x ℓ(x'_i)``, the input
 gradient one fast-gradient step from ``x_i`` (``x'_i = x_i + ρ·dir(∇_x ℓ(x_i))``: for a
-binary linear model this is the slope at the worst case), with exact weights ``w_ij = p/q``.
+binary linear model this is the slope at the worst case; for the ``l_∞`` ball then moved to the
+proposal's own mean), with exact weights ``w_ij = p/q``.
 :func:`entropic_estimate` turns them into ``F_i = η log E_u exp(ℓ/η)`` with a control
 variate: ``F_i = c_i + η log(1 + mean_j w_ij (e^{(ℓ_ij − c_i)/η} − 1))``, ``c_i = min(0, min_j ℓ_ij)``
 (``E_p 1 = 1``, so this is unbiased inside the log for any ``c_i``; with ``ℓ >= c_i`` the term
@@ -13,18 +14,26 @@ in the log is at least 1).
 import numpy as np
 from scipy.special import logsumexp
 
+from ._core._norms import NORM_INF
 from ._core._projections import ascent_rows
 from ._core._sampling import draw_seed
-from ._core._tilted import sample_tilted_pairs, sample_tilted_rows
+from ._core._tilted import mean_matched_tilts, sample_tilted_pairs, sample_tilted_rows
 
 _CHUNK_FLOATS = 2_000_000  # rows per chunk: about this many perturbed coordinates
 
 
 def tilts(part, X, rho, eta, code):
-    """``θ_i = (ρ/η) ∇_x ℓ(x'_i)`` at one fast-gradient step ``x'_i`` (``η`` floored at ``1e-12``)."""
+    """``θ_i = (ρ/η) ∇_x ℓ(x'_i)`` at one fast-gradient step ``x'_i`` (``η`` floored at ``1e-12``);
+    for the ``l_∞`` ball then moved to the proposal's own mean
+    (:func:`~skentropic._core._tilted.mean_matched_tilts`)."""
+    eta = max(eta, 1e-12)
     _, g = part.loss_grad(X, part.target)
     _, g2 = part.loss_grad(X + rho * ascent_rows(np.ascontiguousarray(g, dtype=np.float64), code), part.target)
-    return np.ascontiguousarray(rho / max(eta, 1e-12) * g2)
+    theta = rho / eta * np.asarray(g2, dtype=np.float64)
+    if code == NORM_INF:
+        theta = mean_matched_tilts(lambda shift: np.asarray(part.loss_grad(X + shift, part.target)[1]), theta,
+                                   rho, eta)
+    return np.ascontiguousarray(theta)
 
 
 def tilted_losses(part, X, rho, eta, code, n_samples, rng, antithetic=False):

