@@ -55,14 +55,14 @@ The 10-class digits through the estimator (``--multiclass --etas 0.01 --rho 0.05
 2026-11-27, after the tilted rule became BLAS blocks over draws kept per anchor; ratio to
 scikit-learn's multinomial fit)::
 
-    digits 10 classes, rho=0.05 C=1.0 tol=0.0001; median of 3; sklearn 0.776 s; load average 1.66
+    digits 10 classes, rho=0.05 C=1.0 tol=0.0001; median of 3; sklearn 0.798 s; load average 1.48
     ball    mode             eta  time [s]   ratio
-    l2      multinomial     0.01      5.41     7.0
-    l2      ovr             0.01      0.51     0.7
-    l-inf   multinomial     0.01      5.58     7.2
-    l-inf   ovr             0.01      3.25     4.2
-    l1      multinomial     0.01      5.92     7.6
-    l1      ovr             0.01      1.49     1.9
+    l2      multinomial     0.01      5.21     6.5
+    l2      ovr             0.01      0.80     1.0
+    l-inf   multinomial     0.01      5.93     7.4
+    l-inf   ovr             0.01      3.44     4.3
+    l1      multinomial     0.01      5.50     6.9
+    l1      ovr             0.01      1.53     1.9
 
 The same command on the commit before (``--repeats 1``, sklearn 0.86 s): multinomial 24.48 s
 (l2), 21.41 s (l-inf), 25.45 s (l1); one-vs-rest 0.56, 2.57, 0.99 s. One-vs-rest uses the exact
