@@ -86,6 +86,10 @@ class InnerRule:
         Samples per point and seed of the tilted rule.
     anchor : tuple ``(coef, intercept)`` or None
         Model at which the tilted rule's proposals are aimed (``None``: the evaluated model).
+    cache : dict
+        Where the tilted rule keeps the tilts, seeds and draws of its current anchor between
+        evaluations (:func:`~._tilted_rule.tilted_setup`); shared by the rules that
+        ``dataclasses.replace`` derives from this one.
     """
 
     kind: str
