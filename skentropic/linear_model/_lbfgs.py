@@ -13,8 +13,9 @@ then converges to ``tol`` within ``max_iter`` iterations. The fitted model minim
 objective of that last anchor, with all ``n_samples`` samples per point; the aiming rounds,
 which only choose the anchor, use a quarter of them (``_AIM_DIVISOR``). Measured on the
 10-class digits (``rho=0.05, eta=0.01``, two seeds per ball, true objective with 1024
-mean-matched samples): the fits took 40-50% less time, and their true objectives moved by at
-most 8e-5 relative, less than between the two seeds (1.1e-4).
+samples per point; ``benchmarks/bench_multinomial_accuracy.py --aim``): the fits took
+0.48-0.74 of the time, and their true objectives moved by -1.3e-4 to +2.3e-4 relative (lower
+in three fits of six), about the spread between the two seeds (1.1e-4 to 1.4e-4).
 
 For ``η = 0`` with the ``l_∞`` ball the adversarial term ``φ(s − ρ||w||_1)`` is not smooth
 where a coordinate of ``w`` vanishes; the weights are then split ``w = w⁺ − w⁻`` with bounds
