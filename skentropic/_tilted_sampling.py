@@ -14,7 +14,7 @@ in the log is at least 1).
 import numpy as np
 from scipy.special import logsumexp
 
-from ._core._norms import NORM_INF
+from ._core._norms import NORM_INF, NORM_L2
 from ._core._projections import ascent_rows
 from ._core._sampling import draw_seed
 from ._core._tilted import mean_matched_tilts, sample_tilted_pairs, sample_tilted_rows
@@ -30,9 +30,9 @@ def tilts(part, X, rho, eta, code):
     _, g = part.loss_grad(X, part.target)
     _, g2 = part.loss_grad(X + rho * ascent_rows(np.ascontiguousarray(g, dtype=np.float64), code), part.target)
     theta = rho / eta * np.asarray(g2, dtype=np.float64)
-    if code == NORM_INF:
+    if code in (NORM_INF, NORM_L2):
         theta = mean_matched_tilts(lambda shift: np.asarray(part.loss_grad(X + shift, part.target)[1]), theta,
-                                   rho, eta)
+                                   rho, eta, code)
     return np.ascontiguousarray(theta)
 
 

@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 from .._core._losses import SOFTMAX, margin_losses, softmax_cross_entropy
-from .._core._norms import NORM_INF, dual_norm
+from .._core._norms import NORM_INF, NORM_L2, dual_norm
 from .._core._projections import ascent_rows
 from .._core._threads import single_blas_thread
 from .._core._tilted import TILTED_POINTS, mean_matched_tilts
@@ -64,9 +64,9 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
         anchor_scores = anchor_scores * sign[:, None]
     coeff = tilt_coefficients(labels, anchor_W, anchor_scores, rho, norm_code, loss_code)
     tilts = (rho / eta) * sign[:, None] * (coeff @ anchor_W)
-    if loss_code == SOFTMAX and norm_code == NORM_INF:  # the margin tilts are exact already
+    if loss_code == SOFTMAX and norm_code in (NORM_INF, NORM_L2):  # the margin tilts are exact already
         tilts = mean_matched_tilts(lambda shift: _score_gradient(anchor_scores + shift @ anchor_W.T, labels)
-                                   @ anchor_W, tilts, rho, eta)
+                                   @ anchor_W, tilts, rho, eta, norm_code)
     tilts[~np.isfinite(tilts).all(axis=1)] = 0.0
     seeds = point_seeds(seed, X, labels + (sign > 0))
     kept = cache is not None and tilts.size * m * 8 <= CACHE_BYTES
