@@ -3,8 +3,8 @@
 :func:`tilted_losses` draws, for each point, ``m`` proposals ``z_ij = x_i + ρu_ij`` from the
 proposal of :mod:`skentropic._core._tilted` aimed at ``θ_i = (ρ/η) ∇_x ℓ(x'_i)``, the input
 gradient one fast-gradient step from ``x_i`` (``x'_i = x_i + ρ·dir(∇_x ℓ(x_i))``: for a
-binary linear model this is the slope at the worst case; for the ``l_∞`` ball then moved to the
-proposal's own mean), with exact weights ``w_ij = p/q``.
+binary linear model this is the slope at the worst case; for the ``l_∞`` and ``l_2`` balls then
+moved to the proposal's own mean), with exact weights ``w_ij = p/q``.
 :func:`entropic_estimate` turns them into ``F_i = η log E_u exp(ℓ/η)`` with a control
 variate: ``F_i = c_i + η log(1 + mean_j w_ij (e^{(ℓ_ij − c_i)/η} − 1))``, ``c_i = min(0, min_j ℓ_ij)``
 (``E_p 1 = 1``, so this is unbiased inside the log for any ``c_i``; with ``ℓ >= c_i`` the term

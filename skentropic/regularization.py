@@ -29,9 +29,10 @@ How each quantity is computed
   the ``l_∞`` and the ``l_1`` balls (the law of ``w·u``, :mod:`skentropic.linear_model._cube_rule`,
   :mod:`skentropic.linear_model._l1_rule`), and in closed form at ``η = 0``; otherwise
   importance sampling with ``n_inner_samples`` proposals per point tilted toward the worst
-  case (``θ_i = (ρ/η)∇_x ℓ`` one fast-gradient step from ``x_i``, exact weights, in antithetic
-  pairs ``(u, −u)`` from the symmetrised proposal so that the first-order noise of ``g·u``
-  cancels, and the clean loss as a control variate; :mod:`skentropic._tilted_sampling`), which
+  case (``θ_i = (ρ/η)∇_x ℓ`` one fast-gradient step from ``x_i``, for the ``l_∞`` and ``l_2``
+  balls then at the proposal's own mean; exact weights, in antithetic pairs ``(u, −u)`` from
+  the symmetrised proposal so that the first-order noise of ``g·u`` cancels, and the clean
+  loss as a control variate; :mod:`skentropic._tilted_sampling`), which
   reaches the region that dominates ``E exp(ℓ/η)`` at every ``C``, unlike uniform proposals
   in high dimension (``exact_penalty_se`` reports its standard error).
 - ``exact_penalty = F − ERM`` is a difference of two ``O(1)`` risks, so rounding limits its

@@ -54,9 +54,10 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         mirror images ``-u``; ``None``: 256), per point for ``solver='saa'`` (``None``: 256).
     proposal : {"tilted", "uniform"}, default="tilted"
         Where the ball expectation is sampled, by every solver: importance samples tilted
-        toward the worst case (``θ = (ρ/η)∇_x ℓ`` one fast-gradient step from the point) with
-        exact weights, or uniform ball samples (the talk's estimator, kept for comparison; for
-        L-BFGS it also replaces the exact binary rules).
+        toward the worst case (``θ = (ρ/η)∇_x ℓ`` one fast-gradient step from the point; for the
+        multinomial L-BFGS objective under the ``l_∞`` and ``l_2`` balls then at the proposal's
+        own mean) with exact weights, or uniform ball samples (the talk's estimator, kept for
+        comparison; for L-BFGS it also replaces the exact binary rules).
     max_level : int, default=6
         Level ``L`` of the stochastic estimators (``2^L`` inner samples at most).
     batch_size : int, default=32

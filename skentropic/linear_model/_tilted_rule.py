@@ -14,9 +14,10 @@ tail dominates it is the plain importance-sampling estimate. ``ess`` reports the
 sample size fraction of the gradient weights ``w e^{ℓ/η}``. The tilt of point ``i`` is
 ``θ_i = (ρ/η) ∇_x ℓ`` at an *anchor* model: for margin losses the gradient at the anchor's
 worst case ``s_i − ρ||w||_*``; for the softmax loss at one fast-gradient step from ``x_i``,
-and for the softmax loss under the ``l_∞`` ball then at the proposal's own mean
-(:func:`~skentropic._core._tilted.mean_matched_tilts`). The anchor is held fixed while L-BFGS runs (the objective is then a smooth deterministic
-function of ``(W, b)`` with an exact gradient) and is moved to the solution between rounds
+and for the softmax loss under the ``l_∞`` and ``l_2`` balls then at the proposal's own mean
+(:func:`~skentropic._core._tilted.mean_matched_tilts`). The anchor is held fixed while L-BFGS
+runs (the objective is then a smooth deterministic function of ``(W, b)`` with an exact
+gradient) and is moved to the solution between rounds
 (:func:`skentropic.linear_model._lbfgs.fit_lbfgs`).
 
 Samples come from per-point seeds (a hash of the point, :func:`point_seeds`): the draws of a
@@ -47,7 +48,7 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
     draws)``.
 
     The tilt of point ``i`` is ``θ_i = (ρ/η) sign_i coeff_i @ anchor_W`` (:func:`tilt_coefficients`;
-    softmax and the ``l_∞`` ball: moved to the proposal's mean by
+    softmax and the ``l_∞`` or ``l_2`` ball: moved to the proposal's mean by
     :func:`~skentropic._core._tilted.mean_matched_tilts`; ``0``, the uniform proposal, where it
     is not finite), its seed
     :func:`point_seeds`, and ``draws = (U, log_w)`` the ``m`` draws of every point
@@ -221,8 +222,8 @@ def tilt_coefficients(y, anchor_W, anchor_scores, rho, norm_code, loss_code):
     Margins: ``∇_x ℓ = φ'(s_i − ρ||w||_*) y_i w`` at the anchor's worst case (``coeff`` carries
     ``φ'(·)``; :func:`tilted_setup` multiplies by ``y_i`` through ``sign``). Softmax:
     ``∇_x CE = Wᵀ(p' − e_y)`` at the scores ``S' = S + ρ W δ_i`` (``coeff = p' − e_y``), with
-    ``δ_i`` one fast-gradient step of the anchor (for the ``l_∞`` ball :func:`tilted_setup` then
-    moves the tilt to the proposal's own mean). ``anchor_scores`` are the anchor's clean scores
+    ``δ_i`` one fast-gradient step of the anchor (for the ``l_∞`` and ``l_2`` balls
+    :func:`tilted_setup` then moves the tilt to the proposal's own mean). ``anchor_scores`` are the anchor's clean scores
     (same layout as ``coeff``).
     """
     if loss_code != SOFTMAX:
