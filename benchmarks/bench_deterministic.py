@@ -7,7 +7,8 @@ penalty (alpha = 1 / (C n)) and tolerance. Median of ``--repeats`` fits each. nu
 compilation is excluded: every configuration is fitted once on a small problem first.
 
 Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats 3]``, or
-``--sweep [--sizes 1000x64,...,digits] [--etas ...] [--rho 0.1]`` for the ratios over sizes,
+``--sweep [--sizes 1000x64,...,digits] [--etas ...] [--rho 0.1] [--times]`` for the ratios
+(``--times``: our fit times in milliseconds, to compare two commits side by side) over sizes,
 norms and ``eta`` (``digits``: the embedded digits as a binary problem); ``--multiclass
 [--etas 0.01] [--rho 0.05] [--repeats 1]`` for the 10-class digits.
 
@@ -209,7 +210,7 @@ def sweep(args):
             rule = make_inner_rule(norm, d, LOGISTIC)
             for eta in etas:
                 t, _ = timed(lambda: fit(X, y, rho, eta, norm, C, tol, rule), args.repeats)
-                cells.append(f"{t / t_sk:13.1f}x")
+                cells.append(f"{t * 1e3:12.1f}ms" if args.times else f"{t / t_sk:13.1f}x")
         print(f"{size:>12}{t_sk:12.3f}" + "".join(cells), flush=True)
 
 
@@ -250,6 +251,7 @@ def main():
     parser.add_argument("--etas", default="0.1,0.01,0.001")
     parser.add_argument("--rho", type=float, default=0.1, help="radius of the sweep")
     parser.add_argument("--norms", default="l2,l-inf,l1", help="balls of the sweep")
+    parser.add_argument("--times", action="store_true", help="sweep cells in milliseconds, not ratios")
     parser.add_argument("--multiclass", action="store_true",
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
     args = parser.parse_args()
