@@ -1,6 +1,8 @@
 """The tilted rule of the linear models (:mod:`skentropic.linear_model._tilted_rule`): its
 formula point by point, and that caching, blocks and threads leave the result unchanged."""
 
+import warnings
+
 import numba
 import numpy as np
 import pytest
@@ -214,6 +216,10 @@ def test_l2_proposal_mean_is_the_mode_of_the_tilted_law_and_the_beta_mean():
                 assert 2 * a / (a + b) - 1 == pytest.approx(tk, rel=1e-12)
     theta = np.array([[0.5], [-3.0]])
     np.testing.assert_array_equal(l2_proposal_mean(theta), tilted_uniform_mean(theta))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way: a unit vector along θ
+        huge = l2_proposal_mean(np.array([[1e300, -1e300, 0.0]]))
+    np.testing.assert_allclose(huge, [[2 ** -0.5, -(2 ** -0.5), 0.0]], rtol=1e-12)
 
 
 def test_matched_l2_tilt_is_a_fixed_point():

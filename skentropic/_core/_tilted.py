@@ -73,10 +73,12 @@ def l2_proposal_mean(theta):
     d = theta.shape[-1]
     if d == 1:
         return tilted_uniform_mean(theta)
-    kappa = np.linalg.norm(theta, axis=-1, keepdims=True)
     nu = 0.5 * (d - 1.0)
-    # t*/κ = 1/(ν + √(ν² + κ²)): no division by κ, and 0 tilt gives mean 0
-    return theta / (nu + np.sqrt(nu * nu + kappa * kappa))
+    big = np.max(np.abs(theta), axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite tilt gives NaN (callers zero it)
+        kappa = big * np.linalg.norm(theta / np.where(big > 0.0, big, 1.0), axis=-1, keepdims=True)
+        # t*/κ = 1/(ν + √(ν² + κ²)): no division by κ, and 0 tilt gives mean 0
+        return theta / (nu + np.hypot(nu, kappa))
 
 
 MATCH_ITER = 20  # mean-matching steps of an l_inf or l_2 tilt, at most
