@@ -246,3 +246,26 @@ def test_grid_costs_at_most_the_points():
                    log_w=np.full(50, -np.log(50)))
     assert g is not None
     assert (~g[1]).sum() * (_DEGREE + 1) <= scores.shape[0]
+
+
+def test_direct_points_of_an_atom_grid_match_the_point_kernel(monkeypatch):
+    # Cauchy scores: pieces holding a few far points are not resolved and go through the direct
+    # path, which for fewer than _SERIAL_ATOM_POINTS points is the serial node kernel with the
+    # adjoints summed in NumPy, and margin_atoms otherwise: both give the same values and adjoints
+    from skentropic.linear_model import _score_grid
+
+    rng = np.random.RandomState(0)
+    shift, log_w = 1.5 * rng.randn(200), rng.randn(200)
+    log_w -= np.log(np.sum(np.exp(log_w)))
+    scores, sw = rng.standard_cauchy(600).clip(-30, 30), rng.rand(600)
+    grid = build_grid(scores, quadrature=False, r=0.0, eta=1e-3, d=0.0, loss_code=LOGISTIC, shift=shift,
+                      log_w=log_w)
+    assert grid is not None and grid[1].any()
+    out = []
+    for limit in (_score_grid._SERIAL_ATOM_POINTS, 0):
+        monkeypatch.setattr(_score_grid, "_SERIAL_ATOM_POINTS", limit)
+        v, ds = np.empty(600), np.empty(600)
+        adj = atom_margin(scores, sw, shift, log_w, 1e-3, LOGISTIC, False, v, ds, True)
+        out.append((v, ds, *adj))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14 * np.abs(b).max())

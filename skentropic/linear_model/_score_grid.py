@@ -55,6 +55,7 @@ _SPLIT_POINTS = 2 * (_DEGREE + 1)  # a failing piece with fewer points is evalua
 _MAX_NODES = 16384
 _BINS = 4096  # histogram of the scores that estimates the points of a piece
 _SERIAL_POINTS = 2048  # fewer direct points run on one thread (no thread-pool wake-up, no compilation)
+_SERIAL_ATOM_POINTS = 256  # ... for an atom rule (its node kernel holds (points, atoms) arrays)
 
 
 def _values_to_coefficients(degree):
@@ -327,7 +328,15 @@ def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, scor
     psi_nodes, pi_nodes = grid[5], grid[6]
     dshift = spread @ psi_nodes.reshape(-1, m)
     pi = spread @ pi_nodes.reshape(-1, m)
-    if idx.shape[0]:
+    if idx.shape[0] and not kink and idx.shape[0] < _SERIAL_ATOM_POINTS:
+        # few points: the serial node kernel (no parallel launch, which cost 0.1-10 ms on the
+        # direct piece of a 1000-point fit), adjoints summed here
+        tab = _Tabulator(False, 0.0, eta, 0.0, loss_code, 0.0, 0.0, None, None, shift, log_w)
+        v, _, psi, pi_direct = tab.evaluate(np.ascontiguousarray(scores[idx])[None, :])
+        values[idx], ds[idx] = v[0], psi[0].sum(axis=1)
+        dshift += sw[idx] @ psi[0]
+        pi += sw[idx] @ pi_direct[0]
+    elif idx.shape[0]:
         v, g, d_shift, d_pi = np.empty(idx.shape[0]), np.empty(idx.shape[0]), np.empty(m), np.empty(m)
         margin_atoms(np.ascontiguousarray(scores[idx]), np.ascontiguousarray(sw[idx]), shift, log_w, float(eta),
                      int(loss_code), bool(kink), v, g, d_shift, d_pi)
