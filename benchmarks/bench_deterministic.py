@@ -8,9 +8,28 @@ compilation is excluded: every configuration is fitted once on a small problem f
 
 Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats 3]``, or
 ``--sweep [--sizes 1000x64,...,digits] [--etas ...] [--rho 0.1] [--times]`` for the ratios
-(``--times``: our fit times in milliseconds, to compare two commits side by side) over sizes,
-norms and ``eta`` (``digits``: the embedded digits as a binary problem); ``--multiclass
+(each cell's fits alternated with scikit-learn's; the sklearn column is the median over the
+cells; ``--times``: our fit times in milliseconds, to compare two commits side by side) over
+sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); ``--multiclass
 [--etas 0.01] [--rho 0.05] [--repeats 1]`` for the 10-class digits.
+
+Sweep measured 2026-11-27, later (``--sweep --repeats 5``, then ``--sizes digits --etas
+1,0.1,0.01,0.001 --rho 0.05 --repeats 5``), each cell's fits alternated with scikit-learn's,
+after the cube law's Gauss-Hermite rule was cached and an atom grid's few direct points went to
+the serial node kernel; load average 2.1-2.9 (busier than the tables below)::
+
+    rho=0.1 C=1.0 tol=0.0001; median of 5; load average 2.09
+           n x d sklearn [s]        l2 0.1       l2 0.01      l2 0.001     l-inf 0.1    l-inf 0.01   l-inf 0.001        l1 0.1       l1 0.01      l1 0.001
+         1000x64       0.002          6.8x          4.6x          3.7x          4.3x          5.2x          9.7x          5.6x          6.0x          7.6x
+        10000x64       0.054          1.0x          0.9x          0.9x          1.1x          0.8x          2.3x          1.1x          1.1x          1.2x
+        1000x784       0.116          0.9x          0.7x          1.0x          4.0x         13.6x          3.2x          3.5x          3.3x          3.5x
+       10000x784       0.080          1.2x          1.6x          1.4x          2.7x          2.0x          2.8x          2.6x          2.5x          2.6x
+    rho=0.05 C=1.0 tol=0.0001; median of 5; load average 2.89
+           n x d sklearn [s]        l2 1.0        l2 0.1       l2 0.01      l2 0.001     l-inf 1.0     l-inf 0.1    l-inf 0.01   l-inf 0.001        l1 1.0        l1 0.1       l1 0.01      l1 0.001
+          digits       0.005          4.1x          4.6x          9.2x          7.3x          8.8x         12.4x         13.4x         19.4x         10.9x         10.4x         14.0x         18.0x
+
+scikit-learn takes 2-9 ms at 1000 x 64 and on the digits, so those ratios move by 2x from run
+to run; ``--times`` gives our own times to compare commits.
 
 Sweep measured 2026-11-27 (``--sweep --repeats 3``, load average 1.7; ``--sizes 100000x64``
 separately, load average 0.8), after the score grid became piecewise Chebyshev with direct
@@ -172,6 +191,13 @@ def fit(X, y, rho, eta, norm, C, tol, rule):
                      intercept_init=np.zeros(1), max_iter=1000, tol=tol, rule=rule)
 
 
+def timed_pair(fn, baseline, repeats):
+    """Medians of ``repeats`` runs of ``fn`` and of ``baseline``, alternated (side by side: the
+    machine's drift between the two is shared)."""
+    times = np.array([[timed(f, 1)[0] for f in (fn, baseline)] for _ in range(repeats)])
+    return float(np.median(times[:, 0])), float(np.median(times[:, 1]))
+
+
 def timed(fn, repeats):
     times, out = [], None
     for _ in range(repeats):
@@ -203,15 +229,15 @@ def sweep(args):
     for size in args.sizes.split(","):
         X, y = load_size(size)
         d = X.shape[1]
-        t_sk, _ = timed(lambda: LogisticRegression(C=C, solver="lbfgs", tol=tol, max_iter=1000).fit(X, y),
-                        args.repeats)
-        cells = []
+        baseline = lambda: LogisticRegression(C=C, solver="lbfgs", tol=tol, max_iter=1000).fit(X, y)  # noqa: E731
+        cells, sk_times = [], []
         for _, norm in norms:
             rule = make_inner_rule(norm, d, LOGISTIC)
             for eta in etas:
-                t, _ = timed(lambda: fit(X, y, rho, eta, norm, C, tol, rule), args.repeats)
+                t, t_sk = timed_pair(lambda: fit(X, y, rho, eta, norm, C, tol, rule), baseline, args.repeats)
+                sk_times.append(t_sk)
                 cells.append(f"{t * 1e3:12.1f}ms" if args.times else f"{t / t_sk:13.1f}x")
-        print(f"{size:>12}{t_sk:12.3f}" + "".join(cells), flush=True)
+        print(f"{size:>12}{np.median(sk_times):12.3f}" + "".join(cells), flush=True)
 
 
 def multiclass(args):
