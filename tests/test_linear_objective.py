@@ -166,6 +166,22 @@ def test_fit_lbfgs_reproduces_sklearn_logistic_regression():
     np.testing.assert_allclose(intercept, clf.intercept_, atol=1e-5)
 
 
+def test_fit_lbfgs_history_is_bounded(monkeypatch):
+    """30 correction pairs, fewer where their floats pass the budget, never fewer than 10."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, y, _, _, _ = _data(n=50, d=5, seed=2)
+    seen = []
+    real = lbfgs.minimize
+    monkeypatch.setattr(lbfgs, "minimize", lambda *a, **k: seen.append(k["options"]["maxcor"]) or real(*a, **k))
+    for budget, expected in ((2**22, 30), (2 * 6 * 20, 20), (1, 10)):
+        monkeypatch.setattr(lbfgs, "_MAXCOR_FLOATS", budget)
+        fit_lbfgs(X, y, np.full(50, 1 / 50), rho=0.1, eta=0.1, norm_code=NORM_L2, loss_code=LOGISTIC, alpha=0.02,
+                  fit_intercept=True, coef_init=np.zeros((1, 5)), intercept_init=np.zeros(1), max_iter=100,
+                  tol=1e-6, rule=make_inner_rule(NORM_L2, 5, LOGISTIC))
+        assert seen[-1] == expected
+
+
 @pytest.mark.parametrize("norm", [NORM_INF, NORM_L2])
 def test_fit_lbfgs_eta_zero_is_stationary(norm):
     # the adversarial fit lowers the objective and reports convergence; fit_intercept=False keeps b = 0
