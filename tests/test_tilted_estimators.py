@@ -50,14 +50,16 @@ def _mlp(d, seed=0):
     return sizes, offsets, theta
 
 
-def _point_value(sizes, offsets, theta, x, label, rho, eta, level, seed, proposal):
-    """The estimators' value η log mean_j w_j exp(ℓ_j/η) for one point (vanilla, 2^level samples)."""
+def _point_value(sizes, offsets, theta, x, label, rho, eta, level, seed, proposal, numpy_draws=False):
+    """The estimators' value η log mean_j w_j exp(ℓ_j/η) for one point (vanilla, 2^level samples);
+    ``numpy_draws``: the tilted draws from a NumPy generator (what a fit uses), else numba's."""
     np.random.seed(seed)
     d = x.shape[0]
     grad = np.empty_like(theta)
     return P.batch_gradient(theta, sizes, offsets, P.ELU, x[None, :], np.array([label]), np.zeros(1, dtype=np.int64),
                             VANILLA, rho, eta, NORM_INF, level, 1, 0, np.full(d, -np.inf), np.full(d, np.inf),
-                            False, grad, proposal, True, np.zeros(1))
+                            False, grad, proposal, True, np.zeros(1),
+                            np.random.default_rng(seed) if numpy_draws else None)
 
 
 def _mlp_losses(sizes, offsets, theta, Z, label):
@@ -65,8 +67,9 @@ def _mlp_losses(sizes, offsets, theta, Z, label):
     return logsumexp(S, axis=1) - S[:, label]
 
 
+@pytest.mark.parametrize("numpy_draws", [True, False])
 @pytest.mark.parametrize("d, eta", [(2, 0.05), (2, 0.5), (64, 0.01), (64, 0.1)])
-def test_mlp_tilted_value_matches_brute_force(d, eta):
+def test_mlp_tilted_value_matches_brute_force(d, eta, numpy_draws):
     sizes, offsets, theta = _mlp(d)
     x = np.random.RandomState(1).rand(d)
     label, rho = 1, 0.3 if d == 2 else 0.05
@@ -79,7 +82,8 @@ def test_mlp_tilted_value_matches_brute_force(d, eta):
         terms = log_w[0] + _mlp_losses(sizes, offsets, theta, x + rho * U[0], label) / eta
     ref = eta * (logsumexp(terms) - np.log(terms.size))
     ref_se = eta * np.std(np.exp(terms - terms.max())) / np.mean(np.exp(terms - terms.max())) / np.sqrt(terms.size)
-    values = np.array([_point_value(sizes, offsets, theta, x, label, rho, eta, 10, s, TILTED) for s in range(40)])
+    values = np.array([_point_value(sizes, offsets, theta, x, label, rho, eta, 10, s, TILTED, numpy_draws)
+                       for s in range(40)])
     se = values.std() / np.sqrt(values.size)
     assert abs(values.mean() - ref) <= 3 * np.hypot(se, ref_se) + 1e-3 * eta  # + plug-in bias O(1/1024)
 

@@ -136,9 +136,10 @@ def _tilted_coordinate(v, theta, expm):
     """:func:`tilted_uniform_coordinate` given ``expm = expm1(−2|θ|)``."""
     if abs(theta) < _TINY_TILT:
         return 2.0 * v - 1.0
+    # at least −1: at v = 0 with θ > 372, 1 + (1 − v)(e^{−2θ} − 1) underflows and the log is −inf
     if theta > 0.0:
-        return 1.0 + math.log1p((1.0 - v) * expm) / theta
-    return -(1.0 + math.log1p(v * expm) / (-theta))
+        return max(1.0 + math.log1p((1.0 - v) * expm) / theta, -1.0)
+    return -max(1.0 + math.log1p(v * expm) / (-theta), -1.0)
 
 
 @njit(cache=True)

@@ -22,7 +22,8 @@ For a point ``(x, y)`` and inner samples ``u_j``, ``L_j = ℓ(x + ρu_j, y)`` (c
 ``[lo, hi]`` when one is given). Every estimator is linear in the per-sample gradients, so it is
 ``Σ_j c_j ∇_θ L_j`` and costs one forward and one backward pass over the stacked rows. The
 weights ``c`` (ERM, vanilla, SAA, RT-MLMC) are segmented softmaxes (:mod:`~._mlp_estimators`),
-the inner draws numba kernels; the passes are matrix products, left to NumPy's BLAS.
+the inner draws NumPy (tilted ``l_∞``) or numba kernels; the passes are matrix products, left
+to NumPy's BLAS.
 
 Why NumPy here: the passes were numba kernels, and compiling them (``np.dot`` with ``out``
 and the epoch/batch/gradient call chain, each level of which re-optimizes the code of the
@@ -38,8 +39,10 @@ import scipy.sparse as sp
 
 from .._core._losses import softmax_cross_entropy
 from .._core._mlmc import SAA, TILTED
+from .._core._norms import NORM_INF
 from .._core._sampling import fill_unit_ball_points, seed_numba
 from .._core._tilted import TILTED_POINTS
+from .._core._tilted_numpy import draw_tilted_linf
 from ._mlp_estimators import ERM, anchor_rows, batch_weights, draw_counts
 from ._network import dense_rows, layer_views
 from ._optimizers import optimizer_step
@@ -143,23 +146,28 @@ def draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa, saa_seed, lo, h
     (:func:`~._mlp_estimators.draw_counts`: the RT-MLMC levels come from the NumPy generator ``rng``).
     ``u_j`` is uniform in the unit ball, or drawn from the proposal aimed at ``tilts[i]`` with
     log weight ``log_w`` when ``tilted`` (:func:`~skentropic._core._tilted.fill_tilted`); SAA
-    seeds the generator with ``saa_seed + idx[i]`` before point ``i``'s draws. The ball's own
-    sampler kernel is called, so a fit compiles only that one. Samples leaving the box are
-    clipped after drawing: the weight is that of the unclipped ``u``, so the estimate is the one
-    of ``E_u exp(ℓ(clip(x + ρu))/η)``, as with uniform samples. The draws ``u`` use numba's
-    generator.
+    seeds the generator with ``saa_seed + idx[i]`` before point ``i``'s draws. The tilted
+    ``l_∞`` draws of RT-MLMC and vanilla (the default) come from ``rng`` in NumPy
+    (:func:`~skentropic._core._tilted_numpy.draw_tilted_linf`: the same law, no kernel to
+    compile); the others from the ball's own numba sampler, seeded by the caller, so a fit
+    compiles only that one. Samples leaving the box are clipped after drawing: the weight is
+    that of the unclipped ``u``, so the estimate is the one of ``E_u exp(ℓ(clip(x + ρu))/η)``,
+    as with uniform samples.
     """
     counts, levels = draw_counts(mode, idx.shape[0], max_level, n_saa, rng)
     source = np.repeat(idx, counts)
     log_w = np.zeros(source.shape[0])
     if mode == ERM:
         return X[source], y[source], log_w, counts, levels
-    rows = np.empty((source.shape[0], X.shape[1]))  # the draws u, then x + ρu in place
     seeds = (saa_seed + idx) if mode == SAA else np.empty(0, dtype=np.int64)
-    if tilted:
-        TILTED_POINTS[norm_code](rows, counts, tilts, seeds, log_w)
+    if _numpy_draws(mode, tilted, norm_code) and rng is not None:
+        rows, log_w = draw_tilted_linf(tilts, counts, rng)  # NumPy: no sampler to compile
     else:
-        fill_unit_ball_points(rows, counts, seeds, norm_code)
+        rows = np.empty((source.shape[0], X.shape[1]))  # the draws u, then x + ρu in place
+        if tilted:
+            TILTED_POINTS[norm_code](rows, counts, tilts, seeds, log_w)
+        else:
+            fill_unit_ball_points(rows, counts, seeds, norm_code)
     rows *= rho
     rows += X[source]
     if has_box:
@@ -167,13 +175,19 @@ def draw_rows(X, y, idx, mode, rho, norm_code, max_level, n_saa, saa_seed, lo, h
     return rows, y[source], log_w, counts, levels
 
 
+def _numpy_draws(mode, tilted, norm_code):
+    """Whether :func:`draw_rows` draws from the NumPy generator (tilted ``l_∞``, not SAA)."""
+    return tilted and norm_code == NORM_INF and mode != SAA
+
+
 def batch_gradient(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm_code, max_level,
                    n_saa, saa_seed, lo, hi, has_box, grad, proposal, anchor_fgm, ess_out, rng=None):
     """Gradient of the minibatch objective ``(1/B) Σ_i F̂_i`` into ``grad``; returns ``Σ_i F̂_i``.
 
-    ``idx`` are the rows of ``X``/``y`` in the batch (``B = len(idx)``). The inner draws come
-    from numba's generator, which the caller has seeded, and the RT-MLMC levels from the NumPy
-    generator ``rng`` (:func:`draw_rows`; ``rng`` is unused by the other estimators).
+    ``idx`` are the rows of ``X``/``y`` in the batch (``B = len(idx)``). The RT-MLMC levels and
+    the tilted ``l_∞`` draws come from the NumPy generator ``rng``, the other draws from numba's
+    generator, which the caller has seeded (:func:`draw_rows`; without ``rng``, every draw
+    comes from numba's generator).
     The L2 penalty is not included. ``proposal = TILTED``: the inner samples of point ``i``
     come from the proposal of :mod:`skentropic._core._tilted` aimed at ``θ_i``
     (:func:`batch_tilts`) and every softmax uses ``L_j/η + log w_j`` (exact weights
@@ -225,12 +239,14 @@ def train_batch(theta, sizes, offsets, act_code, X, y, idx, mode, rho, eta, norm
 def train_epoch(theta, sizes, offsets, X, y, order, batch_size, seed, **step):
     """One pass over ``X`` in the minibatches ``order[k B : (k+1) B]``; returns the summed objective.
 
-    Seeds numba's generator with ``seed`` first and draws the RT-MLMC levels from a NumPy
-    generator seeded with ``seed``, so an epoch is a deterministic function of its inputs;
-    ``step`` holds the other arguments of :func:`train_batch`. A CSR ``X`` is
-    densified one minibatch at a time (the same steps, hence the same parameters bit for bit).
+    Seeds numba's generator with ``seed`` first and draws the RT-MLMC levels (and the tilted
+    ``l_∞`` draws) from a NumPy generator seeded with ``seed``, so an epoch is a deterministic
+    function of its inputs; ``step`` holds the other arguments of :func:`train_batch`. A CSR
+    ``X`` is densified one minibatch at a time (the same steps, hence the same parameters bit
+    for bit).
     """
-    seed_numba(seed)
+    if step["mode"] != ERM and not _numpy_draws(step["mode"], step["proposal"] == TILTED, step["norm_code"]):
+        seed_numba(seed)  # (a fit that draws nothing from numba compiles nothing for it)
     rng = np.random.default_rng(seed)
     grad = np.empty_like(theta)
     total = 0.0
