@@ -32,6 +32,7 @@ def test_coordinates_match_the_kernel_at_the_same_uniforms():
 def test_draws_have_the_kernel_weights_and_the_tilted_law():
     rng = np.random.default_rng(1)
     theta = np.vstack([np.zeros(5), 0.8 * rng.standard_normal(5), [30.0, -2.0, 0.0, 1e-14, 0.4]])
+    theta[1, 3] = 0.0  # an untilted coordinate among tilted ones: uniform on [-1, 1]
     counts = np.array([3, 40_000, 5])
     U, log_w = draw_tilted_linf(theta, counts, np.random.default_rng(2))
     assert U.shape == (counts.sum(), 5) and np.all(np.abs(U) <= 1.0)
@@ -39,8 +40,12 @@ def test_draws_have_the_kernel_weights_and_the_tilted_law():
     for r in list(range(3)) + list(range(3, counts.sum(), 997)) + [counts.sum() - 1]:
         assert log_w[r] == pytest.approx(tilted_log_weight(U[r], theta[owner[r]], NORM_INF), rel=1e-12, abs=1e-12)
     np.testing.assert_array_equal(log_w[:3], 0.0)  # no tilt: the uniform law, weight 1
-    # the weights reproduce the moment generating function of another tilt (4 standard errors)
     rows = owner == 1
+    flat = U[rows, 3]
+    assert abs(flat.mean()) <= 4 * np.sqrt(1 / 3 / flat.size)
+    assert abs(np.mean(flat ** 2) - 1 / 3) <= 4 * np.sqrt(4 / 45 / flat.size)  # Var(u²) = 1/5 − 1/9
+    assert abs(np.mean(flat < -0.5) - 0.25) <= 4 * np.sqrt(0.25 * 0.75 / flat.size)
+    # the weights reproduce the moment generating function of another tilt (4 standard errors)
     other = theta[1] + 0.5
     terms = log_w[rows] + U[rows] @ other
     estimate = logsumexp(terms) - np.log(terms.size)

@@ -6,7 +6,9 @@ the exact inverse CDF ``u = 1 + log1p((1 − v) expm1(−2θ))/θ`` (``θ > 0``,
 ``2v − 1`` for ``|θ| < 1e-12``), and ``log w = Σ_k [log(sinh θ_k/θ_k) − θ_k u_k]``. The uniforms
 ``v`` come from a NumPy ``Generator`` (PCG64: about 4 ns a number against 24-32 ns for numba's
 MT19937), so the draws differ from the kernel's while following the same law. Used by the MLP,
-whose first fit in a fresh process then compiles no sampler (``benchmarks/bench_cold_start.py``).
+whose first fit in a fresh process then compiles no sampler (``benchmarks/bench_cold_start.py``:
+1.09 s to 0.04 s) and whose l-inf training got faster too (``benchmarks/bench_mlp_speed.py``:
+0.22 to 0.16 s on the digits, 1.30-1.38 to 1.25-1.29 s on 4000 x 784).
 """
 
 import numpy as np
@@ -15,16 +17,19 @@ _TINY_TILT = 1e-12  # as in _tilted: |θ| below this is no tilt
 
 
 def log_sinhc_array(a):
-    """``log(sinh(a)/a)`` elementwise (``0`` at ``0``), with the branches of
-    :func:`skentropic._core._mgf.log_sinhc`: the series ``x²/6 − x⁴/180 + …`` below 0.1,
-    ``log(sinh x/x)`` below 20, ``x − log 2x + log1p(−e^{−2x})`` beyond."""
+    """``log(sinh(a)/a)`` elementwise (``0`` at ``0``): the series ``x²/6 − x⁴/180 + …`` below 0.1
+    (as :func:`skentropic._core._mgf.log_sinhc`), ``log(sinh x/x)`` below 1, and
+    ``x − log 2x + log1p(−e^{−2x})`` beyond (its terms cancel by at most a factor 8 there)."""
     x = np.abs(np.asarray(a, dtype=np.float64))
-    x2 = np.minimum(x, 0.1) ** 2
-    series = x2 * (1.0 / 6.0 + x2 * (-1.0 / 180.0 + x2 * (1.0 / 2835.0 + x2 * (-1.0 / 37800.0 + x2 / 467775.0))))
-    mid = np.minimum(np.maximum(x, 0.1), 20.0)
-    big = np.maximum(x, 20.0)
-    return np.where(x < 0.1, series, np.where(x < 20.0, np.log(np.sinh(mid) / mid),
-                                              big - np.log(2.0 * big) + np.log1p(-np.exp(-2.0 * big))))
+    out = np.empty_like(x)
+    small, mid = x < 0.1, (x >= 0.1) & (x < 1.0)
+    big = ~(small | mid)
+    xs, xm, xb = x[small], x[mid], x[big]
+    x2 = xs * xs
+    out[small] = x2 * (1.0 / 6.0 + x2 * (-1.0 / 180.0 + x2 * (1.0 / 2835.0 + x2 * (-1.0 / 37800.0 + x2 / 467775.0))))
+    out[mid] = np.log(np.sinh(xm) / xm)
+    out[big] = xb - np.log(2.0 * xb) + np.log1p(-np.exp(-2.0 * xb))
+    return out
 
 
 def tilted_linf_coordinates(v, theta):
@@ -41,8 +46,38 @@ def tilted_linf_coordinates(v, theta):
 
 def draw_tilted_linf(theta, counts, rng):
     """``counts[i]`` draws of the proposal tilted by ``theta[i]`` for every point ``i``, stacked:
-    ``(U, log_w)`` of shapes ``(Σ counts, d)`` and ``(Σ counts,)``; ``rng`` a NumPy ``Generator``."""
-    rows = np.repeat(np.asarray(theta, dtype=np.float64), counts, axis=0)
-    U = tilted_linf_coordinates(rng.random(rows.shape), rows)
-    log_norm = np.repeat(log_sinhc_array(theta).sum(axis=1), counts)
-    return U, log_norm - np.einsum("ij,ij->i", rows, U)
+    ``(U, log_w)`` of shapes ``(Σ counts, d)`` and ``(Σ counts,)``; ``rng`` a NumPy ``Generator``.
+
+    :func:`tilted_linf_coordinates` at ``1 − v`` (also uniform: the same law), written as
+    ``u = sign θ · (1 + log1p(v expm1(−2|θ|))/|θ|)`` clipped to ``[−1, 1]``, for the points with
+    the same count at once, their per-tilt constants broadcast over the draws (no ``n × d``
+    copies of them: the work is memory-bound). Coordinates with ``|θ| < 1e-12`` are uniform.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
+    d = theta.shape[1]
+    a = np.abs(theta)
+    untilted = a < _TINY_TILT
+    safe = np.where(untilted, 1.0, a)
+    sign = np.where(theta < 0.0, -1.0, 1.0)
+    expm, scale = np.expm1(-2.0 * safe), sign / safe
+    log_norm = log_sinhc_array(theta).sum(axis=1)
+    starts = np.cumsum(counts) - counts
+    U, log_w = np.empty((int(counts.sum()), d)), np.empty(int(counts.sum()))
+    for count in np.unique(counts):
+        pts = np.flatnonzero(counts == count)
+        V = rng.random((pts.shape[0], count, d))
+        flat = untilted[pts, None, :] & np.ones((1, count, 1), dtype=bool) if untilted[pts].any() else None
+        uniform = 1.0 - 2.0 * V[flat] if flat is not None else None
+        V *= expm[pts, None, :]
+        with np.errstate(divide="ignore"):  # −inf where the argument underflows: the clip below
+            np.log1p(V, out=V)
+        V *= scale[pts, None, :]
+        V += sign[pts, None, :]
+        np.clip(V, -1.0, 1.0, out=V)
+        if flat is not None:
+            V[flat] = uniform
+        rows = (starts[pts, None] + np.arange(count)).ravel()
+        U[rows] = V.reshape(-1, d)
+        log_w[rows] = (log_norm[pts, None] - np.einsum("pcd,pd->pc", V, theta[pts])).ravel()
+    return U, log_w
