@@ -43,8 +43,10 @@ def reference(s, r, eta, d, loss):
 
 def _quad(s, r, eta, d, loss, n=32):
     x, w = np.polynomial.legendre.leggauss(n)
-    return entropic_margin_l2(s, r, eta, float(d), loss, log_sphere_normaliser(d), bulk_half_width(d), x, w,
-                              np.empty(16 * n))
+    out = np.empty(3)
+    entropic_margin_l2(np.array([float(s)]), r, eta, float(d), loss, log_sphere_normaliser(d), bulk_half_width(d),
+                       x, w, out[0:1], out[1:2], out[2:3])
+    return tuple(out)
 
 
 GRID = list(itertools.product([0, 1, 2], [1, 3, 30, 200, 1000], [1e-4, 1e-2, 1.0, 1e2], [-3.0, 0.2, 2.5], [0.05, 1.0, 10.0]))

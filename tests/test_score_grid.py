@@ -7,7 +7,12 @@ from numpy.polynomial import chebyshev as C
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
 from skentropic.linear_model._objective import CROSS, CUBE, cross_law, cube_law, linear_objective, make_inner_rule
-from skentropic.linear_model._quadrature import bulk_half_width, entropic_margin_l2, log_sphere_normaliser
+from skentropic.linear_model._quadrature import (
+    bulk_half_width,
+    entropic_margin_l2,
+    entropic_margin_l2_batch,
+    log_sphere_normaliser,
+)
 from skentropic.linear_model._score_grid import (
     _COEF,
     _DEGREE,
@@ -16,7 +21,6 @@ from skentropic.linear_model._score_grid import (
     build_grid,
     interpolate_grid,
     l2_margin,
-    l2_nodes,
 )
 
 BINARY = [LOGISTIC, HINGE, SQUARED_HINGE]
@@ -61,15 +65,19 @@ def test_atom_nodes_match_numpy_reference():
             np.testing.assert_allclose(psi[k], _np_psi(s, sh, log_w, eta), rtol=1e-12, atol=1e-300)
 
 
-def test_l2_nodes_match_the_point_rule():
+def test_l2_batch_matches_the_serial_rule():
+    # the threaded kernel runs the serial one on chunks: the same values bit for bit
     x, w = np.polynomial.legendre.leggauss(32)
     d = 30
-    svals = np.linspace(-3, 4, 9)
-    f, f_s, f_r = np.empty(9), np.empty(9), np.empty(9)
-    args = (0.01, float(d), LOGISTIC, log_sphere_normaliser(d), bulk_half_width(d), x, w)
-    l2_nodes(svals, 1.5, *args, f, f_s, f_r)
-    for k, s in enumerate(svals):
-        assert (f[k], f_s[k], f_r[k]) == entropic_margin_l2(s, 1.5, *args, np.empty(16 * 32))
+    svals = np.linspace(-3, 4, 3001)
+    args = (1.5, 0.01, float(d), LOGISTIC, log_sphere_normaliser(d), bulk_half_width(d), x, w)
+    serial, batch = [np.empty((3, svals.shape[0])) for _ in range(2)]
+    entropic_margin_l2(svals, *args, *serial)
+    entropic_margin_l2_batch(svals, *args, *batch)
+    np.testing.assert_array_equal(serial, batch)
+    one = np.empty(3)
+    entropic_margin_l2(svals[7:8], *args, one[0:1], one[1:2], one[2:3])
+    np.testing.assert_array_equal(one, serial[:, 7])
 
 
 def test_interpolation_matches_numpy_chebyshev_and_spread_weights():

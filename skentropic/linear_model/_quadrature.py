@@ -147,18 +147,6 @@ def _window(theta, s, r, eta, d, loss_code, out):
 
 
 @njit(cache=True)
-def _insertion_sort(values, n):
-    """Sort ``values[:n]`` in place (``n <= 5``: cheaper to compile than ``np.sort``)."""
-    for i in range(1, n):
-        v = values[i]
-        j = i - 1
-        while j >= 0 and values[j] > v:
-            values[j + 1] = values[j]
-            j -= 1
-        values[j + 1] = v
-
-
-@njit(cache=True)
 def _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
     """Quadrature points of ``F(s, r)`` for ``r > 0, η > 0`` (see the module docstring).
 
@@ -189,7 +177,13 @@ def _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
     if -1.0 < c_kink < 1.0:
         breaks[4] = math.acos(c_kink)
         n_breaks = 5
-    _insertion_sort(breaks, n_breaks)
+    for i in range(1, n_breaks):  # insertion sort
+        v = breaks[i]
+        j = i - 1
+        while j >= 0 and breaks[j] > v:
+            breaks[j + 1] = breaks[j]
+            j -= 1
+        breaks[j + 1] = v
     n = nodes.shape[0]
     m = 0
     top = -np.inf
@@ -232,13 +226,15 @@ def _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
 
 
 @njit(cache=True)
-def entropic_margin_l2(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch):
-    """Entropic loss ``F(s, r)`` of one point and its partial derivatives (``l_2`` ball).
+def entropic_margin_l2(scores, r, eta, d, loss_code, log_z, bulk, nodes, weights, out_value, out_ds, out_dr):
+    """Entropic loss ``F(s, r)`` and its partial derivatives (``l_2`` ball) at every score, on one
+    thread (results written to ``out_*``; :func:`entropic_margin_l2_batch` splits many points
+    over the threads).
 
     Parameters
     ----------
-    s : float
-        Signed score ``y (w·x + b)``.
+    scores : ndarray of shape (n,)
+        Signed scores ``s = y (w·x + b)``.
     r : float
         ``ρ ||w||_2 >= 0``.
     eta : float
@@ -252,32 +248,37 @@ def entropic_margin_l2(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scr
     bulk : float
         :func:`bulk_half_width` of ``d``; a window holding ``π/2 ± bulk`` is normalised by
         its own quadrature of ``sin^d`` instead of ``Z_d`` (errors cancel; matters for large η).
-    nodes, weights : ndarray of shape (n,)
+    nodes, weights : ndarray of shape (m,)
         Gauss–Legendre rule on ``[−1, 1]``.
-    scratch : ndarray of shape (4 * _MAX_PIECES * n,)
-        Work space.
-
-    Returns
-    -------
-    value, d_s, d_r : float
+    out_value, out_ds, out_dr : ndarray of shape (n,)
         ``F``, ``∂F/∂s = E_π[φ']`` and ``∂F/∂r = E_π[φ' T]``.
+
+    The per-point loop lives here rather than in a per-point function called from a loop: numba
+    re-optimizes a callee's code inside every caller, so each level of a call chain costs
+    compilation time in a fresh process.
     """
-    if r == 0.0:
-        return margin_loss(s, loss_code), margin_loss_derivative(s, loss_code), 0.0
-    if eta == 0.0:
-        dphi = margin_loss_derivative(s - r, loss_code)
-        return margin_loss(s - r, loss_code), dphi, -dphi
-    m, top, log_norm = _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch)
-    acc = 0.0
-    acc_s = 0.0
-    acc_r = 0.0
-    for j in range(m):
-        p = math.exp(scratch[4 * j] - top)
-        acc += p
-        acc_s += p * scratch[4 * j + 1]
-        acc_r += p * scratch[4 * j + 1] * scratch[4 * j + 2]
-    value = eta * (top + math.log(acc) - log_norm)
-    return value, acc_s / acc, acc_r / acc
+    scratch = np.empty(4 * _MAX_PIECES * nodes.shape[0])
+    for i in range(scores.shape[0]):
+        s = scores[i]
+        if r == 0.0:
+            out_value[i], out_ds[i], out_dr[i] = margin_loss(s, loss_code), margin_loss_derivative(s, loss_code), 0.0
+            continue
+        if eta == 0.0:
+            dphi = margin_loss_derivative(s - r, loss_code)
+            out_value[i], out_ds[i], out_dr[i] = margin_loss(s - r, loss_code), dphi, -dphi
+            continue
+        m, top, log_norm = _l2_points(s, r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch)
+        acc = 0.0
+        acc_s = 0.0
+        acc_r = 0.0
+        for j in range(m):
+            p = math.exp(scratch[4 * j] - top)
+            acc += p
+            acc_s += p * scratch[4 * j + 1]
+            acc_r += p * scratch[4 * j + 1] * scratch[4 * j + 2]
+        out_value[i] = eta * (top + math.log(acc) - log_norm)
+        out_ds[i] = acc_s / acc
+        out_dr[i] = acc_r / acc
 
 
 @njit(cache=True, parallel=True)
@@ -288,13 +289,8 @@ def entropic_margin_l2_batch(scores, r, eta, d, loss_code, log_z, bulk, nodes, w
     """
     n = scores.shape[0]
     n_chunks = chunk_count(n)
-    size = 4 * _MAX_PIECES * nodes.shape[0]
     for c in prange(n_chunks):
-        scratch = np.empty(size)
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        for i in range(start, stop):
-            v, gs, gr = entropic_margin_l2(scores[i], r, eta, d, loss_code, log_z, bulk, nodes, weights, scratch)
-            out_value[i] = v
-            out_ds[i] = gs
-            out_dr[i] = gr
+        entropic_margin_l2(scores[start:stop], r, eta, d, loss_code, log_z, bulk, nodes, weights,
+                           out_value[start:stop], out_ds[start:stop], out_dr[start:stop])

@@ -45,7 +45,7 @@ from numba import njit
 
 from .._core._logmeanexp import exp_shifted
 from ._atom_rule import margin_atoms
-from ._quadrature import _MAX_PIECES, _loss_and_derivative, entropic_margin_l2, entropic_margin_l2_batch
+from ._quadrature import _loss_and_derivative, entropic_margin_l2, entropic_margin_l2_batch
 
 _DEGREE = 16
 _LOBATTO = np.cos(np.pi * np.arange(_DEGREE + 1) / _DEGREE)  # Chebyshev–Lobatto points, 1 to −1
@@ -68,18 +68,6 @@ def _values_to_coefficients(degree):
 
 
 _COEF = _values_to_coefficients(_DEGREE)
-
-
-@njit(cache=True)
-def l2_nodes(svals, r, eta, d, loss_code, log_z, bulk, nodes, weights, out_f, out_s, out_r):
-    """``f = F(s, r)``, ``f_s`` and ``f_r`` of the ``l_2`` quadrature at every ``svals[k]``.
-
-    One thread: a grid level has a few hundred nodes, too few to pay for waking the thread pool.
-    """
-    scratch = np.empty(4 * _MAX_PIECES * nodes.shape[0])
-    for k in range(svals.shape[0]):
-        out_f[k], out_s[k], out_r[k] = entropic_margin_l2(svals[k], r, eta, d, loss_code, log_z, bulk, nodes,
-                                                          weights, scratch)
 
 
 @njit(cache=True)
@@ -183,7 +171,7 @@ class _Tabulator:
         psi = np.empty((flat.shape[0], self.m))
         pi = np.empty((flat.shape[0], self.m))
         if self.quadrature:
-            l2_nodes(flat, *self.args, f, np.empty(flat.shape[0]), f_r)
+            entropic_margin_l2(flat, *self.args, f, np.empty(flat.shape[0]), f_r)
         else:
             atom_nodes(flat, *self.atom_args, f, psi, pi)
         shape = svals.shape
@@ -304,7 +292,7 @@ def l2_margin(scores, sw, r, eta, d, loss_code, log_z, bulk, nodes, weights, val
 def _l2_direct(scores, args, values, ds, dr):
     """Every point by the quadrature: on one thread for few points or ``r = 0`` (``F = φ``)."""
     if args[0] == 0.0 or scores.shape[0] < _SERIAL_POINTS:
-        l2_nodes(scores, *args, values, ds, dr)
+        entropic_margin_l2(scores, *args, values, ds, dr)
     else:
         entropic_margin_l2_batch(scores, *args, values, ds, dr)
 
