@@ -57,9 +57,11 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
     digest of every input, so the evaluations of one L-BFGS run (one anchor) make it once, and
     a cached evaluation equals a fresh one bit for bit; a new anchor replaces it.
     """
-    key = _digest(X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, norm_code, loss_code)
-    if cache is not None and cache.get("tilted", (None,))[0] == key:
-        return cache["tilted"][1]
+    key = None
+    if cache is not None:  # (without one there is nothing to look up: no digest)
+        key = _digest(X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, norm_code, loss_code)
+        if cache.get("tilted", (None,))[0] == key:
+            return cache["tilted"][1]
     anchor_scores = np.asarray(X @ anchor_W.T) + anchor_b
     if loss_code != SOFTMAX:
         anchor_scores = anchor_scores * sign[:, None]
