@@ -94,11 +94,20 @@ def test_weights_average_to_one_and_match_their_formula(code):
         assert tilted_log_weight(U[i], theta, code) == pytest.approx(log_w[i], rel=1e-12, abs=1e-12)
 
 
-def test_linf_weights_are_constant_for_a_linear_integrand():
+def test_linf_mixture_weights_are_bounded():
+    """The defensive mixture bounds the weight by 1/α and, for the integrand e^{θ·u} the tilt is
+    made for, the weighted integrand by e^{K(θ)}/(1 − α) (the pure tilt made it constant)."""
+    from skentropic._core._tilted import DEFENSIVE_LINF as DEFENSIVE
+
     theta = np.array([3.0, -0.5, 40.0, 1e-14])
-    U, log_w = sample_tilted_kernel(1000, theta, NORM_INF, 1)
-    values = log_w + U @ theta
-    np.testing.assert_allclose(values, values[0], rtol=0, atol=1e-10)
+    U, log_w = sample_tilted_kernel(4000, theta, NORM_INF, 1)
+    log_k = sum(log_sinhc(t) for t in theta)
+    assert np.all(log_w <= -np.log(DEFENSIVE) + 1e-12)
+    assert np.all(log_w + U @ theta - log_k <= -np.log1p(-DEFENSIVE) + 1e-12)
+    # P(|u_3| < 0.9): 0.9 under the uniform component, F(0.9) − F(−0.9) under the tilt θ = 40
+    cdf = lambda t: np.expm1(40 * (t + 1)) / np.expm1(80)  # noqa: E731
+    expected = DEFENSIVE * 0.9 + (1 - DEFENSIVE) * (cdf(0.9) - cdf(-0.9))
+    assert abs(np.mean(np.abs(U[:, 2]) < 0.9) - expected) <= 4 * np.sqrt(expected / U.shape[0])
 
 
 def test_rows_are_reproducible_and_use_each_tilt():

@@ -1,11 +1,13 @@
 """The ``l_∞`` tilted proposal in NumPy, for callers that should not compile the numba sampler.
 
-Same law and weights as :func:`skentropic._core._tilted.fill_tilted_points_linf`: coordinate
-``k`` of a draw for tilt ``θ`` has density ``θ_k e^{θ_k u}/(2 sinh θ_k)`` on ``[−1, 1]``, drawn by
-the exact inverse CDF ``u = 1 + log1p((1 − v) expm1(−2θ))/θ`` (``θ > 0``, mirrored for ``θ < 0``,
-``2v − 1`` for ``|θ| < 1e-12``), and ``log w = Σ_k [log(sinh θ_k/θ_k) − θ_k u_k]``. The uniforms
-``v`` come from a NumPy ``Generator`` (PCG64: about 4 ns a number against 24-32 ns for numba's
-MT19937), so the draws differ from the kernel's while following the same law. Used by the MLP,
+Same law and weights as :func:`skentropic._core._tilted.fill_tilted_points_linf`: the
+exponential tilt mixed with the uniform law (weight ``DEFENSIVE_LINF``). Coordinate ``k`` of a
+tilted draw has density ``θ_k e^{θ_k u}/(2 sinh θ_k)`` on ``[−1, 1]``, drawn by the exact inverse
+CDF ``u = 1 + log1p((1 − v) expm1(−2θ))/θ`` (``θ > 0``, mirrored for ``θ < 0``, ``2v − 1`` for
+``|θ| < 1e-12``); with ``log w_θ = Σ_k [log(sinh θ_k/θ_k) − θ_k u_k]`` the weight against the
+mixture is ``1/((1 − α)/w_θ + α)``. The uniforms ``v`` come from a NumPy ``Generator`` (PCG64:
+about 4 ns a number against 24-32 ns for numba's MT19937), so the draws differ from the
+kernel's while following the same law. Used by the MLP,
 whose first fit in a fresh process then compiles no sampler (``benchmarks/bench_cold_start.py``:
 1.09 s to 0.04 s) and whose l-inf training got faster too (``benchmarks/bench_mlp_speed.py``:
 0.22 to 0.16 s on the digits, 1.30-1.38 to 1.25-1.29 s on 4000 x 784).
@@ -13,7 +15,7 @@ whose first fit in a fresh process then compiles no sampler (``benchmarks/bench_
 
 import numpy as np
 
-_TINY_TILT = 1e-12  # as in _tilted: |θ| below this is no tilt
+from ._tilted import _TINY_TILT, DEFENSIVE_LINF
 
 
 def log_sinhc_array(a):
@@ -51,11 +53,14 @@ def draw_tilted_linf(theta, counts, rng):
     :func:`tilted_linf_coordinates` at ``1 − v`` (also uniform: the same law), written as
     ``u = sign θ · (1 + log1p(v expm1(−2|θ|))/|θ|)`` clipped to ``[−1, 1]``, for the points with
     the same count at once, their per-tilt constants broadcast over the draws (no ``n × d``
-    copies of them: the work is memory-bound). Coordinates with ``|θ| < 1e-12`` are uniform.
+    copies of them: the work is memory-bound). Coordinates with ``|θ| < 1e-12`` are uniform,
+    and a draw is uniform in the cube with probability ``DEFENSIVE_LINF``: the defensive mixture of
+    :func:`~skentropic._core._tilted.fill_tilted`, whose weights are returned.
     """
     theta = np.asarray(theta, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.int64)
     d = theta.shape[1]
+    n_rows = int(counts.sum())
     a = np.abs(theta)
     untilted = a < _TINY_TILT
     safe = np.where(untilted, 1.0, a)
@@ -63,21 +68,29 @@ def draw_tilted_linf(theta, counts, rng):
     expm, scale = np.expm1(-2.0 * safe), sign / safe
     log_norm = log_sinhc_array(theta).sum(axis=1)
     starts = np.cumsum(counts) - counts
-    U, log_w = np.empty((int(counts.sum()), d)), np.empty(int(counts.sum()))
+    U, log_w = np.empty((n_rows, d)), np.empty(n_rows)
     for count in np.unique(counts):
         pts = np.flatnonzero(counts == count)
         V = rng.random((pts.shape[0], count, d))
-        flat = untilted[pts, None, :] & np.ones((1, count, 1), dtype=bool) if untilted[pts].any() else None
-        uniform = 1.0 - 2.0 * V[flat] if flat is not None else None
+        # the defensive mixture: these draws are uniform in the cube (as if untilted everywhere)
+        mixed = rng.random((pts.shape[0], count, 1)) < DEFENSIVE_LINF
+        flat = untilted[pts, None, :] | mixed
+        uniform = 1.0 - 2.0 * V[flat]
         V *= expm[pts, None, :]
         with np.errstate(divide="ignore"):  # −inf where the argument underflows: the clip below
             np.log1p(V, out=V)
         V *= scale[pts, None, :]
         V += sign[pts, None, :]
         np.clip(V, -1.0, 1.0, out=V)
-        if flat is not None:
-            V[flat] = uniform
+        V[flat] = uniform
         rows = (starts[pts, None] + np.arange(count)).ravel()
         U[rows] = V.reshape(-1, d)
         log_w[rows] = (log_norm[pts, None] - np.einsum("pcd,pd->pc", V, theta[pts])).ravel()
-    return U, log_w
+    return U, defensive_log_weight(log_w)
+
+
+def defensive_log_weight(log_w):
+    """``log(1/((1 − α)e^{−log w} + α))``, ``α = DEFENSIVE_LINF``: the weight against the mixture, by
+    the formula of :func:`skentropic._core._tilted._defensive` (elementwise, the same values)."""
+    inside = -np.log((1.0 - DEFENSIVE_LINF) * np.exp(-np.maximum(log_w, -700.0)) + DEFENSIVE_LINF)
+    return np.where(log_w > -700.0, inside, log_w - np.log(1.0 - DEFENSIVE_LINF))
