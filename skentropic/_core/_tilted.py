@@ -13,7 +13,7 @@ Proposals
   sampled coordinate-wise by the exact inverse CDF ``u = 1 + log1p((1 − v) expm1(−2θ))/θ``
   (``θ > 0``; mirrored for ``θ < 0``); ``log w_θ = Σ_k [log(sinh θ_k/θ_k) − θ_k u_k]``. For a loss
   linear in ``x`` with ``θ = ρ∇ℓ/η`` the integrand weighted by ``w_θ`` is constant (zero
-  variance; against the mixture below it stays within a factor ``1/(1 − α)``). Like
+  variance; against the mixture below it is at most ``1/(1 − α)`` times that constant). Like
   the other balls' proposals it is drawn from a defensive mixture with the uniform law
   (:func:`fill_tilted`, weight ``DEFENSIVE_LINF = 0.03``): a single tilt misses a second mode
   of the integrand. On 2-class problems against the exact binary rule
