@@ -72,17 +72,19 @@ def draw_tilted_linf(theta, counts, rng):
     for count in np.unique(counts):
         pts = np.flatnonzero(counts == count)
         V = rng.random((pts.shape[0], count, d))
-        # the defensive mixture: these draws are uniform in the cube (as if untilted everywhere)
-        mixed = rng.random((pts.shape[0], count, 1)) < DEFENSIVE_LINF
-        flat = untilted[pts, None, :] | mixed
-        uniform = 1.0 - 2.0 * V[flat]
+        mixed = rng.random((pts.shape[0], count)) < DEFENSIVE_LINF  # the mixture's uniform draws
+        uniform_rows = 1.0 - 2.0 * V[mixed]
+        flat = np.broadcast_to(untilted[pts, None, :], V.shape) if untilted[pts].any() else None
+        uniform = 1.0 - 2.0 * V[flat] if flat is not None else None
         V *= expm[pts, None, :]
         with np.errstate(divide="ignore"):  # −inf where the argument underflows: the clip below
             np.log1p(V, out=V)
         V *= scale[pts, None, :]
         V += sign[pts, None, :]
         np.clip(V, -1.0, 1.0, out=V)
-        V[flat] = uniform
+        if flat is not None:
+            V[flat] = uniform
+        V[mixed] = uniform_rows
         rows = (starts[pts, None] + np.arange(count)).ravel()
         U[rows] = V.reshape(-1, d)
         log_w[rows] = (log_norm[pts, None] - np.einsum("pcd,pd->pc", V, theta[pts])).ravel()
