@@ -319,11 +319,12 @@ def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, scor
     if idx.shape[0] and not kink and idx.shape[0] < _SERIAL_ATOM_POINTS:
         # few points: the serial node kernel (no parallel launch, which cost 0.1-10 ms on the
         # direct piece of a 1000-point fit), adjoints summed here
-        tab = _Tabulator(False, 0.0, eta, 0.0, loss_code, 0.0, 0.0, None, None, shift, log_w)
-        v, _, psi, pi_direct = tab.evaluate(np.ascontiguousarray(scores[idx])[None, :])
-        values[idx], ds[idx] = v[0], psi[0].sum(axis=1)
-        dshift += sw[idx] @ psi[0]
-        pi += sw[idx] @ pi_direct[0]
+        v, psi, pi_direct = np.empty(idx.shape[0]), np.empty((idx.shape[0], m)), np.empty((idx.shape[0], m))
+        atom_nodes(np.ascontiguousarray(scores[idx]), np.ascontiguousarray(shift, dtype=np.float64),
+                   np.ascontiguousarray(log_w, dtype=np.float64), float(eta), int(loss_code), v, psi, pi_direct)
+        values[idx], ds[idx] = v, psi.sum(axis=1)
+        dshift += sw[idx] @ psi
+        pi += sw[idx] @ pi_direct
     elif idx.shape[0]:
         v, g, d_shift, d_pi = np.empty(idx.shape[0]), np.empty(idx.shape[0]), np.empty(m), np.empty(m)
         margin_atoms(np.ascontiguousarray(scores[idx]), np.ascontiguousarray(sw[idx]), shift, log_w, float(eta),
