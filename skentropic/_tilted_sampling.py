@@ -24,7 +24,7 @@ _CHUNK_FLOATS = 2_000_000  # rows per chunk: about this many perturbed coordinat
 
 def tilts(part, X, rho, eta, code):
     """``θ_i = (ρ/η) ∇_x ℓ(x'_i)`` at one fast-gradient step ``x'_i`` (``η`` floored at ``1e-12``);
-    for the ``l_∞`` ball then moved to the proposal's own mean
+    for the ``l_∞`` and ``l_2`` balls then moved to the proposal's own mean
     (:func:`~skentropic._core._tilted.mean_matched_tilts`)."""
     eta = max(eta, 1e-12)
     _, g = part.loss_grad(X, part.target)

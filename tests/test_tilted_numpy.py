@@ -8,7 +8,7 @@ from scipy.special import logsumexp
 from skentropic._core._mgf import log_sinhc
 from skentropic._core._norms import NORM_INF
 from skentropic._core._tilted import tilted_log_weight, tilted_uniform_coordinate
-from skentropic._core._tilted_numpy import draw_tilted_linf, log_sinhc_array, tilted_linf_coordinates
+from skentropic._core._tilted_numpy import draw_tilted_linf, log_sinhc_array
 
 
 def test_log_sinhc_array_matches_the_kernel():
@@ -18,15 +18,31 @@ def test_log_sinhc_array_matches_the_kernel():
         assert value == pytest.approx(log_sinhc(x), rel=1e-14, abs=1e-300)
 
 
+class _Uniforms:
+    """A stand-in for a NumPy generator: ``random(shape)`` returns the given uniforms in turn."""
+
+    def __init__(self, *arrays):
+        self.arrays = list(arrays)
+
+    def random(self, shape):
+        return np.broadcast_to(self.arrays.pop(0), shape).copy()
+
+
 def test_coordinates_match_the_kernel_at_the_same_uniforms():
-    rng = np.random.default_rng(0)
+    """At uniform ``v`` a draw is the kernel's inverse CDF at ``1 − v`` (``θ > 0``), at ``v``
+    (``θ < 0``), and ``1 − 2v`` untilted; the mixture's uniform draws are turned off here."""
     theta = np.array([0.0, 1e-13, -1e-13, 1e-6, -0.3, 2.0, -45.0, 800.0, -1e300])
-    v = np.append(rng.random(200), [0.0, 0.5, 1.0 - 2.0 ** -53])
-    got = tilted_linf_coordinates(v[:, None], theta[None, :])
-    assert np.all(np.abs(got) <= 1.0)
+    v = np.append(np.random.default_rng(0).random(200), [0.0, 0.5, 1.0 - 2.0 ** -53])
+    U, _ = draw_tilted_linf(theta[None, :], np.array([v.size]),
+                            _Uniforms(v[None, :, None], np.full((1, v.size), 0.999)))
+    assert np.all(np.abs(U) <= 1.0)
     for i, vi in enumerate(v):
         for k, tk in enumerate(theta):
-            assert got[i, k] == pytest.approx(tilted_uniform_coordinate(vi, tk), rel=1e-13, abs=1e-15)
+            if abs(tk) < 1e-12:
+                expected = 1.0 - 2.0 * vi
+            else:
+                expected = tilted_uniform_coordinate(1.0 - vi if tk > 0 else vi, tk)
+            assert U[i, k] == pytest.approx(expected, rel=1e-13, abs=1e-15)
 
 
 def test_draws_have_the_kernel_weights_and_the_tilted_law():

@@ -3,12 +3,12 @@
 Same law and weights as :func:`skentropic._core._tilted.fill_tilted_points_linf`: the
 exponential tilt mixed with the uniform law (weight ``DEFENSIVE_LINF``). Coordinate ``k`` of a
 tilted draw has density ``θ_k e^{θ_k u}/(2 sinh θ_k)`` on ``[−1, 1]``, drawn by the exact inverse
-CDF ``u = 1 + log1p((1 − v) expm1(−2θ))/θ`` (``θ > 0``, mirrored for ``θ < 0``, ``2v − 1`` for
+CDF ``u = 1 + log1p((1 − v) expm1(−2θ))/θ`` (``θ > 0``, mirrored for ``θ < 0``, uniform for
 ``|θ| < 1e-12``); with ``log w_θ = Σ_k [log(sinh θ_k/θ_k) − θ_k u_k]`` the weight against the
 mixture is ``1/((1 − α)/w_θ + α)``. The uniforms ``v`` come from a NumPy ``Generator`` (PCG64:
 about 4 ns a number against 24-32 ns for numba's MT19937), so the draws differ from the
-kernel's while following the same law. Used by the MLP,
-whose first fit in a fresh process then compiles no sampler (``benchmarks/bench_cold_start.py``:
+kernel's while following the same law. Used by the MLP, whose first fit in a fresh process
+then compiles no sampler (``benchmarks/bench_cold_start.py``:
 1.09 s to 0.04 s) and whose l-inf training got faster too (``benchmarks/bench_mlp_speed.py``:
 0.22 to 0.16 s on the digits, 1.30-1.38 to 1.25-1.29 s on 4000 x 784).
 """
@@ -34,26 +34,15 @@ def log_sinhc_array(a):
     return out
 
 
-def tilted_linf_coordinates(v, theta):
-    """Inverse CDF of the tilted uniform law on ``[−1, 1]`` at ``v ∈ [0, 1)``, elementwise (at
-    least ``−1``: where ``1 − (1 − v)(1 − e^{−2|θ|})`` underflows, ``v = 0`` and ``|θ| > 372``,
-    the log is ``−inf`` and the limit is the edge)."""
-    a = np.abs(theta)
-    tilted = a >= _TINY_TILT
-    safe = np.where(tilted, a, 1.0)
-    with np.errstate(divide="ignore"):
-        mag = np.maximum(1.0 + np.log1p(np.where(theta > 0.0, 1.0 - v, v) * np.expm1(-2.0 * safe)) / safe, -1.0)
-    return np.where(tilted, np.where(theta > 0.0, mag, -mag), 2.0 * v - 1.0)
-
-
 def draw_tilted_linf(theta, counts, rng):
     """``counts[i]`` draws of the proposal tilted by ``theta[i]`` for every point ``i``, stacked:
     ``(U, log_w)`` of shapes ``(Σ counts, d)`` and ``(Σ counts,)``; ``rng`` a NumPy ``Generator``.
 
-    :func:`tilted_linf_coordinates` at ``1 − v`` (also uniform: the same law), written as
-    ``u = sign θ · (1 + log1p(v expm1(−2|θ|))/|θ|)`` clipped to ``[−1, 1]``, for the points with
-    the same count at once, their per-tilt constants broadcast over the draws (no ``n × d``
-    copies of them: the work is memory-bound). Coordinates with ``|θ| < 1e-12`` are uniform,
+    The kernel's inverse CDF (:func:`~skentropic._core._tilted.tilted_uniform_coordinate`) at
+    ``1 − v`` for ``θ > 0`` and at ``v`` for ``θ < 0`` (``1 − v`` is uniform too: the same law),
+    that is ``u = sign θ · (1 + log1p(v expm1(−2|θ|))/|θ|)`` clipped to ``[−1, 1]``, for the
+    points with the same count at once, their per-tilt constants broadcast over the draws (no
+    ``n × d`` copies of them: the work is memory-bound). Coordinates with ``|θ| < 1e-12`` are uniform,
     and a draw is uniform in the cube with probability ``DEFENSIVE_LINF``: the defensive mixture of
     :func:`~skentropic._core._tilted.fill_tilted`, whose weights are returned.
     """
