@@ -47,15 +47,15 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
     """What an evaluation needs that depends only on the anchor and the data: ``(tilts, seeds,
     draws)``.
 
-    The tilt of point ``i`` is ``θ_i = (ρ/η) sign_i coeff_i @ anchor_W`` (:func:`tilt_coefficients`;
-    softmax and the ``l_∞`` or ``l_2`` ball: moved to the proposal's mean by
-    :func:`~skentropic._core._tilted.mean_matched_tilts`; ``0``, the uniform proposal, where it
-    is not finite), its seed
-    :func:`point_seeds`, and ``draws = (U, log_w)`` the ``m`` draws of every point
-    (:func:`draw_tilted`) when there is a ``cache`` and they take at most ``CACHE_BYTES`` (else
-    ``None``: they are made block by block at each evaluation). With a ``cache`` (a dict) the result is kept under a
-    digest of every input, so the evaluations of one L-BFGS run (one anchor) make it once, and
-    a cached evaluation equals a fresh one bit for bit; a new anchor replaces it.
+    The tilt of point ``i`` is ``θ_i = (ρ/η) sign_i coeff_i @ anchor_W``
+    (:func:`tilt_coefficients`; softmax and the ``l_∞`` or ``l_2`` ball: moved to the
+    proposal's mean by :func:`~skentropic._core._tilted.mean_matched_tilts`; ``0``, the uniform
+    proposal, where it is not finite), its seed :func:`point_seeds`, and ``draws = (U, log_w)``
+    the ``m`` draws of every point (:func:`draw_tilted`) when there is a ``cache`` and they take
+    at most ``CACHE_BYTES`` (else ``None``: they are made block by block at each evaluation).
+    With a ``cache`` (a dict) the result is kept under a digest of every input, so the
+    evaluations of one L-BFGS run (one anchor) make it once, and a cached evaluation equals a
+    fresh one bit for bit; a new anchor replaces it.
     """
     key = None
     if cache is not None:  # (without one there is nothing to look up: no digest)
