@@ -196,17 +196,19 @@ def test_parallel_kernels_match_the_serial_ones():
     # of the additions
     rng = np.random.RandomState(5)
     w = rng.randn(784)
-    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0)
+    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0, with_grad=True)
     assert t.shape[0] * a.shape[0] > PARALLEL_WORK
-    t1, lw1 = np.empty_like(t), np.empty_like(t)
-    cube_atoms(a, *grid, t1, lw1)
+    n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved = grid
+    t1, lw1, saved1 = np.empty_like(t), np.empty_like(t), np.empty_like(saved)
+    cube_atoms(a, *grid[:-1], saved1, t1, lw1)
     lw1 -= np.logaddexp.reduce(lw1)
     np.testing.assert_array_equal(t, t1)
     np.testing.assert_allclose(log_w, lw1, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(saved, saved1)
     alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
     serial, parallel = np.empty(a.shape[0]), np.empty(a.shape[0])
-    cube_atoms_gradient(a, *grid, alpha, beta, serial)
-    cube_atoms_gradient_parallel(a, *grid, alpha, beta, parallel)
+    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, serial)
+    cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, parallel)
     np.testing.assert_allclose(parallel, serial, rtol=1e-12, atol=1e-12 * np.abs(serial).max())
 
 
@@ -228,20 +230,21 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
     # summed series of cube_atoms_gradient; central differences of cube_atoms at fixed tilts
     rng = np.random.RandomState(8)
     w = rng.randn(784) * np.exp(1.5 * rng.randn(784))
-    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0)
+    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0, with_grad=True)
+    n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved = grid
     alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
     out = np.empty(a.shape[0])
-    cube_atoms_gradient(a, *grid, alpha, beta, out)
+    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out)
 
     def objective(a_new):
         tt, ll = np.empty_like(t), np.empty_like(t)
-        cube_atoms(a_new, *grid[:-1], suffix_power_sums(a_new), tt, ll)
+        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a_new), saved[:0], tt, ll)
         return alpha @ tt + beta @ ll
 
     for k in [0, 3, 7, 8, 50, 300, 700, 783]:
-        h = 1e-6 * max(a[k], 1e-2 * a[0])  # central differences: exact for the a_k² of tiny a_k
+        step = 1e-6 * max(a[k], 1e-2 * a[0])  # central differences: exact for the a_k² of tiny a_k
         up, down = a.copy(), a.copy()
-        up[k] += h
-        down[k] -= h
-        fd = (objective(up) - objective(down)) / (2 * h)
+        up[k] += step
+        down[k] -= step
+        fd = (objective(up) - objective(down)) / (2 * step)
         assert out[k] == pytest.approx(fd, rel=1e-5, abs=1e-6 * np.abs(out).max()), k

@@ -346,25 +346,34 @@ def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, te
 
 
 @njit(cache=True)
-def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad, suffix):
-    """``(log p_T(t), kind)`` at ``t = K'(λ)``; ``kind`` 0 = Edgeworth, 1 = exact spline, 2 = hybrid.
-
-    Fills ``cum`` (of the whole sum), ``gk`` for the coordinates before the series start
-    (:func:`_cumulants_tail`; all of them for kind 1) and, for kind 2, ``agg``.
-    Callers pass ``with_grad`` as ``np.bool_``: a literal ``True``/``False`` would make numba
-    compile this function (and the spline and hybrid densities it calls) once per literal.
-    """
-    d = a.shape[0]
-    if n_big == d:
+def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
+    """Cumulants at tilt ``λ``: ``cum`` of the whole sum and, when ``n_big < len(a)``, ``cum_big``
+    and ``cum_small`` of its two parts; ``gk`` for the coordinates before the series start
+    (:func:`_cumulants_tail`; all of them when ``n_big == len(a)``)."""
+    if n_big == a.shape[0]:
         _cumulants(lam, a, gk, cum)
-        _spline_terms(cum[1], a, terms[0], with_grad)
-        if terms[0, 0] <= 0.0:
-            return -np.inf, 1
-        return math.log(terms[0, 0]) - log_norm_big, 1
+        return
     _cumulants(lam, a[:n_big], gk[:n_big], cum_big)
     _cumulants_tail(lam, a, n_big, gk, cum_small, suffix)
     for r in range(5):
         cum[r] = cum_big[r] + cum_small[r]
+
+
+@njit(cache=True)
+def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad, suffix):
+    """``(log p_T(t), kind)`` at ``t = K'(λ)``; ``kind`` 0 = Edgeworth, 1 = exact spline, 2 = hybrid.
+
+    Fills the cumulants (:func:`_atom_cumulants`), and with ``with_grad`` the spline partials
+    ``terms[0]`` (kind 1) or the aggregates ``agg`` (kind 2) that the gradient needs.
+    Callers pass ``with_grad`` as a run-time boolean: a literal ``True``/``False`` would make
+    numba compile this function (and the spline and hybrid densities it calls) once per literal.
+    """
+    _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
+    if n_big == a.shape[0]:
+        _spline_terms(cum[1], a, terms[0], with_grad)
+        if terms[0, 0] <= 0.0:
+            return -np.inf, 1
+        return math.log(terms[0, 0]) - log_norm_big, 1
     if cum_small[2] <= cum_big[2]:
         value = _hybrid_density(lam, a[:n_big], cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
                                 with_grad)
@@ -375,11 +384,15 @@ def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, 
 
 
 @njit(cache=True)
-def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, t_out, lw_out):
+def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
     """Atoms ``t_j`` and log weights ``ℓ_j`` of the rule (see the module docstring).
 
     ``a`` holds the positive coordinates, its ``n_big`` largest first (all of them when
     ``n_big == len(a)``: exact density); ``t_out``/``lw_out`` have the number of atoms.
+    ``saved`` of shape ``(n_atoms, 5 + n_big)`` receives what :func:`cube_atoms_gradient` needs
+    of each atom's density: its kind (``−1``: zero density) and the spline partials or the
+    hybrid's aggregates, so the gradient pass recomputes only the cumulants; with no rows,
+    nothing is saved (value only, a little cheaper).
     """
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
@@ -387,13 +400,23 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, t_out, lw_out):
     terms = np.empty((max(gh_z.shape[0], 1), 2 + n_big))
     agg = np.empty(4 + n_big)
     log_norm_big = _log_spline_norm(a[:n_big])
+    with_grad = saved.shape[0] > 0
     for j in range(t_out.shape[0]):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
-        log_p, _ = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                         np.bool_(False), suffix)
+        log_p, kind = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
+                            with_grad, suffix)
         t_out[j] = cum[1]
         lw_out[j] = log_p + math.log(cum[2]) + math.log(h * math.cosh(v) / s0)
+        if with_grad:
+            saved[j, 0] = -1.0 if log_p == -np.inf else kind
+            # element loops: an array-to-array slice assignment compiles numba's shape-mismatch
+            # error formatting (1-2 s of a cold start)
+            for i in range(4 + n_big):
+                if kind == 1:
+                    saved[j, 1 + i] = terms[0, i] if i < 2 + d else 0.0
+                else:
+                    saved[j, 1 + i] = agg[i] if kind == 2 else 0.0
 
 
 @njit(cache=True)
@@ -415,9 +438,11 @@ def _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha_j, beta_j, dk):
 
 
 @njit(cache=True)
-def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, alpha, beta, out):
+def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
     """``out[k] = Σ_j α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` (derivatives at fixed ``λ_j``).
 
+    ``saved`` is what :func:`cube_atoms` saved of the same atoms' densities (kinds, spline
+    partials, hybrid aggregates); the cumulants are recomputed.
     With ``dK^{(r)}_k = ∂K^{(r)}/∂a_k`` (:func:`_cumulant_gradient`): ``∂t_j/∂a_k = dK'_k`` and
     ``∂ℓ_j/∂a_k = ∂ log p_T(t_j)/∂a_k + dK''_k / K''``, where, at fixed ``λ``,
     Edgeworth: ``∂ log p_T = dK_k − λ dK'_k − dK''_k/(2K'') + ∂E/(1 + E)``;
@@ -436,28 +461,24 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, alpha, beta, 
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     gk = np.empty((d, N_DERIV))
-    terms = np.empty((max(gh_z.shape[0], 1), 2 + n_big))
-    agg = np.empty(4 + n_big)
     dk = np.empty(5)
     unit = np.zeros(5)
     coef = np.empty(5)
     n_pow = suffix.shape[0]
     delta = np.zeros((d + 1, n_pow))
-    log_norm_big = _log_spline_norm(a[:n_big])
     for k in range(d):
         out[k] = 0.0
     for j in range(alpha.shape[0]):
-        if alpha[j] == 0.0 and beta[j] == 0.0:
+        if alpha[j] == 0.0 and beta[j] == 0.0 or saved[j, 0] < 0.0:
             continue
+        kind = int(saved[j, 0])
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
-        log_p, kind = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                            np.bool_(True), suffix)
-        if log_p == -np.inf:
-            continue
+        _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
+        agg = saved[j, 1:]
         k2 = cum[2]
         if kind == 1:
-            ts = terms[0]
+            ts = agg
             dlog_t = ((d - 1.0) * ts[1] / ts[0] if d >= 2 else 0.0) * (-1.0 if cum[1] > 0.0 else 1.0)
             for k in range(d):
                 _cumulant_gradient(lam, a[k], gk[k], dk)
@@ -506,18 +527,20 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, alpha, beta, 
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, t_out, lw_out):
-    """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values)."""
+def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
+    """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values;
+    ``saved`` with no rows has none in any chunk)."""
     n = t_out.shape[0]
     n_chunks = chunk_count(n)
     for c in prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, suffix, t_out[start:stop], lw_out[start:stop])
+        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, suffix, saved[start:stop], t_out[start:stop],
+                   lw_out[start:stop])
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, alpha, beta, out):
+def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
     """:func:`cube_atoms_gradient` over fixed chunks of atoms, partial sums added in chunk order.
 
     The result does not depend on the thread count; it differs from the serial kernel's only
@@ -529,6 +552,6 @@ def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, alph
     for c in prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        cube_atoms_gradient(a, n_big, s0, h, j_lo + start, gh_z, gh_w, suffix, alpha[start:stop],
+        cube_atoms_gradient(a, n_big, s0, h, j_lo + start, suffix, saved[start:stop], alpha[start:stop],
                             beta[start:stop], partial[c, 0])
     sum_chunks(partial, out.reshape(1, out.shape[0]))

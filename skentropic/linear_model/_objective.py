@@ -327,12 +327,15 @@ def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_gri
                        score_grid and loss_code == LOGISTIC)
 
 
-def cube_law(w, rho, eta, loss_code, score_span):
+def cube_law(w, rho, eta, loss_code, score_span, with_grad=False):
     """Atoms ``(t, log ω)`` of the law of ``T = Σ_k ρ|w_k| u_k`` (``u`` uniform in the cube).
 
     Returns ``(t, log_w, index, a, grid)`` with normalised log weights, the indices and values
-    ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's grid parameters
-    (:func:`~skentropic.linear_model._cube_rule.atom_grid`), or ``None`` when ``ρ w = 0``.
+    ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's arguments
+    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved)``
+    (:func:`~skentropic.linear_model._cube_rule.atom_grid`; ``saved`` holds what the gradient
+    kernel needs of the atoms' densities, with ``with_grad``, and has no rows otherwise), or
+    ``None`` when ``ρ w = 0``.
     """
     index, a = active_coordinates(rho * np.abs(np.asarray(w, dtype=np.float64)))
     if index.shape[0] == 0:
@@ -340,7 +343,8 @@ def cube_law(w, rho, eta, loss_code, score_span):
     s0, h, j_lo, n_atoms, n_big = atom_grid(a, eta, loss_code, score_span)
     t, log_w = np.empty(n_atoms), np.empty(n_atoms)
     gh_z, gh_w = gauss_hermite()
-    grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a))
+    saved = np.empty((n_atoms if with_grad else 0, 5 + n_big))
+    grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a), saved)
     (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
@@ -413,7 +417,7 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     ``ρ sign(w_k) Σ_j (α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k)`` with ``α_j = −Σ_i sw_i ψ_ij`` and
     ``β_j = η Σ_i sw_i (π_ij − ω_j)`` (:mod:`._cube_rule`, :mod:`._atom_rule`).
     """
-    law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
+    law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))), with_grad=True)
     if law is None:  # w = 0: T = 0
         margin_losses(scores, 0.0, loss_code, values, ds)
         return "margin", ds, None, None
@@ -424,7 +428,8 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     beta = eta * (pi - float(sw.sum()) * omega)
     grad_a = np.empty(index.shape[0])
     gradient = cube_atoms_gradient_parallel if t.shape[0] * a.shape[0] > PARALLEL_WORK else cube_atoms_gradient
-    gradient(a, *grid, -dshift, beta, grad_a)
+    n_big, s0, h, j_lo, _, _, suffix, saved = grid
+    gradient(a, n_big, s0, h, j_lo, suffix, saved, -dshift, beta, grad_a)
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return "margin", ds, None, extra
