@@ -342,14 +342,15 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         n_classes = self.classes_.shape[0]
         return 1 if n_classes == 2 or self._multinomial(n_classes) else n_classes
 
-    def entropic_risk(self, X, y, sample_weight=None, per_sample=False):
+    def entropic_risk(self, X, y, sample_weight=None, per_sample=False, rtol=1e-3):
         """Entropic risk ``F`` of the fitted model on ``(X, y)``, without the penalty.
 
         ``F = Σ_i s_i F_i / Σ_i s_i`` with
         ``F_i = η log E_{u ~ U(B_1)} exp(ℓ(x_i + ρu, y_i) / η)`` at the model's
-        ``rho``, ``eta`` and ``norm``, computed by the same rule as the fit (exact for binary
-        problems with ``norm=2`` or ``np.inf``; tilted importance samples aimed at this model
-        for the multinomial loss and ``norm=1``; see the estimator's Notes). For
+        ``rho``, ``eta`` and ``norm``, computed by the same rule as the fit: exact for binary
+        problems (``l_2`` quadrature, the exact ``l_∞`` and ``l_1`` laws), tilted importance
+        samples aimed at this model for the multinomial loss (see the estimator's Notes),
+        ``n_inner_samples`` shared uniform samples with ``proposal="uniform"``. For
         one-vs-rest models the risks of the binary sub-problems are averaged.
 
         Parameters
@@ -360,6 +361,14 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         sample_weight : array-like of shape (n_samples,), default=None
         per_sample : bool, default=False
             Return the vector ``F_i`` (averaged over sub-problems) instead of the mean.
+        rtol : float or None, default=1e-3
+            Tilted samples only (multinomial): more samples per point are drawn (powers of two,
+            from ``n_inner_samples``) until the estimated error of the mean ``F``, three
+            standard errors plus the bias of the log, is at most ``rtol |F|``; at most
+            ``2**27 / (n_samples n_features)`` per point (about two seconds), with a
+            ``ConvergenceWarning`` if that is not enough. ``None``: ``n_inner_samples``, as in
+            the fit. With ``per_sample=True`` the ``F_i`` come from the same draws; the
+            tolerance is that of their mean.
 
         Returns
         -------
@@ -371,8 +380,12 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
         unknown = ~np.isin(y, self.classes_)
         if unknown.any():
             raise ValueError(f"y contains labels not in classes_: {np.unique(y[unknown])!r}")
+        if rtol is not None and not (isinstance(rtol, Real) and rtol > 0):
+            raise ValueError(f"rtol must be a positive float or None, got {rtol!r}.")
         y_idx = np.searchsorted(self.classes_, y)
         code = norm_code(self.norm)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True)
         values = np.zeros(X.shape[0])
         problems = list(self._subproblems(y_idx))
         row = 0
@@ -380,14 +393,12 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
             rule = self._inner_rule(code, X.shape[1], loss_code, seed)
             values += per_sample_objective(
                 self.coef_[row:row + n_out], self.intercept_[row:row + n_out], X, target,
-                float(self.rho), float(self.eta), code, loss_code, rule,
+                float(self.rho), float(self.eta), code, loss_code, rule, rtol=rtol, sample_weight=sample_weight,
             )
             row += n_out
         values /= len(problems)
         if per_sample:
             return values
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                             ensure_non_negative=True)
         return float(values @ sample_weight / sample_weight.sum())
 
     def __sklearn_tags__(self):

@@ -29,10 +29,13 @@ evaluates every point directly.
 and ``X.T @ g`` are used.
 """
 
-from dataclasses import dataclass, field
+import math
+import warnings
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numba import njit, prange
+from sklearn.exceptions import ConvergenceWarning
 
 from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses, softmax_loss
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
@@ -65,6 +68,9 @@ CUBE = "cube"  # l-inf ball, binary: the law of w·u as weighted atoms (_cube_ru
 SAMPLES = "samples"  # fixed antithetic uniform ball samples (sample-average approximation)
 TILTED = "tilted"  # per-point tilted importance samples (softmax loss): _tilted_rule
 CROSS = "cross"  # l1 ball (cross-polytope), binary: the law of w·u as weighted atoms (_l1_rule)
+# an evaluation to a tolerance (per_sample_objective) draws at most this many coordinates in all
+# (about two seconds on one core)
+MAX_RISK_DRAWS = 2**27
 
 
 @dataclass(frozen=True)
@@ -233,8 +239,9 @@ def _check_rule(rule, n_features):
                          "build it with make_inner_rule(norm_code, n_features, loss_code).")
 
 
-def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, score_grid=False):
-    """Per-sample values and the pieces of the gradient (see :func:`linear_objective`)."""
+def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, score_grid=False, se=None):
+    """Per-sample values and the pieces of the gradient (see :func:`linear_objective`); ``se``,
+    if given, receives the tilted rule's standard errors of the values."""
     _check(rho, eta, loss_code)
     coef = np.asarray(coef, dtype=np.float64)
     intercept = np.asarray(intercept, dtype=np.float64)
@@ -253,7 +260,7 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
             return values, ("softmax", g, None)
         if rule.kind == TILTED:
             return values, _tilted(coef, intercept, X, scores, labels, np.ones(n), sw, rho, eta, norm_code,
-                                   loss_code, rule, values)
+                                   loss_code, rule, values, se)
         _check_rule(rule, coef.shape[1])
         proj = np.ascontiguousarray(rule.samples @ coef.T)
         g = np.empty_like(scores)
@@ -273,7 +280,7 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
         return values, ("margin", ds, -ds, rho * norm_grad)
     if rule.kind == TILTED:
         return values, _tilted(coef, intercept, X, scores[:, None], np.zeros(n, dtype=np.int64), yy, sw, rho,
-                               eta, norm_code, loss_code, rule, values)
+                               eta, norm_code, loss_code, rule, values, se)
     expected = {NORM_L2: QUADRATURE, NORM_INF: CUBE, NORM_L1: CROSS}.get(norm_code)
     if rule.kind != SAMPLES and rule.kind != expected:
         raise ValueError(f"The inner rule ({rule.kind}) does not match the norm; build it with "
@@ -297,7 +304,7 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     return values, ("margin", ds, None, rho * (rule.samples.T @ dshift))
 
 
-def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, loss_code, rule, values):
+def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, loss_code, rule, values, se=None):
     """Tilted importance-sampling rule (:mod:`._tilted_rule`); returns the gradient parts.
 
     At a fixed anchor the tilts, seeds and draws are kept in ``rule.cache`` between evaluations
@@ -312,7 +319,7 @@ def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, l
     value, _, gs, gW = tilted_linear(
         np.ascontiguousarray(scores), labels, np.ascontiguousarray(sign, dtype=np.float64), sw,
         np.ascontiguousarray(coef), tilts, seeds, int(rule.n_samples), float(rho), float(eta),
-        int(norm_code), int(loss_code), draws)
+        int(norm_code), int(loss_code), draws, se)
     values[:] = value
     return "tilted", gs, gW, sign
 
@@ -435,7 +442,8 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     return "margin", ds, None, extra
 
 
-def per_sample_objective(coef, intercept, X, y, rho, eta, norm_code, loss_code, rule):
+def per_sample_objective(coef, intercept, X, y, rho, eta, norm_code, loss_code, rule, *, rtol=None,
+                         sample_weight=None):
     """Per-sample entropic losses ``F_i`` (see the module docstring for the formulas).
 
     Parameters
@@ -451,13 +459,56 @@ def per_sample_objective(coef, intercept, X, y, rho, eta, norm_code, loss_code, 
     norm_code, loss_code : int
     rule : InnerRule
         From :func:`make_inner_rule`.
+    rtol : float or None, default=None
+        Tilted rule only (the others are exact): the samples per point are raised, by powers of
+        two up to ``MAX_RISK_DRAWS / (n d)``, until the error bound of the weighted mean
+        ``F̄ = Σ_i s_i F_i / Σ_i s_i`` (:func:`mean_error_bound`) is at most ``rtol |F̄|``; a
+        ``ConvergenceWarning`` says so if the cap is reached first.
+    sample_weight : ndarray of shape (n,) or None
+        The weights ``s_i`` of that mean (ones by default).
 
     Returns
     -------
     F : ndarray of shape (n,)
     """
     sw = np.zeros(X.shape[0])
-    return _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule)[0]
+    if rtol is None or rule.kind != TILTED or rho == 0:
+        return _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule)[0]
+    weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if not weights.sum() > 0:  # no mean to estimate
+        return _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule)[0]
+    m = int(rule.n_samples)
+    cap = max(m, 1 << max(MAX_RISK_DRAWS // (X.shape[0] * X.shape[1]), 1).bit_length() - 1)
+    while True:
+        se = np.empty(X.shape[0])
+        values = _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, replace(rule, n_samples=m),
+                           se=se)[0]
+        mean, bound = mean_error_bound(values, se, weights, eta)
+        if bound <= rtol * abs(mean) or m >= cap:
+            break
+        # the standard error falls as 1/sqrt(m) (the bias as 1/m): the m that meets the bound, a
+        # fifth more, as a power of two
+        wanted = 1.2 * m * (bound / (rtol * abs(mean))) ** 2 if mean != 0 else 2.0 * m
+        m = min(cap, 1 << max(m, int(math.ceil(wanted)) - 1).bit_length())
+    if bound > rtol * abs(mean):
+        warnings.warn(f"The entropic risk's Monte Carlo error bound ({bound / abs(mean):.1e} relative) is above "
+                      f"rtol={rtol:g} with {m} samples per point (the most it draws).", ConvergenceWarning,
+                      stacklevel=3)
+    return values
+
+
+def mean_error_bound(values, se, weights, eta):
+    """``(F̄, 3 se(F̄) + bias)`` of the weighted mean ``F̄ = Σ s_i F_i / Σ s_i`` of independent estimates.
+
+    ``se(F̄) = sqrt(Σ s_i² se_i²) / Σ s_i``; ``bias = Σ s_i se_i² / (2η Σ s_i)`` is the delta-method
+    bias of ``η log`` of an unbiased estimate (``F_i`` is low by about ``se_i²/(2η)``), which does
+    not average out over the points. The bound holds with probability about 99.7% where the
+    normal approximation does (an estimated ``se`` of heavy-tailed weights can itself be low).
+    """
+    total = float(weights.sum())
+    mean = float(values @ weights) / total
+    spread = weights * se
+    return mean, 3.0 * math.sqrt(float(spread @ spread)) / total + float(weights @ (se * se)) / (2.0 * eta * total)
 
 
 def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, loss_code, rule, *, score_grid=True):

@@ -91,7 +91,7 @@ def _digest(X, *arrays):
     return digest.digest()
 
 
-def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, loss_code, draws=None):
+def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, loss_code, draws=None, se=None):
     """Per-point values and gradients of the tilted rule.
 
     Parameters
@@ -114,6 +114,9 @@ def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, 
         Samples per point.
     draws : tuple ``(U, log_w)`` or None
         The draws of all points (:func:`draw_tilted`); ``None``: drawn block by block.
+    se : ndarray of shape (n,) or None
+        If given, filled with the delta-method standard error of each ``F_i``,
+        ``η sd_j(w_j (e^{L_j} − 1)) / ((1 + D) √m)``.
 
     Returns
     -------
@@ -138,7 +141,7 @@ def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, 
         U, log_w = draw_tilted(tilts[pts], seeds[pts], m, norm_code) if draws is None else (draws[0][rows],
                                                                                              draws[1][rows])
         return _block(scores[pts], y[pts], sign[pts], sw[pts], W, U, log_w, m, rho, eta, loss_code,
-                      value[pts], ess[pts], gs[pts])
+                      value[pts], ess[pts], gs[pts], None if se is None else se[pts])
 
     gW = np.zeros_like(W)
     for part in _run_blocks(run, n, m * W.shape[1]):  # in block order
@@ -176,9 +179,9 @@ def _run_blocks(run, n_points, floats_per_point):
         return list(pool.map(run, blocks))
 
 
-def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess, gs):
-    """:func:`tilted_linear` on the points of one block (``value``, ``ess``, ``gs`` are views
-    into its outputs); returns the block's ``gW``.
+def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess, gs, se):
+    """:func:`tilted_linear` on the points of one block (``value``, ``ess``, ``gs`` and ``se``, if
+    not None, are views into its outputs); returns the block's ``gW``.
 
     With ``L_j = ℓ_j/η``: ``F = η log(1 + D)``, ``D = (1/m) Σ_j w_j (e^{L_j} − 1)`` (the
     control variate), computed as ``log D = logsumexp_j(log w_j + L_j + log(1 − e^{−L_j})) −
@@ -212,6 +215,8 @@ def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess,
     value[:] = np.where(live, eta * log_z, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         ess[:] = np.where(live, p.sum(axis=1) ** 2 / (m * (p * p).sum(axis=1)), 1.0)
+    if se is not None:  # the terms of D over 1 + D; F = η log(1 + D)
+        se[:] = eta * np.std(np.exp(vals - log_z[:, None]), axis=1) / np.sqrt(m)
     gs[:] = np.einsum("ij,ijk->ik", p, S3)
     C = S * (p * (rho * sw * sign)[:, None]).reshape(rows, 1)
     return (U.T @ C).T
