@@ -151,6 +151,28 @@ def test_eta_zero_is_exact_adversarial_risk(binary):
     assert clf.entropic_risk(X, y) == pytest.approx(expected, rel=1e-10)
 
 
+@pytest.mark.parametrize("rtol", [0.0, -1e-3, "1e-3"])
+def test_entropic_risk_rejects_a_bad_rtol(binary, rtol):
+    X, y = binary
+    clf = EntropicRobustLogisticRegression(rho=0.2, eta=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="rtol must be a positive float or None"):
+        clf.entropic_risk(X, y, rtol=rtol)
+
+
+def test_entropic_risk_to_a_tolerance_on_a_multinomial_model():
+    """Three classes, ``eta = 1``, a large radius: the error bound of the fit's 32 samples is
+    above the default ``rtol``, so ``entropic_risk`` draws more (another value than with
+    ``rtol=None``, which keeps the fit's samples), and is within 1e-3 of 16384 samples per point."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(60, 2), rng.randint(0, 3, 60)
+    clf = EntropicRobustLogisticRegression(rho=1.0, eta=1.0, multi_class="multinomial", random_state=0).fit(X, y)
+    clf.coef_ = 5 * rng.randn(3, 2)  # a large ||W||: the loss varies over the ball
+    plain, tol = clf.entropic_risk(X, y, rtol=None), clf.entropic_risk(X, y)
+    many = clf.set_params(n_inner_samples=16384).entropic_risk(X, y, rtol=None)
+    assert tol != plain
+    assert tol == pytest.approx(many, rel=1e-3)
+
+
 def test_robust_training_improves_certified_accuracy(digits):
     """Trained at rho, more points keep y(w·x+b) > eps ||w||_2 than with plain training."""
     X, y = digits
