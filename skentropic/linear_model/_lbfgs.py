@@ -36,6 +36,7 @@ from scipy.optimize import minimize
 
 from .._core._losses import margin_losses
 from .._core._norms import NORM_INF
+from .._core._threads import single_blas_thread
 from ._objective import TILTED, linear_objective
 
 _MAX_ROUNDS = 4  # tilted rule: aim the proposals at most this many times
@@ -46,8 +47,14 @@ _MAXCOR = 30  # L-BFGS correction pairs (scipy's and scikit-learn's default: 10)
 _MAXCOR_FLOATS = 2**22  # ... fewer (at least 10) where their 2 * maxcor * n_params floats pass this
 
 
-def fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit_intercept,
-              coef_init, intercept_init, max_iter, tol, rule, verbose=0):
+def fit_lbfgs(X, y, sample_weight, **kwargs):
+    """:func:`_fit_lbfgs` with BLAS on one thread (see the module docstring)."""
+    with single_blas_thread():
+        return _fit_lbfgs(X, y, sample_weight, **kwargs)
+
+
+def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fit_intercept,
+               coef_init, intercept_init, max_iter, tol, rule, verbose=0):
     """Fit a linear model on the entropic risk with L-BFGS(-B).
 
     Parameters
