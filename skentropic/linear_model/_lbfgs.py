@@ -24,6 +24,16 @@ the binary fits took 0.51-0.86 of the time (every ball, ``eta`` from 1 to 1e-3),
 and 10000 x 784 the same time within the noise (``benchmarks/bench_deterministic.py --sweep
 --sizes digits,1000x64,10000x784 --etas 1,0.1,0.01,0.001 --rho 0.05 --times``, side by side).
 
+The whole fit runs with BLAS on one thread (``_core._threads.single_blas_thread``): the
+parallel numba kernels (the laws and the direct points of large problems) leave numba's OpenMP
+workers spinning for a while after each call, and OpenBLAS's workers spin after each product,
+so on few cores the two pools took each other's cores at every evaluation. On 2 cores a
+1000 x 784 matrix-vector pair took 1.6 ms right after a parallel kernel against 0.16 ms on one
+BLAS thread, and the 1000 x 784 fits (``eta`` 0.1 to 1e-3, ``rho = 0.05``) went from
+108-144 ms to 9-17 ms (l2), 463-857 ms to 119-350 ms (l-inf) and 349-424 ms to 143-153 ms
+(l1); 10000 x 64 from 50-94 ms to 10-25 ms (``benchmarks/bench_deterministic.py --sweep
+--times``, side by side with the commit before).
+
 For ``η = 0`` with the ``l_∞`` ball the adversarial term ``φ(s − ρ||w||_1)`` is not smooth
 where a coordinate of ``w`` vanishes; the weights are then split ``w = w⁺ − w⁻`` with bounds
 ``w⁺, w⁻ >= 0`` so that ``||w||_1 = Σ (w⁺ + w⁻)`` is linear on the feasible set.
