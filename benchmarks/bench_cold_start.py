@@ -13,6 +13,18 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
+Measured 2026-11-27, latest (``--repeats 3 --top 4`` from ``/tmp``), after the cube rule's
+gradient pass stopped recomputing the atoms' densities (it reads what the value pass saved):
+side by side with the commit before (``--cases linf``, two runs each) the cold l-inf fit read
+4.89-5.31 s before and 4.85-4.96 s after, within the noise (the gradient kernel no longer
+inlines the hybrid density, but a first version of the change copied an array slice, which
+compiled numba's shape-error formatting: 6.8 s, replaced by a loop)::
+
+    case    import  cold fit  warm fit   largest compile events (cold, inclusive)
+    l2        1.32      2.08      0.28   entropic_margin_l2 1.5s, _l2_points 1.0s, _window 0.3s, interpolate_grid 0.3s
+    linf      1.15      4.89      0.29   cube_atoms 2.4s, _atom 1.7s, cube_atoms_gradient 1.3s, _atom_cumulants 0.8s
+    mlp       1.11      0.04      0.04
+
 Measured 2026-11-27, later (``cd /tmp && python /work/main/benchmarks/bench_cold_start.py
 --repeats 3``, load average 0.9), after the MLP's tilted l-inf draws moved to NumPy
 (``_core/_tilted_numpy.py``); side by side with the commit before (``--cases mlp``), the MLP's
