@@ -33,8 +33,9 @@ to run; ``--times`` gives our own times to compare commits.
 
 **The baselines before 2026-11-27 (latest) were slowed down by thread contention.** On these 2
 cores scikit-learn's lbfgs alternates its OpenMP loss with OpenBLAS products, and the two
-pools' spinning workers take each other's cores: its 1000 x 784 fit took 476 ms by default and
-15 ms with BLAS on one thread, its 10-class digits fit 0.77 s and 0.04 s. Our fits had the same
+pools' spinning workers take each other's cores: its 1000 x 784 fit took 112-152 ms by default
+and 8.7-9.3 ms with BLAS on one thread (``--contention --repeats 5``, two runs), its 10-class
+digits fit 0.77 s and 0.04 s (``--multiclass``). Our fits had the same
 trouble (numba's OpenMP against OpenBLAS) and now run with one BLAS thread. Every mode now
 times scikit-learn both ways and takes the ratio to the faster; the ratios in the older tables
 below are against the slow default and flatter us (up to 10x at 1000 x 784 and on the
@@ -54,24 +55,16 @@ scikit-learn)::
 Our fit times side by side with the commit before the single BLAS thread (``--times``): 1000 x
 784 l2 108-144 ms -> 9-17 ms, l-inf 463-857 -> 119-350 ms, l1 349-424 -> 143-153 ms; 10000 x 64
 50-94 -> 10-25 ms; 10000 x 784 72-256 -> 48-151 ms. Above 3x: every l-inf and l1 cell at
-1000 x 784 (the law of 784 coordinates costs 5 ms an evaluation, and the fit takes 50-85
-L-BFGS iterations against scikit-learn's 16), the small problems (an evaluation costs 0.3-1 ms
-against scikit-learn's whole fit of 2-8 ms) and l-inf at ``eta = 1e-3`` in 10000 x 64.
+1000 x 784 (the law of 784 coordinates and many more L-BFGS iterations than scikit-learn), the
+small problems (one evaluation of the robust objective costs a good part of scikit-learn's
+whole fit) and l-inf at ``eta = 1e-3`` in 10000 x 64.
 
-``--multiclass --etas 0.01 --rho 0.05 --repeats 3`` (same day; before the single BLAS thread,
-side by side: multinomial 1.61-1.89 s l2, 1.96-2.16 s l-inf, 1.39-1.42 s l1)::
-
-    digits 10 classes, rho=0.05 C=1.0 tol=0.0001; median of 3; sklearn 0.773 s (0.041 s with one BLAS thread; ratios to the faster)
-    ball    mode             eta  time [s]   ratio
-    l2      multinomial     0.01      0.64    17.6
-    l2      ovr             0.01      0.20     5.4
-    l-inf   multinomial     0.01      0.81    22.2
-    l-inf   ovr             0.01      0.40    10.8
-    l1      multinomial     0.01      0.63    17.2
-    l1      ovr             0.01      0.36     9.9
-
-Against scikit-learn at its best the multinomial fit is 17-22x, not the 1.7-2.7x recorded
-earlier that day against its contended default: the issue's 5x is not met.
+``--multiclass --etas 0.01 --rho 0.05 --repeats 3`` (same day; scikit-learn 0.773 s by default,
+0.041 s with one BLAS thread): multinomial 0.64 s (l2), 0.81 s (l-inf), 0.63 s (l1), 17.2-22.2x;
+one-vs-rest 0.20-0.40 s, 5.4-10.8x. Before the single BLAS thread, side by side: multinomial
+1.61-1.89 s (l2), 1.96-2.16 s (l-inf), 1.39-1.42 s (l1). Against scikit-learn at its best the
+multinomial fit is 17-22x, not the 1.7-2.7x recorded earlier that day against its contended
+default: the issue's 5x is not met.
 
 Then the tilted rule's cache kept ``X`` by identity instead of hashing it at every evaluation
 and its block threads came from a kept pool (three alternated runs against the commit before:
@@ -86,21 +79,13 @@ and its block threads came from a kept pool (three alternated runs against the c
     l1      multinomial     0.01      0.54    11.4
     l1      ovr             0.01      0.36     7.6
 
-An evaluation at 32 samples per point costs about 8 ms on two threads (two memory-bound
-products over the 29 MB of draws, the softmax of 57 500 sample scores); the fit makes about 110
-(70 of them at 8 samples in the aiming rounds).
+Most of the multinomial fit is its evaluations at 32 samples per point: two memory-bound
+products over the 29 MB of draws and the softmax of 57 500 sample scores each.
 
-Default mode (n = 50000, d = 200, ``--repeats 3``, load average 1.6)::
-
-    method                         eta  time [s]  n_iter   ratio
-    sklearn LogisticRegression       -     0.117       7    1.70
-      with one BLAS thread           -     0.069            1.00
-    l2 quadrature                 0.05     0.076       7    1.10
-    l2 quadrature                 0.01     0.077       7    1.11
-    l_inf exact cube rule         0.05     0.085       7    1.23
-    l_inf exact cube rule         0.01     0.067       5    0.97
-    l1 exact rule                 0.05     0.089       7    1.29
-    l1 exact rule                 0.01     0.090       7    1.31
+Default mode (n = 50000, d = 200, ``--repeats 3``, load average 1.6): scikit-learn 0.117 s by
+default and 0.069 s with one BLAS thread; l2 0.076-0.077 s (1.10-1.11x), l-inf 0.067-0.085 s
+(0.97-1.23x), l1 0.089-0.090 s (1.29-1.31x), with the same iteration counts as before (7, 5 for
+l-inf at ``eta = 0.01``).
 
 Sweep measured 2026-11-27 (``--sweep --repeats 3``, load average 1.7; ``--sizes 100000x64``
 separately, load average 0.8), after the score grid became piecewise Chebyshev with direct
@@ -273,8 +258,8 @@ def timed_pair(fn, baseline, repeats):
 def one_blas_thread(fn):
     """``fn`` run with BLAS limited to one thread. scikit-learn's lbfgs alternates its OpenMP loss
     with BLAS products, and on few cores the two thread pools' spinning workers take each other's
-    cores: on 2 cores its 1000 x 784 fit took 476 ms by default and 15 ms with one BLAS thread
-    (2026-11-27). The ratios are taken against the faster of the two."""
+    cores: on 2 cores its 1000 x 784 fit took 112-152 ms by default and 8.7-9.3 ms with one BLAS
+    thread (``--contention``, 2026-11-27). The ratios are taken against the faster of the two."""
     def run():
         with threadpool_limits(1, user_api="blas"):
             return fn()
@@ -324,6 +309,38 @@ def sweep(args):
         print(f"{size:>12}{np.median(sk_times):12.3f}{np.median(sk_one):11.3f}" + "".join(cells), flush=True)
 
 
+def contention(args):
+    """``--contention``: a 1000 x 784 matrix-vector pair (``X @ w``, ``X.T @ y``) alone, right after
+    a parallel numba kernel (the l-inf law of 784 coordinates), and the same with BLAS on one
+    thread; then scikit-learn's 1000 x 784 fit by default and with one BLAS thread."""
+    from skentropic._core._threads import single_blas_thread
+    from skentropic.linear_model._objective import cube_law
+
+    X, y = load_size("1000x784")
+    w = np.random.RandomState(0).randn(X.shape[1])
+
+    def pair(after_kernel):
+        times = []
+        for _ in range(30):
+            if after_kernel:
+                cube_law(w, 0.05, 0.01, LOGISTIC, 3.0)
+            t0 = time.perf_counter()
+            X @ w
+            X.T @ y
+            times.append(time.perf_counter() - t0)
+        return 1e3 * float(np.median(times))
+
+    cube_law(w, 0.05, 0.01, LOGISTIC, 3.0)  # compile
+    print(f"load average {os.getloadavg()[0]:.2f}; medians of 30 (pairs) and {args.repeats} (fits)")
+    print(f"matrix-vector pair alone                    {pair(False):8.3f} ms")
+    print(f"  right after a parallel kernel             {pair(True):8.3f} ms")
+    with single_blas_thread():
+        print(f"  ... with BLAS on one thread               {pair(True):8.3f} ms")
+    sk = lambda: LogisticRegression(C=1.0, tol=1e-4, max_iter=1000).fit(X, y)  # noqa: E731
+    print(f"scikit-learn 1000 x 784 fit                 {1e3 * timed(sk, args.repeats)[0]:8.1f} ms")
+    print(f"  with BLAS on one thread                   {1e3 * timed(one_blas_thread(sk), args.repeats)[0]:8.1f} ms")
+
+
 def multiclass(args):
     """``--multiclass``: the digits with 10 classes, multinomial and one-vs-rest, against
     scikit-learn's multinomial ``LogisticRegression`` (same ``C`` and ``tol``), through the
@@ -364,9 +381,14 @@ def main():
     parser.add_argument("--rho", type=float, default=0.1, help="radius of the sweep")
     parser.add_argument("--norms", default="l2,l-inf,l1", help="balls of the sweep")
     parser.add_argument("--times", action="store_true", help="sweep cells in milliseconds, not ratios")
+    parser.add_argument("--contention", action="store_true",
+                        help="BLAS after a parallel numba kernel, and scikit-learn with one BLAS thread")
     parser.add_argument("--multiclass", action="store_true",
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
     args = parser.parse_args()
+    if args.contention:
+        contention(args)
+        return
     if args.multiclass:
         multiclass(args)
         return
