@@ -365,7 +365,7 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
             Tilted samples only (multinomial): more samples per point are drawn (powers of two,
             from ``n_inner_samples``) until the estimated error of the mean ``F``, three
             standard errors plus the bias of the log, is at most ``rtol |F|``; at most
-            ``2**27 / (n_samples n_features)`` per point (about two seconds), with a
+            ``2**27 / (n_samples n_features)`` per point (a few seconds), with a
             ``ConvergenceWarning`` if that is not enough. ``None``: ``n_inner_samples``, as in
             the fit. With ``per_sample=True`` the ``F_i`` come from the same draws; the
             tolerance is that of their mean.

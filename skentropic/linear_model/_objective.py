@@ -69,7 +69,7 @@ SAMPLES = "samples"  # fixed antithetic uniform ball samples (sample-average app
 TILTED = "tilted"  # per-point tilted importance samples (softmax loss): _tilted_rule
 CROSS = "cross"  # l1 ball (cross-polytope), binary: the law of w·u as weighted atoms (_l1_rule)
 # an evaluation to a tolerance (per_sample_objective) draws at most this many coordinates in all
-# (about two seconds on one core)
+# (a few seconds)
 MAX_RISK_DRAWS = 2**27
 
 
