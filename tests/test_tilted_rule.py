@@ -353,3 +353,32 @@ def test_risk_to_a_tolerance_warns_at_the_cap(monkeypatch):
     rule = O.make_inner_rule(NORM_L2, 2, SOFTMAX, n_inner_samples=512, seed=3)  # never fewer than asked
     with pytest.warns(ConvergenceWarning, match="512 samples per point"):
         O.per_sample_objective(W, b, X, y, 1.0, 1.0, NORM_L2, SOFTMAX, rule, rtol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_its_own_block_pool(monkeypatch):
+    """The block threads come from a pool kept for the process; a child forked after it was
+    made inherits the pool without its threads and would wait forever on it."""
+    import multiprocessing
+
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    p = _problem(SOFTMAX, n=400, d=64)
+    p["m"] = 64  # 400 x 64 x 64 floats: two blocks of the threaded path
+    expected = T.tilted_linear(**p, eta=0.1, norm_code=NORM_INF, loss_code=SOFTMAX)[0]
+    assert T._pool.cache_info().currsize > 0  # the parent made its pool
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+
+    def child():
+        queue.put(T.tilted_linear(**p, eta=0.1, norm_code=NORM_INF, loss_code=SOFTMAX)[0])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (Python >= 3.12)
+        proc = ctx.Process(target=child)
+        proc.start()
+    proc.join(60)
+    alive = proc.is_alive()
+    if alive:
+        proc.kill()
+    assert not alive, "the forked child hung on the inherited pool"
+    np.testing.assert_array_equal(queue.get(timeout=10), expected)

@@ -29,6 +29,7 @@ by a block. The result does not depend on the number of threads.
 
 import functools
 import hashlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -189,6 +190,11 @@ def _pool(workers):
     of an evaluation of the 10-class digits). With the digest above, the 10-class digits fits
     went from 0.66-0.81 s to 0.55-0.63 s (``benchmarks/bench_deterministic.py --multiclass``)."""
     return ThreadPoolExecutor(workers, thread_name_prefix="skentropic-blocks")
+
+
+if hasattr(os, "register_at_fork"):
+    # a forked child inherits the pool without its threads: its tasks would wait forever
+    os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
 def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess, gs, se):
