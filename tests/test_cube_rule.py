@@ -65,7 +65,7 @@ def test_spline_terms_match_numpy(d):
     out = np.empty(2 + d)
     norm = np.prod(2 * a) * np.prod(np.arange(1, d))
     for t in rng.uniform(-a.sum(), a.sum(), 7):
-        _spline_terms(t, a, out, True)
+        _spline_terms(t, a, out)
         assert out[0] / norm == pytest.approx(spline_pdf_vec(np.array([t]), a)[0], rel=1e-12)
         if d >= 2:  # partial sums are the a-derivatives of S_{d-1} divided by (d - 1)
             h = 1e-6
@@ -73,8 +73,8 @@ def test_spline_terms_match_numpy(d):
                 e = np.zeros(d)
                 e[k] = h
                 plus, minus = np.empty(2 + d), np.empty(2 + d)
-                _spline_terms(t, a + e, plus, False)
-                _spline_terms(t, a - e, minus, False)
+                _spline_terms(t, a + e, plus)
+                _spline_terms(t, a - e, minus)
                 assert (d - 1) * out[2 + k] == pytest.approx((plus[0] - minus[0]) / (2 * h), rel=1e-6, abs=1e-9)
 
 
@@ -196,7 +196,7 @@ def test_parallel_kernels_match_the_serial_ones():
     # of the additions
     rng = np.random.RandomState(5)
     w = rng.randn(784)
-    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0, with_grad=True)
+    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0)
     assert t.shape[0] * a.shape[0] > PARALLEL_WORK
     n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved = grid
     t1, lw1, saved1 = np.empty_like(t), np.empty_like(t), np.empty_like(saved)
@@ -230,7 +230,7 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
     # summed series of cube_atoms_gradient; central differences of cube_atoms at fixed tilts
     rng = np.random.RandomState(8)
     w = rng.randn(784) * np.exp(1.5 * rng.randn(784))
-    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0, with_grad=True)
+    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0)
     n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved = grid
     alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
     out = np.empty(a.shape[0])
@@ -238,7 +238,7 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
 
     def objective(a_new):
         tt, ll = np.empty_like(t), np.empty_like(t)
-        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a_new), saved[:0], tt, ll)
+        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a_new), np.empty_like(saved), tt, ll)
         return alpha @ tt + beta @ ll
 
     for k in [0, 3, 7, 8, 50, 300, 700, 783]:

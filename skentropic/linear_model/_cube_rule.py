@@ -146,9 +146,9 @@ def atom_grid(a_active, eta, loss_code, score_span):
 
 
 @njit(cache=True)
-def _spline_terms(t, a, out, partials):
-    """``out[0:2] = (S_{d−1}, S_{d−2})`` with ``S_m = Σ_ε (Πε) (−|t| + ε·a)_+^m``; with
-    ``partials``, also ``out[2 + k] = Σ_ε (Πε) ε_k (−|t| + ε·a)_+^{d−2}`` (``d = len(a)``).
+def _spline_terms(t, a, out):
+    """``out[0:2] = (S_{d−1}, S_{d−2})`` with ``S_m = Σ_ε (Πε) (−|t| + ε·a)_+^m``, and the
+    partials ``out[2 + k] = Σ_ε (Πε) ε_k (−|t| + ε·a)_+^{d−2}`` (``d = len(a)``).
 
     The ``2^d`` sign patterns are visited in Gray-code order, so consecutive patterns differ in
     one sign and ``ε·a`` is updated in ``O(1)``.
@@ -158,8 +158,7 @@ def _spline_terms(t, a, out, partials):
     for k in range(d):
         x += a[k]  # all signs +1
     sign = 1.0
-    n_out = 2 + d if partials else 2
-    for q in range(n_out):
+    for q in range(2 + d):
         out[q] = 0.0
     prev = 0
     for i in range(1 << d):
@@ -183,7 +182,7 @@ def _spline_terms(t, a, out, partials):
             out[1] += sign * p2
         else:
             out[0] += sign
-        if partials and d >= 2:
+        if d >= 2:
             for k in range(d):
                 out[2 + k] += (-sign if gray >> k & 1 else sign) * p2
 
@@ -283,7 +282,7 @@ def _edgeworth_gradient(cum, dk):
 
 
 @njit(cache=True)
-def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad):
+def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg):
     """``log p_T(t)`` at ``t = K'(λ)`` for ``T = T_B + T_S`` with ``T_B`` exact and ``T_S`` Edgeworth.
 
     ``p_T(t) = e^{K_S(λ) − λμ_S} ∫ p_B(μ_B − σ_S z) e^{−λσ_S z} φ(z)(1 + E(z)) dz`` with ``μ, σ``
@@ -291,7 +290,7 @@ def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, te
     and ``E(z) = ρ₃He₃/6 + ρ₄He₄/24 + ρ₃²He₆/72`` the Edgeworth polynomial of ``T_S`` tilted by
     ``λ``; Gauss–Hermite nodes ``gh_z`` with weights ``gh_w`` (summing to one).
 
-    With ``with_grad``, fills ``agg = (C_x, C_σ, A₃, A₄, D_1..D_m)`` for the gradient (see
+    Also fills ``agg = (C_x, C_σ, A₃, A₄, D_1..D_m)`` for the gradient (see
     :func:`cube_atoms_gradient`). ``terms`` is scratch of shape ``(len(gh_z), 2 + m)``. Returns
     ``log p_T``, or ``nan`` when the quadrature sum is not positive.
     """
@@ -303,7 +302,7 @@ def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, te
     nq = gh_z.shape[0]
     top = -np.inf
     for q in range(nq):  # one spline pass per node, then the scale: largest log p_B(x_q) − λσz_q
-        _spline_terms(mu_b - sig * gh_z[q], a_big, terms[q], with_grad)
+        _spline_terms(mu_b - sig * gh_z[q], a_big, terms[q])
         if terms[q, 0] > 0.0:
             v = math.log(terms[q, 0]) - lam * sig * gh_z[q]
             if v > top:
@@ -327,8 +326,6 @@ def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, te
         pq = gh_w[q] * math.exp(math.log(tq[0]) - lam * sig * z - top)
         wq = pq * (1.0 + e)
         total += wq
-        if not with_grad:
-            continue
         dlog_x = (m - 1.0) * tq[1] / tq[0] * (-1.0 if x > 0.0 else 1.0) if m >= 2 else 0.0
         agg[0] += wq * dlog_x
         agg[1] += wq * (dlog_x + lam) * (-z)
@@ -360,23 +357,20 @@ def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
 
 
 @njit(cache=True)
-def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, with_grad, suffix):
+def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, suffix):
     """``(log p_T(t), kind)`` at ``t = K'(λ)``; ``kind`` 0 = Edgeworth, 1 = exact spline, 2 = hybrid.
 
-    Fills the cumulants (:func:`_atom_cumulants`), and with ``with_grad`` the spline partials
-    ``terms[0]`` (kind 1) or the aggregates ``agg`` (kind 2) that the gradient needs.
-    Callers pass ``with_grad`` as a run-time boolean: a literal ``True``/``False`` would make
-    numba compile this function (and the spline and hybrid densities it calls) once per literal.
+    Fills the cumulants (:func:`_atom_cumulants`), and the spline partials ``terms[0]``
+    (kind 1) or the aggregates ``agg`` (kind 2) that the gradient needs.
     """
     _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
     if n_big == a.shape[0]:
-        _spline_terms(cum[1], a, terms[0], with_grad)
+        _spline_terms(cum[1], a, terms[0])
         if terms[0, 0] <= 0.0:
             return -np.inf, 1
         return math.log(terms[0, 0]) - log_norm_big, 1
     if cum_small[2] <= cum_big[2]:
-        value = _hybrid_density(lam, a[:n_big], cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                                with_grad)
+        value = _hybrid_density(lam, a[:n_big], cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg)
         if not np.isnan(value):
             return value, 2
     k2 = cum[2]
@@ -391,8 +385,7 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
     ``n_big == len(a)``: exact density); ``t_out``/``lw_out`` have the number of atoms.
     ``saved`` of shape ``(n_atoms, 5 + n_big)`` receives what :func:`cube_atoms_gradient` needs
     of each atom's density: its kind (``−1``: zero density) and the spline partials or the
-    hybrid's aggregates, so the gradient pass recomputes only the cumulants; with no rows,
-    nothing is saved (value only, a little cheaper).
+    hybrid's aggregates, so the gradient pass recomputes only the cumulants.
     """
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
@@ -400,23 +393,21 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
     terms = np.empty((max(gh_z.shape[0], 1), 2 + n_big))
     agg = np.empty(4 + n_big)
     log_norm_big = _log_spline_norm(a[:n_big])
-    with_grad = saved.shape[0] > 0
     for j in range(t_out.shape[0]):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
         log_p, kind = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                            with_grad, suffix)
+                            suffix)
         t_out[j] = cum[1]
         lw_out[j] = log_p + math.log(cum[2]) + math.log(h * math.cosh(v) / s0)
-        if with_grad:
-            saved[j, 0] = -1.0 if log_p == -np.inf else kind
-            # element loops: an array-to-array slice assignment compiles numba's shape-mismatch
-            # error formatting (1-2 s of a cold start)
-            for i in range(4 + n_big):
-                if kind == 1:
-                    saved[j, 1 + i] = terms[0, i] if i < 2 + d else 0.0
-                else:
-                    saved[j, 1 + i] = agg[i] if kind == 2 else 0.0
+        saved[j, 0] = -1.0 if log_p == -np.inf else kind
+        # element loops: an array-to-array slice assignment compiles numba's shape-mismatch
+        # error formatting (1-2 s of a cold start)
+        for i in range(4 + n_big):
+            if kind == 1:
+                saved[j, 1 + i] = terms[0, i] if i < 2 + d else 0.0
+            else:
+                saved[j, 1 + i] = agg[i] if kind == 2 else 0.0
 
 
 @njit(cache=True)
@@ -528,8 +519,7 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
 
 @njit(cache=True, parallel=True)
 def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
-    """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values;
-    ``saved`` with no rows has none in any chunk)."""
+    """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values)."""
     n = t_out.shape[0]
     n_chunks = chunk_count(n)
     for c in prange(n_chunks):

@@ -334,15 +334,14 @@ def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_gri
                        score_grid and loss_code == LOGISTIC)
 
 
-def cube_law(w, rho, eta, loss_code, score_span, with_grad=False):
+def cube_law(w, rho, eta, loss_code, score_span):
     """Atoms ``(t, log ω)`` of the law of ``T = Σ_k ρ|w_k| u_k`` (``u`` uniform in the cube).
 
     Returns ``(t, log_w, index, a, grid)`` with normalised log weights, the indices and values
     ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's arguments
     ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved)``
     (:func:`~skentropic.linear_model._cube_rule.atom_grid`; ``saved`` holds what the gradient
-    kernel needs of the atoms' densities, with ``with_grad``, and has no rows otherwise), or
-    ``None`` when ``ρ w = 0``.
+    kernel needs of the atoms' densities), or ``None`` when ``ρ w = 0``.
     """
     index, a = active_coordinates(rho * np.abs(np.asarray(w, dtype=np.float64)))
     if index.shape[0] == 0:
@@ -350,7 +349,7 @@ def cube_law(w, rho, eta, loss_code, score_span, with_grad=False):
     s0, h, j_lo, n_atoms, n_big = atom_grid(a, eta, loss_code, score_span)
     t, log_w = np.empty(n_atoms), np.empty(n_atoms)
     gh_z, gh_w = gauss_hermite()
-    saved = np.empty((n_atoms if with_grad else 0, 5 + n_big))
+    saved = np.empty((n_atoms, 5 + n_big))
     grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a), saved)
     (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
@@ -424,7 +423,7 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     ``ρ sign(w_k) Σ_j (α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k)`` with ``α_j = −Σ_i sw_i ψ_ij`` and
     ``β_j = η Σ_i sw_i (π_ij − ω_j)`` (:mod:`._cube_rule`, :mod:`._atom_rule`).
     """
-    law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))), with_grad=True)
+    law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
     if law is None:  # w = 0: T = 0
         margin_losses(scores, 0.0, loss_code, values, ds)
         return "margin", ds, None, None
