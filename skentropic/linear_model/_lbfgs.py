@@ -28,9 +28,9 @@ The whole fit runs with BLAS on one thread (``_core._threads.single_blas_thread`
 parallel numba kernels (the laws and the direct points of large problems) leave numba's OpenMP
 workers spinning for a while after each call, and OpenBLAS's workers spin after each product,
 so on few cores the two pools took each other's cores at every evaluation. On 2 cores a
-1000 x 784 matrix-vector pair took 0.08 ms alone, 0.23 and 1.69 ms right after a parallel kernel
-(two runs: the spinning overlaps or not), 0.22-0.24 ms on one BLAS thread
-(``benchmarks/bench_deterministic.py --contention``), and the 1000 x 784 fits (``eta`` 0.1 to 1e-3, ``rho = 0.05``) went from
+1000 x 784 matrix-vector pair took 0.09-0.11 ms alone, 1.0-1.4 ms right after a parallel kernel
+and 0.20-0.22 ms on one BLAS thread (``benchmarks/bench_deterministic.py --contention``, two
+runs), and the 1000 x 784 fits (``eta`` 0.1 to 1e-3, ``rho = 0.05``) went from
 108-144 ms to 9-17 ms (l2), 463-857 ms to 119-350 ms (l-inf) and 349-424 ms to 143-153 ms
 (l1); 10000 x 64 from 50-94 ms to 10-25 ms (``benchmarks/bench_deterministic.py --sweep
 --times``, side by side with the commit before).
