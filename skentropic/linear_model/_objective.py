@@ -471,10 +471,8 @@ def per_sample_objective(coef, intercept, X, y, rho, eta, norm_code, loss_code, 
     F : ndarray of shape (n,)
     """
     sw = np.zeros(X.shape[0])
-    if rtol is None or rule.kind != TILTED or rho == 0:
-        return _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule)[0]
     weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    if not weights.sum() > 0:  # no mean to estimate
+    if rtol is None or rule.kind != TILTED or rho == 0 or not weights.sum() > 0:  # exact, or no mean
         return _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule)[0]
     m = int(rule.n_samples)
     cap = max(m, 1 << max(MAX_RISK_DRAWS // (X.shape[0] * X.shape[1]), 1).bit_length() - 1)
