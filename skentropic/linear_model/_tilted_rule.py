@@ -247,17 +247,50 @@ def tilt_coefficients(y, anchor_W, anchor_scores, rho, norm_code, loss_code):
     Margins: ``∇_x ℓ = φ'(s_i − ρ||w||_*) y_i w`` at the anchor's worst case (``coeff`` carries
     ``φ'(·)``; :func:`tilted_setup` multiplies by ``y_i`` through ``sign``). Softmax:
     ``∇_x CE = Wᵀ(p' − e_y)`` at the scores ``S' = S + ρ W δ_i`` (``coeff = p' − e_y``), with
-    ``δ_i`` one fast-gradient step of the anchor (for the ``l_∞`` and ``l_2`` balls
-    :func:`tilted_setup` then moves the tilt to the proposal's own mean). ``anchor_scores`` are the anchor's clean scores
-    (same layout as ``coeff``).
+    ``δ_i`` the start of :func:`_softmax_start` (for the ``l_∞`` and ``l_2`` balls
+    :func:`tilted_setup` then moves the tilt to the proposal's own mean). ``anchor_scores`` are
+    the anchor's clean scores (same layout as ``coeff``).
     """
     if loss_code != SOFTMAX:
         radius = rho * float(dual_norm(anchor_W[0], norm_code))
         value, deriv = np.empty(y.shape[0]), np.empty(y.shape[0])
         margin_losses(np.ascontiguousarray(anchor_scores[:, 0]), radius, loss_code, value, deriv)
         return deriv[:, None]
-    step = ascent_rows(np.ascontiguousarray(_score_gradient(anchor_scores, y) @ anchor_W), norm_code)
+    step = _softmax_start(y, anchor_W, anchor_scores, rho, norm_code)
     return np.ascontiguousarray(_score_gradient(anchor_scores + rho * step @ anchor_W.T, y))
+
+
+def _softmax_start(y, W, S, rho, norm_code):
+    """Where each point's softmax tilt starts: of the fast-gradient step ``δ = dir(∇_x CE)`` and
+    the worst cases ``dir(w_c − w_y)`` of the margins to every other class ``c`` (``dir`` the
+    ascent direction of the ball, :func:`~skentropic._core._projections.ascent_rows`), the one
+    with the largest loss ``CE(S + ρ W δ, y)``.
+
+    With three or more classes the integrand ``e^{CE/η}`` can have one mode per competing class,
+    and the tilt's fixed-point iteration stays in the mode it starts in. The fast-gradient step
+    leans toward the classes that are likely at the clean point, not toward the one whose worst
+    case loses most: in ``d = 64`` with ``ρ||W||_1 ≈ 30``, ``η = 0.1``, one point of five read
+    ``F = 8.06`` where every class's mode included gives 21.70, and its 2048 samples looked
+    converged (``tests/test_tilted_rule.py``, against multiple importance sampling over every
+    class's proposal). With two classes both starts are the same. The classes' directions
+    depend on the label only: ``K²`` of them for all points.
+    """
+    n, k = S.shape
+    best = ascent_rows(np.ascontiguousarray(_score_gradient(S, y) @ W), norm_code)
+    best_loss = _cross_entropy(S + rho * best @ W.T, y)
+    dirs = ascent_rows((W[None, :, :] - W[:, None, :]).reshape(k * k, -1), norm_code).reshape(k, k, -1)
+    shifts = rho * dirs @ W.T  # shifts[a, c] = ρ W dir(w_c − w_a)
+    for c in range(k):
+        loss = _cross_entropy(S + shifts[y, c], y)
+        better = (loss > best_loss) & (y != c)
+        best[better] = dirs[y[better], c]
+        best_loss[better] = loss[better]
+    return best
+
+
+def _cross_entropy(S, y):
+    """``logsumexp(S_i) − S_{i, y_i}`` of each row (``S`` unchanged)."""
+    return softmax_cross_entropy(np.array(S, dtype=np.float64, order="C"), y)
 
 
 def _score_gradient(S, y):
