@@ -7,6 +7,8 @@ entropic risk of a model is the mean over its parts (as in the linear estimators
 
 - ``target``: the per-row target it uses (``±1`` for margin losses, class indices otherwise);
 - ``loss_grad(X, target) -> (ℓ (n,), ∇_x ℓ (n, d))``;
+- ``tilt_start(X, rho, norm_code)``: where the analysis modules' tilted proposals start,
+  ``None`` for the fast-gradient step;
 - ``exact(X, target, rho, eta, norm_code)``: ``F_i = η log E_u exp(ℓ(x_i + ρu)/η)`` when it is
   computable without Monte Carlo (binary margin losses of linear models under the ``l_2`` ball
   by quadrature and the ``l_∞`` ball by the law of ``w·u``, and ``η = 0`` for every norm),
@@ -44,6 +46,16 @@ class _LinearPart:
     def loss(self, X, target):
         return self.loss_grad(X, target)[0]
 
+    def tilt_start(self, X, rho, code):
+        """Softmax: where the tilts of :mod:`skentropic._tilted_sampling` start (the linear rule's
+        start, which reaches every competing class's mode); ``None`` (the fast-gradient step)
+        for margin losses, whose step is their worst case."""
+        if self.loss_code != SOFTMAX:
+            return None
+        from .linear_model._tilted_rule import _softmax_start
+
+        return _softmax_start(np.asarray(self.target), self.W, X @ self.W.T + self.b, float(rho), code)
+
     def exact(self, X, target, rho, eta, code):
         if self.loss_code == SOFTMAX:
             return None
@@ -78,6 +90,9 @@ class _CallablePart:
 
     def loss(self, X, target):
         return self.loss_grad(X, target)[0]
+
+    def tilt_start(self, X, rho, code):
+        return None
 
     def exact(self, X, target, rho, eta, code):
         return None

@@ -23,12 +23,18 @@ _CHUNK_FLOATS = 2_000_000  # rows per chunk: about this many perturbed coordinat
 
 
 def tilts(part, X, rho, eta, code):
-    """``θ_i = (ρ/η) ∇_x ℓ(x'_i)`` at one fast-gradient step ``x'_i`` (``η`` floored at ``1e-12``);
-    for the ``l_∞`` and ``l_2`` balls then moved to the proposal's own mean
+    """``θ_i = (ρ/η) ∇_x ℓ(x'_i)`` at one fast-gradient step ``x'_i`` (``η`` floored at ``1e-12``),
+    or at the part's own start where it has one (a linear softmax model: the worst case of the
+    competing class that loses most, when that loses more;
+    :func:`~skentropic.linear_model._tilted_rule._softmax_start`); for the ``l_∞`` and ``l_2``
+    balls then moved to the proposal's own mean
     (:func:`~skentropic._core._tilted.mean_matched_tilts`)."""
     eta = max(eta, 1e-12)
-    _, g = part.loss_grad(X, part.target)
-    _, g2 = part.loss_grad(X + rho * ascent_rows(np.ascontiguousarray(g, dtype=np.float64), code), part.target)
+    step = part.tilt_start(X, rho, code)
+    if step is None:
+        _, g = part.loss_grad(X, part.target)
+        step = ascent_rows(np.ascontiguousarray(g, dtype=np.float64), code)
+    _, g2 = part.loss_grad(X + rho * step, part.target)
     theta = rho / eta * np.asarray(g2, dtype=np.float64)
     if code in (NORM_INF, NORM_L2):
         theta = mean_matched_tilts(lambda shift: np.asarray(part.loss_grad(X + shift, part.target)[1]), theta,

@@ -316,3 +316,25 @@ def test_matches_skentropic_estimators_entropic_risk(make, multiclass, eta):
     r = regularization_penalties(est, X, y)  # rho, eta, norm read from the estimator
     assert r["entropic_risk"] == pytest.approx(est.entropic_risk(X, y), rel=1e-10)
     assert r["exact_penalty_se"] == 0.0
+
+
+@pytest.mark.parametrize("eta", [0.1, 1.0])
+def test_multinomial_risk_reaches_every_classes_mode(eta):
+    """Three classes in ``d = 64``, ``ρ||W||_1 ≈ 30``: the sampled ``entropic_risk`` is within
+    1e-3 of multiple importance sampling over a proposal aimed at every class's worst case
+    (``_references.softmax_mis``). With the tilts started at the fast-gradient step only it read
+    8.8% low at ``eta = 0.1`` while reporting a standard error of 0.07%."""
+    from _references import softmax_mis
+
+    from skentropic import EntropicRobustLogisticRegression
+
+    rng = np.random.RandomState(2)
+    X, y = rng.rand(5, 64), rng.randint(0, 3, 5)
+    W, b = 2 * rng.randn(3, 64), rng.randn(3)
+    est = EntropicRobustLogisticRegression(rho=0.3, eta=eta, norm=np.inf, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(np.vstack([X, rng.rand(6, 64)]), np.concatenate([y, [0, 1, 2, 0, 1, 2]]))
+    est.coef_, est.intercept_ = W, b  # the model under test
+    got = regularization_penalties(est, X, y, rho=0.3, eta=eta, random_state=0)["entropic_risk"]
+    assert got == pytest.approx(softmax_mis(W, b, X, y, 0.3, eta, NORM_INF, n_samples=2048, seed=1).mean(), rel=1e-3)
