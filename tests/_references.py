@@ -240,7 +240,7 @@ def gradient_errors(objective, W, b, coords, h=1e-6):
 
 
 
-def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0):
+def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0, gradients=False):
     """``F_i = η log E_u exp(CE(W(x_i + ρu) + b, y_i)/η)`` per point by multiple importance sampling
     over one proposal per class: the library's tilted proposal
     (:func:`skentropic._core._tilted.fill_tilted`) with its tilt moved to its own mean
@@ -249,6 +249,11 @@ def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0):
     the point itself. ``n_samples`` draws from each, weighted against their equal mixture
     (balance heuristic: ``1/w(u) = mean_j 1/w_j(u)``), so that a region of the ball that any
     one of them reaches is counted; unbiased inside the log whatever the tilts.
+
+    ``gradients=True`` also returns ``∇_W F_i`` ``(n, K, d)`` and ``∇_b F_i`` ``(n, K)``: the
+    self-normalised means ``Σ_j π_j (p_j − e_y) ⊗ (x_i + ρu_j)``, ``π ∝ w_j e^{CE_j/η}``, over
+    the same draws (the gradient of ``F_i`` is the mean of ``∇ CE`` under the tilted law
+    ``∝ e^{CE/η}``).
     """
     from skentropic._core._norms import NORM_INF, NORM_L2
     from skentropic._core._projections import ascent_rows
@@ -272,6 +277,7 @@ def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0):
             theta = mean_matched_tilts(lambda shift: grad(S + shift @ W.T, y) @ W, theta, rho, eta, norm_code)
         tilts.append(theta)
     out = np.empty(n)
+    grad_W, grad_b = np.empty((n,) + W.shape), np.empty((n, k))
     for i in range(n):
         thetas = [t[i] for t in tilts if np.any(t[i] != 0.0)] or [np.zeros(X.shape[1])]
         U = np.concatenate([sample_tilted_rows(th[None, :], n_samples, norm_code, seed + 7919 * j + i)[0][0]
@@ -280,4 +286,9 @@ def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0):
         log_w = -np.log(inv_w.mean(axis=1))
         loss = ce(S[i] + rho * U @ W.T, np.full(U.shape[0], y[i]))
         out[i] = eta * (logsumexp(log_w + loss / eta) - math.log(U.shape[0]))
-    return out
+        if gradients:
+            pi = np.exp(log_w + loss / eta - logsumexp(log_w + loss / eta))
+            G = grad(S[i] + rho * U @ W.T, np.full(U.shape[0], y[i]))  # (draws, K)
+            grad_b[i] = pi @ G
+            grad_W[i] = np.outer(grad_b[i], X[i]) + rho * (G * pi[:, None]).T @ U
+    return (out, grad_W, grad_b) if gradients else out

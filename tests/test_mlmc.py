@@ -7,6 +7,7 @@ from scipy.special import logsumexp, softmax
 from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
 from skentropic._core._mlmc import (
     RT_MLMC,
+    TILTED,
     VANILLA,
     draw_gradient_estimates,
     level_probability,
@@ -199,6 +200,29 @@ def test_point_tilt_ignores_the_contents_of_its_buffer(norm_code):
     assert np.all(np.isfinite(tilts[0])) and np.any(tilts[0] != 0)
     np.testing.assert_array_equal(tilts[1], tilts[0])
     np.testing.assert_array_equal(tilts[2], tilts[0])
+
+
+@pytest.mark.parametrize("norm_code", [NORM_INF, NORM_L2, NORM_L1])
+def test_tilted_softmax_gradient_reaches_every_classes_mode(norm_code):
+    """Three classes in ``d = 64``, ``ρ||W||_1 ≈ 30``, ``η = 0.1``: the mean of 200 vanilla
+    draws (256 tilted samples each) of a point's gradient is within 2% (of its largest entry)
+    of multiple importance sampling over a proposal aimed at every class's worst case
+    (:func:`_references.softmax_mis`). With the tilt started at the fast-gradient step only,
+    two of the five ``l_∞`` points were 36% and 83% off (the second's intercept gradient read
+    ``(0.18, −1, 0.82)`` for ``(1, −1, 0)``): their samples stayed in another class's mode."""
+    from _references import softmax_mis
+
+    rng = np.random.RandomState(2)
+    X, y = rng.rand(5, 64), rng.randint(0, 3, 5)
+    W, b = 2 * rng.randn(3, 64), rng.randn(3)
+    rho, eta = 0.3, 0.1
+    _, ref_W, ref_b = softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=1024, seed=1, gradients=True)
+    for i in range(5):
+        gW, gb, _ = draw_gradient_estimates(VANILLA, X[i], float(y[i]), W, b, rho, eta, norm_code, SOFTMAX,
+                                            8, 200, 5 + i, TILTED)
+        scale = np.abs(ref_W[i]).max()
+        assert np.abs(gW.mean(axis=0) - ref_W[i]).max() < 0.02 * scale, i
+        np.testing.assert_allclose(gb.mean(axis=0), ref_b[i], atol=0.02)
 
 
 def test_a_non_finite_tilt_falls_back_to_the_uniform_proposal():
