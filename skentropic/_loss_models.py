@@ -7,8 +7,9 @@ entropic risk of a model is the mean over its parts (as in the linear estimators
 
 - ``target``: the per-row target it uses (``±1`` for margin losses, class indices otherwise);
 - ``loss_grad(X, target) -> (ℓ (n,), ∇_x ℓ (n, d))``;
-- ``tilt_start(X, rho, norm_code)``: where the analysis modules' tilted proposals start,
-  ``None`` for the fast-gradient step;
+- ``tilt_start(X, rho, norm_code)``: where the analysis modules' tilted proposals start
+  (with three or more classes, the worst case, or one ascent step, of the margin to the
+  competing class that loses most, when that loses more), ``None`` for the fast-gradient step;
 - ``exact(X, target, rho, eta, norm_code)``: ``F_i = η log E_u exp(ℓ(x_i + ρu)/η)`` when it is
   computable without Monte Carlo (binary margin losses of linear models under the ``l_2`` ball
   by quadrature and the ``l_∞`` ball by the law of ``w·u``, and ``η = 0`` for every norm),
@@ -20,6 +21,7 @@ Input gradients of non-linear models come from :mod:`skentropic.attacks._input_g
 import numpy as np
 
 from ._core._losses import LOGISTIC, SOFTMAX
+from ._core._projections import ascent_rows
 from ._core._worst_case_kernels import margin_loss_rows
 from .attacks._input_gradients import _score_loss_grad, differentiable_model, linear_scores_params
 
@@ -98,6 +100,40 @@ class _CallablePart:
         return None
 
 
+class _ClassifierPart(_CallablePart):
+    """A differentiable classifier known through its ``loss_grad`` (an MLP): the cross-entropy of
+    ``n_classes`` scores, with class indices as targets."""
+
+    def __init__(self, loss_grad, target, n_classes):
+        super().__init__(loss_grad, target)
+        self.n_classes = int(n_classes)
+
+    def tilt_start(self, X, rho, code):
+        """With three or more classes: of the fast-gradient step ``dir(∇_x CE)`` and one ascent
+        step ``dir(∇_x (s_c − s_y))`` on the margin to each other class ``c``, the one with the
+        largest loss at ``x + ρδ`` (``∇_x (s_c − s_y) = ∇_x CE(·, y) − ∇_x CE(·, c)``); else
+        ``None``, the fast-gradient step.
+
+        ``e^{CE/η}`` has one mode per competing class, and the tilt stays in the mode it starts
+        in; the non-linear analogue of the linear models' start
+        (:func:`~skentropic.linear_model._tilted_rule._softmax_start`). It costs ``2K`` passes
+        through the model.
+        """
+        if self.n_classes < 3:
+            return None
+        y = np.asarray(self.target)
+        _, grad_y = self.loss_grad(X, y)
+        best = ascent_rows(grad_y, code)
+        best_loss = self.loss(X + rho * best, y)
+        for c in range(self.n_classes):
+            step = ascent_rows(grad_y - self.loss_grad(X, np.full_like(y, c))[1], code)
+            loss = self.loss(X + rho * step, y)
+            better = (loss > best_loss) & (y != c)
+            best[better] = step[better]
+            best_loss[better] = loss[better]
+        return best
+
+
 def _is_callable_loss(obj):
     return callable(obj) and not hasattr(obj, "fit")
 
@@ -139,7 +175,7 @@ def loss_model(estimator, X, y):
     try:
         W, b, _ = linear_scores_params(estimator)
     except TypeError:
-        return [_CallablePart(model.loss_grad, y_idx)]
+        return [_ClassifierPart(model.loss_grad, y_idx, len(model.classes_))]
     if W.shape[0] == 1:
         return [_LinearPart(W, b, LOGISTIC, np.where(y_idx == 1, 1.0, -1.0))]
     return [_LinearPart(W, b, SOFTMAX, y_idx)]

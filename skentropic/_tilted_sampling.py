@@ -24,9 +24,11 @@ _CHUNK_FLOATS = 2_000_000  # rows per chunk: about this many perturbed coordinat
 
 def tilts(part, X, rho, eta, code):
     """``θ_i = (ρ/η) ∇_x ℓ(x'_i)`` at one fast-gradient step ``x'_i`` (``η`` floored at ``1e-12``),
-    or at the part's own start where it has one (a linear softmax model: the worst case of the
-    competing class that loses most, when that loses more;
-    :func:`~skentropic.linear_model._tilted_rule._softmax_start`); for the ``l_∞`` and ``l_2``
+    or at the part's own start where it has one (three or more classes: the worst case of the
+    competing class that loses most, when that loses more, exact for a linear model
+    (:func:`~skentropic.linear_model._tilted_rule._softmax_start`) and one ascent step on the
+    margin for a network (``_loss_models._ClassifierPart``); a local search, so a network's
+    maxima that no start reaches are missed); for the ``l_∞`` and ``l_2``
     balls then moved to the proposal's own mean
     (:func:`~skentropic._core._tilted.mean_matched_tilts`)."""
     eta = max(eta, 1e-12)

@@ -29,8 +29,10 @@ How each quantity is computed
   the ``l_∞`` and the ``l_1`` balls (the law of ``w·u``, :mod:`skentropic.linear_model._cube_rule`,
   :mod:`skentropic.linear_model._l1_rule`), and in closed form at ``η = 0``; otherwise
   importance sampling with ``n_inner_samples`` proposals per point tilted toward the worst
-  case (``θ_i = (ρ/η)∇_x ℓ`` one fast-gradient step from ``x_i``, for the ``l_∞`` and ``l_2``
-  balls then at the proposal's own mean; exact weights, in antithetic pairs ``(u, −u)`` from
+  case (``θ_i = (ρ/η)∇_x ℓ`` one fast-gradient step from ``x_i`` or, with three or more
+  classes, at the competing class's worst case that loses most, for the ``l_∞`` and ``l_2``
+  balls then at the proposal's own mean; :func:`skentropic._tilted_sampling.tilts`; exact
+  weights, in antithetic pairs ``(u, −u)`` from
   the symmetrised proposal so that the first-order noise of ``g·u`` cancels, and the clean
   loss as a control variate; :mod:`skentropic._tilted_sampling`), which
   reaches the region that dominates ``E exp(ℓ/η)`` at every ``C``, unlike uniform proposals

@@ -55,7 +55,9 @@ def sample_worst_case(estimator, X, y, *, rho=None, eta=None, norm=None, n_propo
 
     For each point, ``m = n_proposals`` proposals ``z_ij = x_i + ρ u_ij`` come from a proposal
     tilted toward the worst case, ``u_ij ~ q_{θ_i}``, ``θ_i = (ρ/η)∇_x ℓ`` one fast-gradient
-    step from ``x_i`` (:mod:`skentropic._core._tilted`, exact weights ``w_ij = p/q``), get
+    step from ``x_i``, or with three or more classes at the competing class's worst case that
+    loses most (:func:`skentropic._tilted_sampling.tilts`; :mod:`skentropic._core._tilted`,
+    exact weights ``w_ij = p/q``), get
     resampling weights ``π_ij ∝ w_ij exp(ℓ(z_ij, y_i)/η)`` (max-subtracted, stable for any
     ``η > 0``; uniform over the best proposals when ``η = 0``), and ``n_draws`` of them are
     resampled. The draws follow ``P*_i`` as ``m → ∞``; the effective sample size
