@@ -7,13 +7,32 @@ fit with the cache the first one wrote ("warm"). The cold process records numba'
 events (``numba.core.event``), so the table shows which kernels the time goes to (inclusive
 times: a kernel's time contains the kernels it calls).
 
-Run: ``python benchmarks/bench_cold_start.py [--cases l2,linf,mlp] [--top 6] [--repeats 3]``
-(with repeats, the median of each column; the compile events are those of the median cold fit).
+Run: ``python benchmarks/bench_cold_start.py [--cases l2,linf,mlp] [--top 6] [--repeats 3]
+[--floor]`` (with repeats, the median of each column; the compile events are those of the
+median cold fit; ``kernels``: the number of distinct functions compiled, ours and numba's
+own implementations of NumPy calls; ``--floor`` first
+times the compilation of a trivial and of a one-loop function in a fresh process).
 The fresh processes put their current directory first on ``sys.path``: to time another
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
-Measured 2026-11-27, latest (``--repeats 3 --top 4`` from ``/tmp``), after the cube rule's
+Why the l-inf case stays far from 2 s (2026-11-27, last session; ``--floor --repeats 3 --top 4``
+from ``/tmp``, load average 1.0)::
+
+    first function in a process 0.355 s; each further one-loop function 0.047 s
+    case    import  cold fit  warm fit  kernels   largest compile events (cold, inclusive)
+    l2        1.13      1.96      0.27       14   entropic_margin_l2 1.4s, _l2_points 1.0s, ...
+    linf      1.15      4.89      0.29       29   cube_atoms 2.4s, _atom 1.7s, cube_atoms_gradient 1.2s, ...
+    mlp       1.16      0.04      0.04        0
+
+Every compiled function costs numba at least about 47 ms (its own type inference, lowering,
+LLVM module and machine code), and the first one in a process 0.36 s. The l-inf fit compiles
+29: even if each were as small as a one-loop function, that is 0.36 + 28 x 0.047 = 1.7 s,
+plus the 0.29 s fit. Reaching 2 s needs far fewer compiled functions on that path (the cube
+rule's helpers folded into their callers, against the style of small tested kernels), or
+NumPy for the first evaluations; neither is done.
+
+Measured 2026-11-27, earlier (``--repeats 3 --top 4`` from ``/tmp``), after the cube rule's
 gradient pass stopped recomputing the atoms' densities (it reads what the value pass saved):
 side by side with the commit before (``--cases linf``, two runs each) the cold l-inf fit read
 4.89-5.31 s before and 4.85-4.96 s after, within the noise (the gradient kernel no longer
@@ -104,6 +123,30 @@ for ts, ev in rec.buffer:
 print(json.dumps({"import": t1 - t0, "fit": t3 - t2, "compile": totals}))
 """
 
+FLOOR = r"""
+import json, time
+import numpy as np
+from numba import njit
+t0 = time.perf_counter()
+@njit
+def first(x):
+    return x + 1.0
+first(1.0)
+t1 = time.perf_counter()
+times = []
+for i in range(5):
+    @njit
+    def small(x, a):
+        s = 0.0
+        for k in range(a.shape[0]):
+            s += a[k] * x
+        return s
+    t = time.perf_counter()
+    small(1.0, np.ones(3))
+    times.append(time.perf_counter() - t)
+print(json.dumps({"first": t1 - t0, "small": sorted(times)[2]}))
+"""
+
 
 def run(case, cache):
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONWARNINGS="ignore")
@@ -112,14 +155,29 @@ def run(case, cache):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def floor():
+    """The compile time of numba's first function in a fresh process (its own start-up) and of a
+    one-loop function after it (median of 5): what every compiled function costs at least."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONWARNINGS="ignore")
+        out = subprocess.run([sys.executable, "-c", FLOOR], env=env, capture_output=True, text=True, check=True)
+    times = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"first function in a process {times['first']:.3f} s; each further one-loop function {times['small']:.3f} s")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", default="l2,linf,mlp")
     parser.add_argument("--top", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=1,
                         help="cold/warm pairs per case (fresh cache each); the median is shown")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the compilation of a trivial and of a one-loop function")
     args = parser.parse_args(argv)
-    print(f"{'case':6s}{'import':>8s}{'cold fit':>10s}{'warm fit':>10s}   largest compile events (cold, inclusive)")
+    if args.floor:
+        floor()
+    print(f"{'case':6s}{'import':>8s}{'cold fit':>10s}{'warm fit':>10s}{'kernels':>9s}   "
+          "largest compile events (cold, inclusive)")
     for case in args.cases.split(","):
         pairs = []
         for _ in range(args.repeats):
@@ -131,7 +189,8 @@ def main(argv=None):
         imported = statistics.median(c["import"] for c, _ in pairs)
         top = sorted(cold["compile"].items(), key=lambda kv: -kv[1])[:args.top]
         events = ", ".join(f"{name} {t:.1f}s" for name, t in top)
-        print(f"{case:6s}{imported:8.2f}{cold['fit']:10.2f}{warm:10.2f}   {events}", flush=True)
+        print(f"{case:6s}{imported:8.2f}{cold['fit']:10.2f}{warm:10.2f}{len(cold['compile']):9d}   {events}",
+              flush=True)
 
 
 if __name__ == "__main__":
