@@ -187,7 +187,7 @@ def _spline_terms(t, a, out):
                 out[2 + k] += (-sign if gray >> k & 1 else sign) * p2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _log_spline_norm(a):
     """``log((d−1)! 2^d Π a_k)``."""
     d = a.shape[0]
@@ -216,7 +216,7 @@ def _cumulants(lam, a, gk, cum):
                 p *= a[k]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _cumulant_gradient(lam, ak, g, dk):
     """``dk[r] = ∂K^{(r)}/∂a_k = r a_k^{r−1} g^{(r)}(λa_k) + a_k^r λ g^{(r+1)}(λa_k)``, ``r <= 4``."""
     dk[0] = lam * g[1]
@@ -226,7 +226,7 @@ def _cumulant_gradient(lam, ak, g, dk):
         p *= ak
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _series_start(lam, a, first):
     """First ``k >= first`` with ``|λ| a_k < _SERIES_X`` (``a`` decreasing); ``len(a)`` for huge ``|λ|``."""
     x = abs(lam)
@@ -266,14 +266,14 @@ def _cumulants_tail(lam, a, first, gk, cum, suffix):
     return k0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _edgeworth(cum):
     """Second-order Edgeworth factor ``1 + ρ₄/8 − 5ρ₃²/24`` of the density at the tilted mean."""
     k2 = cum[2]
     return 1.0 + cum[4] / (8.0 * k2 * k2) - 5.0 * cum[3] * cum[3] / (24.0 * k2 * k2 * k2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _edgeworth_gradient(cum, dk):
     """``∂`` of :func:`_edgeworth` given ``dk[r] = ∂K^{(r)}``."""
     k2, k3, k4 = cum[2], cum[3], cum[4]
@@ -410,7 +410,7 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
                 saved[j, 1 + i] = agg[i] if kind == 2 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha_j, beta_j, dk):
     """``α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` for a coordinate of the Edgeworth part, given its ``dk``.
 
