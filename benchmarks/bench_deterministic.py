@@ -31,6 +31,23 @@ the serial node kernel; load average 2.1-2.9 (busier than the tables below)::
 scikit-learn takes 2-9 ms at 1000 x 64 and on the digits, so those ratios move by 2x from run
 to run; ``--times`` gives our own times to compare commits.
 
+Measured 2026-11-27, last session, after every timed call started after ``--settle 0.2`` s of
+idle (:func:`timed`; before, a fit that followed scikit-learn's default fit lost its cores to
+that fit's spinning workers for about 0.1 s): ``--sweep --sizes
+digits,1000x64,10000x64,1000x784,10000x784 --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``,
+the second of two runs (the first within 0.1-1.3 of each ratio), load average 0.9::
+
+       n x d sklearn [s] 1 BLAS [s]   l2 1.0  l2 0.1 l2 0.01 l2 0.001 linf 1.0 linf 0.1 linf 0.01 linf 0.001  l1 1.0  l1 0.1 l1 0.01 l1 0.001
+      digits       0.006      0.006     2.3x    2.8x    5.7x     4.6x     5.0x     5.5x      7.2x       9.6x    6.7x    7.1x    7.7x    10.9x
+     1000x64       0.003      0.003     1.7x    2.2x    2.6x     3.9x     2.8x     3.1x      3.2x       6.7x    4.8x    4.8x    4.9x     5.8x
+    10000x64       0.053      0.005     1.6x    1.7x    1.9x     3.1x     2.3x     2.5x      2.4x       4.6x    2.9x    2.9x    2.9x     3.4x
+    1000x784       0.113      0.006     1.4x    1.4x    1.5x     1.7x     5.3x     7.4x     14.4x      33.2x   13.6x   13.3x   13.3x    13.7x
+   10000x784       0.071      0.048     1.0x    1.0x    1.0x     1.0x     1.3x     1.4x      1.5x       1.6x    1.9x    2.0x    1.9x     1.9x
+
+``--multiclass --etas 0.01 --rho 0.05 --repeats 3`` (same pauses, load average 0.8; scikit-learn
+0.754 s by default, 0.034 s with one BLAS thread): multinomial 0.70 s (l2), 0.65 s (l-inf),
+0.60 s (l1), 17-20x; one-vs-rest 0.20-0.40 s, 6-12x.
+
 **The baselines before 2026-11-27 (latest) were slowed down by thread contention.** On these 2
 cores scikit-learn's lbfgs alternates its OpenMP loss with OpenBLAS products, and the two
 pools' spinning workers take each other's cores: its 1000 x 784 fit took 129-160 ms by default
@@ -257,9 +274,21 @@ def one_blas_thread(fn):
     return run
 
 
+SETTLE = 0.2  # seconds of idle before each timed call (--settle)
+
+
 def timed(fn, repeats):
+    """``(median time, last result)`` of ``repeats`` calls, each after ``SETTLE`` seconds of idle.
+
+    scikit-learn's default fit leaves its OpenMP and BLAS workers spinning for about 0.1 s; a
+    fit started at once lost its cores to them. Back to back (``--settle 0``, 2026-11-27) our
+    1000 x 784 fits read 1.5-2.3x slower (l-inf and l1; ``rho = 0.05``, ``eta`` 0.1 and 0.01) and
+    scikit-learn's one-BLAS-thread fit 1.4x slower than after the pause (``--sweep --sizes
+    1000x784 --etas 0.1,0.01 --rho 0.05 --times``, with ``--settle 0`` and with the default).
+    """
     times, out = [], None
     for _ in range(repeats):
+        time.sleep(SETTLE)
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
@@ -375,7 +404,10 @@ def main():
                         help="BLAS after a parallel numba kernel, and scikit-learn with one BLAS thread")
     parser.add_argument("--multiclass", action="store_true",
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
+    parser.add_argument("--settle", type=float, default=SETTLE,
+                        help="seconds of idle before each timed call (0: back to back, as before 2026-11-27)")
     args = parser.parse_args()
+    globals()["SETTLE"] = args.settle
     with single_blas_thread():  # its controller is made at the first call: outside the timings
         pass
     if args.contention:
