@@ -120,7 +120,8 @@ def _window(theta, s, r, eta, d, loss_code, out):
     else:
         sigma = 1e-8 if not np.isfinite(g2) else math.pi
     if not np.isfinite(peak):  # the mode sits on an end point (d = 0 cannot happen; r huge)
-        peak = _log_integrand(min(max(theta, 1e-300), math.pi - 1e-16), s, r, eta, d, loss_code)
+        inside = 1e-300 if theta < 1e-300 else (math.pi - 1e-16 if theta > math.pi - 1e-16 else theta)
+        peak = _log_integrand(inside, s, r, eta, d, loss_code)
     half = _HALF_WIDTH * sigma
     a = theta - half
     for _ in range(60):

@@ -103,7 +103,9 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
     """
     n_pieces = edges.shape[0] - 1
     n_coef = coef_f.shape[1]
-    moments[:, :] = 0.0
+    for p in range(moments.shape[0]):
+        for j in range(moments.shape[1]):
+            moments[p, j] = 0.0
     with_moments = moments.shape[0] > 0
     count = 0
     for i in range(scores.shape[0]):
@@ -121,7 +123,8 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
             count += 1
             continue
         a, b = edges[p], edges[p + 1]
-        x = min(1.0, max(-1.0, (2.0 * s - a - b) / (b - a)))
+        x = (2.0 * s - a - b) / (b - a)
+        x = 1.0 if x > 1.0 else (-1.0 if x < -1.0 else x)  # not min/max: each compiles an overload
         x2 = 2.0 * x
         t0, t1 = 1.0, x  # T_{j-1}, T_j
         u0, u1 = 0.0, 1.0  # U_{j-2}, U_{j-1}
