@@ -204,9 +204,9 @@ def point_scratch(m_max, k_out, d):
 
 
 @njit(cache=True)
-def _score_derivative(x_shift, x, y, coef, intercept, rho, loss_code, direction, scores, probs, out):
-    """``out = ∂ℓ/∂s`` at ``x + ρ·x_shift·direction`` (``x_shift`` 0 or 1; with 0, ``direction``
-    is not read, so it may be an uninitialised buffer)."""
+def _shifted_scores(x_shift, x, coef, intercept, rho, direction, scores):
+    """``scores = coef (x + ρ·x_shift·direction) + intercept`` (``x_shift`` 0 or 1; with 0,
+    ``direction`` is not read, so it may be an uninitialised buffer)."""
     k_out, d = coef.shape
     for c in range(k_out):
         acc = intercept[c]
@@ -217,6 +217,13 @@ def _score_derivative(x_shift, x, y, coef, intercept, rho, loss_code, direction,
             for k in range(d):
                 acc += coef[c, k] * (x[k] + rho * x_shift * direction[k])
         scores[c] = acc
+
+
+@njit(cache=True)
+def _score_derivative(x_shift, x, y, coef, intercept, rho, loss_code, direction, scores, probs, out):
+    """``out = ∂ℓ/∂s`` at ``x + ρ·x_shift·direction`` (:func:`_shifted_scores`)."""
+    k_out = coef.shape[0]
+    _shifted_scores(x_shift, x, coef, intercept, rho, direction, scores)
     if loss_code == SOFTMAX:
         softmax_loss(scores, int(y), probs)
         for c in range(k_out):
@@ -257,18 +264,6 @@ def point_tilt(x, y, coef, intercept, rho, eta, norm_code, loss_code, theta, sco
 
 
 @njit(cache=True)
-def _shifted_cross_entropy(x, label, coef, intercept, rho, direction, scores, probs):
-    """``CE(W(x + ρ·direction) + b, label)``."""
-    k_out, d = coef.shape
-    for c in range(k_out):
-        acc = intercept[c]
-        for k in range(d):
-            acc += coef[c, k] * (x[k] + rho * direction[k])
-        scores[c] = acc
-    return softmax_loss(scores, label, probs)
-
-
-@njit(cache=True)
 def _worst_class_start(x, label, coef, intercept, rho, norm_code, direction, scratch, scores, probs):
     """Replace ``direction`` by ``dir(w_c − w_label)`` for the class ``c`` whose margin's worst case
     loses most, when that loses more than ``direction`` (``scratch``: a length-``d`` buffer).
@@ -277,7 +272,8 @@ def _worst_class_start(x, label, coef, intercept, rho, norm_code, direction, scr
     in the one it starts in; the fast-gradient step can start it in a class that loses far less
     (in ``d = 64`` a point's gradient estimate was 83% off, ``tests/test_mlmc.py``)."""
     k_out, d = coef.shape
-    best = _shifted_cross_entropy(x, label, coef, intercept, rho, direction, scores, probs)
+    _shifted_scores(1.0, x, coef, intercept, rho, direction, scores)
+    best = softmax_loss(scores, label, probs)
     candidate = np.empty(d)
     for c in range(k_out):
         if c == label:
@@ -285,7 +281,8 @@ def _worst_class_start(x, label, coef, intercept, rho, norm_code, direction, scr
         for k in range(d):
             scratch[k] = coef[c, k] - coef[label, k]
         ascent_direction(scratch, norm_code, candidate)
-        loss = _shifted_cross_entropy(x, label, coef, intercept, rho, candidate, scores, probs)
+        _shifted_scores(1.0, x, coef, intercept, rho, candidate, scores)
+        loss = softmax_loss(scores, label, probs)
         if loss > best:
             best = loss
             direction[:] = candidate
