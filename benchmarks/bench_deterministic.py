@@ -68,16 +68,11 @@ BLAS thread. Every mode now times scikit-learn both ways (one BLAS thread throug
 ratio to the faster; the ratios in the older tables below are against the slow default and
 flatter us (up to 10x at 1000 x 784 and on the multinomial digits).
 
-Measured 2026-11-27, latest (``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
+Measured 2026-11-27, before the pauses (``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
 --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, load average 0.7; ratio to the faster
-scikit-learn)::
-
-       n x d sklearn [s] 1 BLAS [s]   l2 1.0  l2 0.1 l2 0.01 l2 0.001 linf 1.0 linf 0.1 linf 0.01 linf 0.001  l1 1.0  l1 0.1 l1 0.01 l1 0.001
-      digits       0.005      0.005     2.7x    3.1x    6.8x     5.5x     6.1x     6.8x      8.9x      11.8x    8.2x    8.5x   11.6x    12.9x
-     1000x64       0.002      0.002     2.2x    3.1x    3.7x     5.8x     4.1x     4.7x      5.1x      10.0x    7.6x    7.8x    8.0x     8.7x
-    10000x64       0.055      0.009     1.7x    1.0x    2.6x     4.0x     2.3x     1.6x      2.6x       3.7x    4.0x    4.0x    3.6x     3.8x
-    1000x784       0.125      0.009     2.9x    1.7x    3.3x     1.8x    12.0x    17.5x     11.7x      37.5x   16.6x   24.0x   16.0x    25.7x
-   10000x784       0.065      0.065     1.1x    0.8x    1.3x     0.8x     1.1x     1.3x      2.1x       1.4x    1.8x    1.6x    1.6x     1.9x
+scikit-learn, fits back to back; the table is on the benchmarks page): digits 2.7-12.9x,
+1000 x 64 2.2-10.0x, 10000 x 64 1.0-4.0x, 1000 x 784 1.7-3.3x (l2) and 11.7-37.5x (l-inf, l1),
+10000 x 784 0.8-2.1x.
 
 Our fit times side by side with the commit before the single BLAS thread (``--times``): 1000 x
 784 l2 108-144 ms -> 9-17 ms, l-inf 463-857 -> 119-350 ms, l1 349-424 -> 143-153 ms; 10000 x 64
