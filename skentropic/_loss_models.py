@@ -126,11 +126,13 @@ class _ClassifierPart(_CallablePart):
         best = ascent_rows(grad_y, code)
         best_loss = self.loss(X + rho * best, y)
         for c in range(self.n_classes):
-            step = ascent_rows(grad_y - self.loss_grad(X, np.full_like(y, c))[1], code)
-            loss = self.loss(X + rho * step, y)
-            better = (loss > best_loss) & (y != c)
-            best[better] = step[better]
-            best_loss[better] = loss[better]
+            rows = np.flatnonzero(y != c)
+            Xc = X[rows]
+            step = ascent_rows(grad_y[rows] - self.loss_grad(Xc, np.full(rows.shape[0], c, dtype=y.dtype))[1], code)
+            loss = self.loss(Xc + rho * step, y[rows])
+            better = loss > best_loss[rows]
+            best[rows[better]] = step[better]
+            best_loss[rows[better]] = loss[better]
         return best
 
 
