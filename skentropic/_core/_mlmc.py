@@ -270,7 +270,7 @@ def _worst_class_start(x, label, coef, intercept, rho, norm_code, direction, scr
 
     With three or more classes ``e^{CE/η}`` has one mode per competing class and the tilt stays
     in the one it starts in; the fast-gradient step can start it in a class that loses far less
-    (in ``d = 64`` a point's gradient estimate was 83% off, ``tests/test_mlmc.py``)."""
+    (in ``d = 64`` a point's gradient estimate was 36% off, ``tests/test_mlmc.py``)."""
     k_out, d = coef.shape
     _shifted_scores(1.0, x, coef, intercept, rho, direction, scores)
     best = softmax_loss(scores, label, probs)
