@@ -54,7 +54,8 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         mirror images ``-u``; ``None``: 256), per point for ``solver='saa'`` (``None``: 256).
     proposal : {"tilted", "uniform"}, default="tilted"
         Where the ball expectation is sampled, by every solver: importance samples tilted
-        toward the worst case (``θ = (ρ/η)∇_x ℓ`` one fast-gradient step from the point; for the
+        toward the worst case (``θ = (ρ/η)∇_x ℓ`` one fast-gradient step from the point, or for
+        the multinomial loss at the worst case of the competing class that loses most; for the
         multinomial L-BFGS objective under the ``l_∞`` and ``l_2`` balls then at the proposal's
         own mean) with exact weights, or uniform ball samples (the talk's estimator, kept for
         comparison; for L-BFGS it also replaces the exact binary rules).

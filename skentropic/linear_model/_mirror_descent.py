@@ -118,8 +118,9 @@ def fit_stochastic(
         Running Polyak–Ruppert average to continue (copied); None starts a new one.
     proposal : {"tilted", "uniform"}, default="tilted"
         Inner samples from the proposal tilted toward ``(ρ/η)∇_x ℓ`` one fast-gradient step
-        from the point (exact weights, :mod:`skentropic._core._mlmc`), or uniform in the ball
-        (the talk's estimator).
+        from the point, or for the softmax loss at the worst case of the competing class that
+        loses most (exact weights, :func:`skentropic._core._mlmc.point_tilt`), or uniform in
+        the ball (the talk's estimator).
 
     Returns
     -------

@@ -13,8 +13,9 @@ small compared with ``η``, the estimate does not carry the noise of the weights
 tail dominates it is the plain importance-sampling estimate. ``ess`` reports the effective
 sample size fraction of the gradient weights ``w e^{ℓ/η}``. The tilt of point ``i`` is
 ``θ_i = (ρ/η) ∇_x ℓ`` at an *anchor* model: for margin losses the gradient at the anchor's
-worst case ``s_i − ρ||w||_*``; for the softmax loss at one fast-gradient step from ``x_i``,
-and for the softmax loss under the ``l_∞`` and ``l_2`` balls then at the proposal's own mean
+worst case ``s_i − ρ||w||_*``; for the softmax loss at one fast-gradient step from ``x_i`` or
+at the worst case of the competing class that loses most (:func:`_softmax_start`), and under
+the ``l_∞`` and ``l_2`` balls then at the proposal's own mean
 (:func:`~skentropic._core._tilted.mean_matched_tilts`). The anchor is held fixed while L-BFGS
 runs (the objective is then a smooth deterministic function of ``(W, b)`` with an exact
 gradient) and is moved to the solution between rounds
