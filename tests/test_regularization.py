@@ -318,26 +318,28 @@ def test_matches_skentropic_estimators_entropic_risk(make, multiclass, eta):
     assert r["exact_penalty_se"] == 0.0
 
 
-@pytest.mark.parametrize("norm, code", [(np.inf, NORM_INF), (1, NORM_L1)])
+@pytest.mark.parametrize("d, norm, code", [(64, np.inf, NORM_INF), (64, 1, NORM_L1), (784, np.inf, NORM_INF)])
 @pytest.mark.parametrize("eta", [0.1, 1.0])
-def test_network_risk_reaches_every_classes_mode(norm, code, eta):
+def test_network_risk_reaches_every_classes_mode(d, norm, code, eta):
     """The same three-class model as a network (``MLPClassifier`` with the identity activation,
     so its scores are linear and ``_references.softmax_mis`` is exact for it, while the library
-    sees a non-linear model known by its input gradients): within 1e-3. With the tilts started
-    at the fast-gradient step only the ``l_∞`` risk read 8.8% low at ``eta = 0.1``; the start
-    now also tries one ascent step on each competing class's margin."""
+    sees a non-linear model known by its input gradients), ``ρ||W||_1 ≈ 30`` in ``d = 64`` and
+    784: within 1e-3. With the tilts started at the fast-gradient step only the ``d = 64``
+    ``l_∞`` risk read 8.8% low at ``eta = 0.1``; the start now also tries one ascent step on
+    each competing class's margin."""
     from _references import softmax_mis
 
     rng = np.random.RandomState(2)
-    X, y = rng.rand(5, 64), rng.randint(0, 3, 5)
-    W, b = 2 * rng.randn(3, 64), rng.randn(3)
+    X, y = rng.rand(5, d), rng.randint(0, 3, 5)
+    W, b = 2 * rng.randn(3, d), rng.randn(3)
+    rho = 0.3 * 64 / d
     net = MLPClassifier(hidden_layer_sizes=(3,), activation="identity", max_iter=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        net.fit(np.vstack([X, rng.rand(6, 64)]), np.concatenate([y, [0, 1, 2, 0, 1, 2]]))
+        net.fit(np.vstack([X, rng.rand(6, d)]), np.concatenate([y, [0, 1, 2, 0, 1, 2]]))
     net.coefs_, net.intercepts_ = [W.T.copy(), np.eye(3)], [np.zeros(3), b.copy()]  # scores X Wᵀ + b
-    got = regularization_penalties(net, X, y, rho=0.3, eta=eta, norm=norm, random_state=0)["entropic_risk"]
-    assert got == pytest.approx(softmax_mis(W, b, X, y, 0.3, eta, code, n_samples=2048, seed=1).mean(), rel=1e-3)
+    got = regularization_penalties(net, X, y, rho=rho, eta=eta, norm=norm, random_state=0)["entropic_risk"]
+    assert got == pytest.approx(softmax_mis(W, b, X, y, rho, eta, code, n_samples=2048, seed=1).mean(), rel=1e-3)
 
 
 @pytest.mark.parametrize("eta", [0.1, 1.0])
