@@ -16,7 +16,22 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
-Why the l-inf case stays far from 2 s (2026-11-27, last session; ``--floor --repeats 3 --top 4``
+Measured 2026-11-27 (``cd /tmp && python /work/main/benchmarks/bench_cold_start.py --cases
+linf,l2,mlp --repeats 3 --top 4``, two runs alternated with the commit before, load average
+0.9-1.1), after the cube rule lost three levels of kernels (the atom's density is chosen in
+``cube_atoms``; the exact and series cumulants are one loop in ``_atom_cumulants``) and the
+overloads of ``np.zeros``, ``int()`` and ``max()`` (22 compiled functions down to 15)::
+
+    case    import  cold fit  warm fit  kernels
+    linf      1.11      3.97      0.29       15   (before: 4.32, 0.26, 22)
+    linf      1.12      3.82      0.27       15   (before: 4.54, 0.28, 22)
+    l2        1.10-1.13 1.89-1.93 0.25-0.26  12   (before: 1.82-1.99, 0.24-0.27)
+    mlp       1.08-1.12 0.03      0.03-0.04   0
+
+The fits are bit for bit the same. numba links a callee's code into each caller and compiles
+it again there, so every level of a call chain pays for everything below it.
+
+Why the l-inf case stays far from 2 s (2026-11-27, earlier; ``--floor --repeats 3 --top 4``
 from ``/tmp``, load average 1.0)::
 
     first function in a process 0.355 s; each further one-loop function 0.047 s

@@ -25,7 +25,7 @@ from skentropic._core._norms import NORM_INF
 from skentropic._core._sinhc import N_DERIV, cube_cumulants, log_sinhc_derivatives
 from skentropic.linear_model._chunks import PARALLEL_WORK
 from skentropic.linear_model._cube_rule import (
-    _cumulants_tail,
+    _atom_cumulants,
     _spline_terms,
     cube_atoms,
     cube_atoms_gradient,
@@ -217,12 +217,17 @@ def test_cumulant_series_tail_matches_the_exact_sum():
     a = np.sort(np.exp(rng.randn(500) * 2) * 0.01)[::-1]
     suffix = suffix_power_sums(a)
     for lam in [0.0, 1e-3, -0.7, 3.0, -40.0, 2e3, 1e6, -1e12]:
-        for first in [0, 8]:
-            got, ref = np.empty(5), np.empty(5)
-            k0 = _cumulants_tail(lam, a, first, np.empty((500, N_DERIV)), got, suffix)
-            cube_cumulants(lam, a[first:], ref, np.empty(N_DERIV))
-            assert first <= k0 <= 500
-            np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-300)
+        for n_big in [0, 8, 500]:
+            cum, big, small = np.empty(5), np.empty(5), np.empty(5)
+            _atom_cumulants(lam, a, n_big, np.empty((500, N_DERIV)), cum, big, small, suffix)
+            ref_all, ref_big, ref_small = np.empty(5), np.zeros(5), np.zeros(5)
+            cube_cumulants(lam, a, ref_all, np.empty(N_DERIV))
+            np.testing.assert_allclose(cum, ref_all, rtol=1e-13, atol=1e-300)
+            if n_big < 500:
+                cube_cumulants(lam, a[:n_big], ref_big, np.empty(N_DERIV))
+                cube_cumulants(lam, a[n_big:], ref_small, np.empty(N_DERIV))
+                np.testing.assert_allclose(big, ref_big, rtol=1e-13, atol=1e-300)
+                np.testing.assert_allclose(small, ref_small, rtol=1e-13, atol=1e-300)
 
 
 def test_gradient_is_the_derivative_of_the_atoms_high_d():

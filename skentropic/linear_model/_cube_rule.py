@@ -197,25 +197,6 @@ def _log_spline_norm(a):
     return acc
 
 
-@njit(cache=True)
-def _cumulants(lam, a, gk, cum):
-    """``gk[k, r] = g^{(r)}(λ a_k)`` (signed) and ``cum[r] = Σ_k a_k^r gk[k, r]`` (``K^{(r)}`` of
-    these coordinates), ``r <= 4``."""
-    sign = 1.0 if lam >= 0.0 else -1.0
-    x_scale = abs(lam)
-    for r in range(5):
-        cum[r] = 0.0
-    for k in range(a.shape[0]):
-        log_sinhc_derivatives(x_scale * a[k], gk[k])
-        p = 1.0
-        for r in range(N_DERIV):
-            if r % 2 == 1:
-                gk[k, r] *= sign
-            if r < 5:
-                cum[r] += p * gk[k, r]
-                p *= a[k]
-
-
 @njit(cache=True, inline="always")
 def _cumulant_gradient(lam, ak, g, dk):
     """``dk[r] = ∂K^{(r)}/∂a_k = r a_k^{r−1} g^{(r)}(λa_k) + a_k^r λ g^{(r+1)}(λa_k)``, ``r <= 4``."""
@@ -241,29 +222,6 @@ def _series_start(lam, a, first):
         else:
             lo = mid + 1
     return lo
-
-
-@njit(cache=True)
-def _cumulants_tail(lam, a, first, gk, cum, suffix):
-    """``cum[r] = Σ_{k >= first} a_k^r g^{(r)}(λ a_k)``, ``r <= 4``; returns the series start ``k₀``.
-
-    Coordinates ``k < k₀`` (:func:`_series_start`) are exact and fill ``gk[k]``; beyond, with
-    ``g^{(r)}(x) = Σ_m D_{rm} x^{2m + r mod 2}`` (12 terms, ``1e-17`` relative for ``x < 0.5``),
-    ``Σ_{k >= k₀} a_k^r g^{(r)}(λa_k) = Σ_m D_{rm} λ^{2m + r mod 2} S[m + ⌈r/2⌉, k₀]`` with the
-    suffix power sums ``S`` of :func:`suffix_power_sums`: ``O(1)`` per tilt instead of ``O(d)``.
-    """
-    k0 = _series_start(lam, a, first)
-    _cumulants(lam, a[first:k0], gk[first:k0], cum)
-    lam2 = lam * lam
-    for r in range(5):
-        off = (r + r % 2) // 2
-        pw = lam if r % 2 == 1 else 1.0
-        acc = 0.0
-        for m in range(SERIES_TABLE.shape[1]):
-            acc += SERIES_TABLE[r, m] * pw * suffix[m + off, k0]
-            pw *= lam2
-        cum[r] += acc
-    return k0
 
 
 @njit(cache=True, inline="always")
@@ -344,37 +302,46 @@ def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, te
 
 @njit(cache=True)
 def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
-    """Cumulants at tilt ``λ``: ``cum`` of the whole sum and, when ``n_big < len(a)``, ``cum_big``
-    and ``cum_small`` of its two parts; ``gk`` for the coordinates before the series start
-    (:func:`_cumulants_tail`; all of them when ``n_big == len(a)``)."""
-    if n_big == a.shape[0]:
-        _cumulants(lam, a, gk, cum)
-        return
-    _cumulants(lam, a[:n_big], gk[:n_big], cum_big)
-    _cumulants_tail(lam, a, n_big, gk, cum_small, suffix)
-    for r in range(5):
-        cum[r] = cum_big[r] + cum_small[r]
+    """Cumulants ``K^{(r)}(λ)``, ``r <= 4``: ``cum`` of the whole sum, ``cum_big`` of its ``n_big``
+    first coordinates and ``cum_small`` of the rest (zero when ``n_big == len(a)``).
 
-
-@njit(cache=True)
-def _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg, suffix):
-    """``(log p_T(t), kind)`` at ``t = K'(λ)``; ``kind`` 0 = Edgeworth, 1 = exact spline, 2 = hybrid.
-
-    Fills the cumulants (:func:`_atom_cumulants`), and the spline partials ``terms[0]``
-    (kind 1) or the aggregates ``agg`` (kind 2) that the gradient needs.
+    The coordinates summed exactly fill ``gk[k, r] = g^{(r)}(λ a_k)`` (signed; ``g = log sinhc``)
+    and add ``a_k^r gk[k, r]``: all of them when ``n_big == len(a)``, else those before the
+    series start ``k₀`` (:func:`_series_start`). Beyond ``k₀``, with ``g^{(r)}(x) = Σ_m D_{rm}
+    x^{2m + r mod 2}`` (12 terms, ``1e-17`` relative for ``x < 0.5``), ``Σ_{k >= k₀} a_k^r
+    g^{(r)}(λa_k) = Σ_m D_{rm} λ^{2m + r mod 2} S[m + ⌈r/2⌉, k₀]`` with the suffix power sums
+    ``S`` of :func:`suffix_power_sums`: ``O(1)`` per tilt instead of ``O(d)``.
     """
-    _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
-    if n_big == a.shape[0]:
-        _spline_terms(cum[1], a, terms[0])
-        if terms[0, 0] <= 0.0:
-            return -np.inf, 1
-        return math.log(terms[0, 0]) - log_norm_big, 1
-    if cum_small[2] <= cum_big[2]:
-        value = _hybrid_density(lam, a[:n_big], cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg)
-        if not np.isnan(value):
-            return value, 2
-    k2 = cum[2]
-    return cum[0] - lam * cum[1] - 0.5 * (_LOG_2PI + math.log(k2)) + math.log(_edgeworth(cum)), 0
+    d = a.shape[0]
+    k0 = d if n_big == d else _series_start(lam, a, n_big)
+    sign = 1.0 if lam >= 0.0 else -1.0
+    x_scale = abs(lam)
+    for r in range(5):
+        cum_big[r] = 0.0
+        cum_small[r] = 0.0
+    for k in range(k0):
+        log_sinhc_derivatives(x_scale * a[k], gk[k])
+        p = 1.0
+        for r in range(N_DERIV):
+            if r % 2 == 1:
+                gk[k, r] *= sign
+            if r < 5:
+                if k < n_big:
+                    cum_big[r] += p * gk[k, r]
+                else:
+                    cum_small[r] += p * gk[k, r]
+                p *= a[k]
+    lam2 = lam * lam
+    for r in range(5):
+        if k0 < d:
+            off = (r + r % 2) // 2
+            pw = lam if r % 2 == 1 else 1.0
+            acc = 0.0
+            for m in range(SERIES_TABLE.shape[1]):
+                acc += SERIES_TABLE[r, m] * pw * suffix[m + off, k0]
+                pw *= lam2
+            cum_small[r] += acc
+        cum[r] = cum_big[r] + cum_small[r]
 
 
 @njit(cache=True)
@@ -386,18 +353,35 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
     ``saved`` of shape ``(n_atoms, 5 + n_big)`` receives what :func:`cube_atoms_gradient` needs
     of each atom's density: its kind (``−1``: zero density) and the spline partials or the
     hybrid's aggregates, so the gradient pass recomputes only the cumulants.
+
+    An atom's density is the exact spline (kind 1) when every coordinate is big, else the
+    hybrid (kind 2) where the small part's variance is at most the big part's, else (or where
+    the hybrid's quadrature sum is not positive) the Edgeworth density (kind 0).
     """
+    # the density is chosen here, not in a helper kernel: numba compiles a callee's code again
+    # inside each caller (one level fewer: benchmarks/bench_cold_start.py)
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     gk = np.empty((d, N_DERIV))
-    terms = np.empty((max(gh_z.shape[0], 1), 2 + n_big))
+    terms = np.empty((gh_z.shape[0] + 1, 2 + n_big))
     agg = np.empty(4 + n_big)
     log_norm_big = _log_spline_norm(a[:n_big])
     for j in range(t_out.shape[0]):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
-        log_p, kind = _atom(lam, a, n_big, gk, cum, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg,
-                            suffix)
+        _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
+        kind = 0
+        log_p = np.nan
+        if n_big == d:
+            kind = 1
+            _spline_terms(cum[1], a, terms[0])
+            log_p = math.log(terms[0, 0]) - log_norm_big if terms[0, 0] > 0.0 else -np.inf
+        elif cum_small[2] <= cum_big[2]:
+            log_p = _hybrid_density(lam, a[:n_big], cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg)
+            kind = 2
+        if np.isnan(log_p):
+            kind = 0
+            log_p = cum[0] - lam * cum[1] - 0.5 * (_LOG_2PI + math.log(cum[2])) + math.log(_edgeworth(cum))
         t_out[j] = cum[1]
         lw_out[j] = log_p + math.log(cum[2]) + math.log(h * math.cosh(v) / s0)
         saved[j, 0] = -1.0 if log_p == -np.inf else kind
@@ -453,16 +437,23 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     gk = np.empty((d, N_DERIV))
     dk = np.empty(5)
-    unit = np.zeros(5)
+    unit = np.empty(5)
     coef = np.empty(5)
     n_pow = suffix.shape[0]
-    delta = np.zeros((d + 1, n_pow))
-    for k in range(d):
-        out[k] = 0.0
+    # np.empty and loops, not np.zeros (nor int() or max() in these kernels): each of those
+    # compiles a numba overload of its own in a fresh process
+    delta = np.empty((d + 1, n_pow))
+    for r in range(5):
+        unit[r] = 0.0
+    for k in range(d + 1):
+        if k < d:
+            out[k] = 0.0
+        for n in range(n_pow):
+            delta[k, n] = 0.0
     for j in range(alpha.shape[0]):
         if alpha[j] == 0.0 and beta[j] == 0.0 or saved[j, 0] < 0.0:
             continue
-        kind = int(saved[j, 0])
+        kind = saved[j, 0]
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
         _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
@@ -502,7 +493,9 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
                 if n > 0:
                     delta[k0, n] += SERIES_TABLE[r, m] * pw * (2.0 * n)
                 pw *= lam2
-    acc = np.zeros(n_pow)
+    acc = np.empty(n_pow)
+    for n in range(n_pow):
+        acc[n] = 0.0
     for k in range(d):
         active = False
         for n in range(n_pow):
