@@ -44,6 +44,19 @@ the second of two runs (the first within 0.1-1.3 of each ratio), load average 0.
     1000x784       0.113      0.006     1.4x    1.4x    1.5x     1.7x     5.3x     7.4x     14.4x      33.2x   13.6x   13.3x   13.3x    13.7x
    10000x784       0.071      0.048     1.0x    1.0x    1.0x     1.0x     1.3x     1.4x      1.5x       1.6x    1.9x    2.0x    1.9x     1.9x
 
+Then the exact spline density visited only the sign patterns that contribute (``spline_corners``:
+the corners ``ε·a`` sorted once per evaluation; at the hybrid density's nodes about 32-37 of the
+256 patterns of the eight big coordinates on the digits): ``--sweep --sizes digits,1000x64
+--norms l-inf --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 7 --times``, two runs alternated
+with the commit before (load average 1.0; scikit-learn 5-6 ms on the digits, 3 ms at 1000 x 64)::
+
+    digits, l-inf, eta   1.0          0.1          0.01         0.001
+    before               27.8-28.8ms  31.5-32.2ms  39.9-40.7ms  51.7-53.0ms
+    after                21.6-21.9ms  25.5-25.6ms  32.8-33.7ms  42.6-43.0ms
+
+1000 x 64 (random weights spread over every coordinate: no atom takes the hybrid density)
+did not change (7.3-16.8 ms either way), nor did 1000 x 784 in a ``--repeats 3`` run.
+
 ``--multiclass --etas 0.01 --rho 0.05 --repeats 3`` (same pauses, load average 0.8; scikit-learn
 0.754 s by default, 0.034 s with one BLAS thread): multinomial 0.70 s (l2), 0.65 s (l-inf),
 0.60 s (l1), 17-20x; one-vs-rest 0.20-0.40 s, 6-12x. Default mode (``--repeats 3``, load

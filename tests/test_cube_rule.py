@@ -30,6 +30,7 @@ from skentropic.linear_model._cube_rule import (
     cube_atoms,
     cube_atoms_gradient,
     cube_atoms_gradient_parallel,
+    spline_corners,
     suffix_power_sums,
 )
 from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule, per_sample_objective
@@ -65,7 +66,7 @@ def test_spline_terms_match_numpy(d):
     out = np.empty(2 + d)
     norm = np.prod(2 * a) * np.prod(np.arange(1, d))
     for t in rng.uniform(-a.sum(), a.sum(), 7):
-        _spline_terms(t, a, out)
+        _spline_terms(t, *spline_corners(a), out)
         assert out[0] / norm == pytest.approx(spline_pdf_vec(np.array([t]), a)[0], rel=1e-12)
         if d >= 2:  # partial sums are the a-derivatives of S_{d-1} divided by (d - 1)
             h = 1e-6
@@ -73,8 +74,8 @@ def test_spline_terms_match_numpy(d):
                 e = np.zeros(d)
                 e[k] = h
                 plus, minus = np.empty(2 + d), np.empty(2 + d)
-                _spline_terms(t, a + e, plus)
-                _spline_terms(t, a - e, minus)
+                _spline_terms(t, *spline_corners(a + e), plus)
+                _spline_terms(t, *spline_corners(a - e), minus)
                 assert (d - 1) * out[2 + k] == pytest.approx((plus[0] - minus[0]) / (2 * h), rel=1e-6, abs=1e-9)
 
 
@@ -198,7 +199,8 @@ def test_parallel_kernels_match_the_serial_ones():
     w = rng.randn(784)
     t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0)
     assert t.shape[0] * a.shape[0] > PARALLEL_WORK
-    n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved = grid
+    n_big, s0, h, j_lo = grid[:4]
+    suffix, saved = grid[-2:]
     t1, lw1, saved1 = np.empty_like(t), np.empty_like(t), np.empty_like(saved)
     cube_atoms(a, *grid[:-1], saved1, t1, lw1)
     lw1 -= np.logaddexp.reduce(lw1)
@@ -236,14 +238,16 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
     rng = np.random.RandomState(8)
     w = rng.randn(784) * np.exp(1.5 * rng.randn(784))
     t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0)
-    n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved = grid
+    n_big, s0, h, j_lo, gh_z, gh_w = grid[:6]
+    suffix, saved = grid[-2:]
     alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
     out = np.empty(a.shape[0])
     cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out)
 
     def objective(a_new):
         tt, ll = np.empty_like(t), np.empty_like(t)
-        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a_new), np.empty_like(saved), tt, ll)
+        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a_new[:n_big]), suffix_power_sums(a_new),
+                   np.empty_like(saved), tt, ll)
         return alpha @ tt + beta @ ll
 
     for k in [0, 3, 7, 8, 50, 300, 700, 783]:

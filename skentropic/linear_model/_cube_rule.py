@@ -145,46 +145,50 @@ def atom_grid(a_active, eta, loss_code, score_span):
     return s0, h, j_lo, n_atoms, n_big
 
 
-@njit(cache=True)
-def _spline_terms(t, a, out):
-    """``out[0:2] = (S_{d−1}, S_{d−2})`` with ``S_m = Σ_ε (Πε) (−|t| + ε·a)_+^m``, and the
-    partials ``out[2 + k] = Σ_ε (Πε) ε_k (−|t| + ε·a)_+^{d−2}`` (``d = len(a)``).
+def spline_corners(a):
+    """The ``2^d`` sign patterns ``ε ∈ {±1}^d`` of the exact density, largest ``ε·a`` first.
 
-    The ``2^d`` sign patterns are visited in Gray-code order, so consecutive patterns differ in
-    one sign and ``ε·a`` is updated in ``O(1)``.
+    Returns ``(corners, signs, signed_eps)``: ``corners = ε·a`` (decreasing), ``signs = Π_k ε_k``
+    and ``signed_eps[:, k] = (Π ε) ε_k``, the arguments of :func:`_spline_terms`.
     """
+    a = np.asarray(a, dtype=np.float64)
     d = a.shape[0]
-    x = -abs(t)
-    for k in range(d):
-        x += a[k]  # all signs +1
-    sign = 1.0
+    eps = 1.0 - 2.0 * ((np.arange(1 << d)[:, None] >> np.arange(d)[None, :]) & 1)
+    corners = (eps * a[None, :]).sum(axis=1)
+    order = np.argsort(-corners, kind="stable")
+    signs = np.prod(eps, axis=1)
+    return (np.ascontiguousarray(corners[order]), np.ascontiguousarray(signs[order]),
+            np.ascontiguousarray((signs[:, None] * eps)[order]))
+
+
+@njit(cache=True)
+def _spline_terms(t, corners, signs, signed_eps, out):
+    """``out[0:2] = (S_{d−1}, S_{d−2})`` with ``S_m = Σ_ε (Πε) (−|t| + ε·a)_+^m``, and the
+    partials ``out[2 + k] = Σ_ε (Πε) ε_k (−|t| + ε·a)_+^{d−2}``; the patterns are those of
+    :func:`spline_corners` (``d = signed_eps.shape[1]``).
+
+    With the corners ``ε·a`` sorted decreasingly only the patterns with ``ε·a > |t|`` are
+    visited: at the hybrid density's nodes (tilts toward the edge) about an eighth of them on
+    the digits (``benchmarks/bench_deterministic.py``).
+    """
+    d = signed_eps.shape[1]
+    x0 = -abs(t)
     for q in range(2 + d):
         out[q] = 0.0
-    prev = 0
-    for i in range(1 << d):
-        gray = i ^ (i >> 1)
-        if i > 0:
-            flip = gray ^ prev
-            k = 0
-            while flip > 1:
-                flip >>= 1
-                k += 1
-            x += -2.0 * a[k] if gray >> k & 1 else 2.0 * a[k]
-            sign = -sign
-            prev = gray
+    for i in range(corners.shape[0]):
+        x = x0 + corners[i]
         if x <= 0.0:
+            break
+        if d < 2:
+            out[0] += signs[i]
             continue
         p2 = 1.0
         for _ in range(d - 2):
             p2 *= x
-        if d >= 2:
-            out[0] += sign * p2 * x
-            out[1] += sign * p2
-        else:
-            out[0] += sign
-        if d >= 2:
-            for k in range(d):
-                out[2 + k] += (-sign if gray >> k & 1 else sign) * p2
+        out[0] += signs[i] * p2 * x
+        out[1] += signs[i] * p2
+        for k in range(d):
+            out[2 + k] += signed_eps[i, k] * p2
 
 
 @njit(cache=True, inline="always")
@@ -240,11 +244,13 @@ def _edgeworth_gradient(cum, dk):
 
 
 @njit(cache=True)
-def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg):
+def _hybrid_density(lam, a_big, corners, signs, signed_eps, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms,
+                    agg):
     """``log p_T(t)`` at ``t = K'(λ)`` for ``T = T_B + T_S`` with ``T_B`` exact and ``T_S`` Edgeworth.
 
     ``p_T(t) = e^{K_S(λ) − λμ_S} ∫ p_B(μ_B − σ_S z) e^{−λσ_S z} φ(z)(1 + E(z)) dz`` with ``μ, σ``
     the tilted means and standard deviation, ``p_B`` the exact density of the big coordinates
+    ``a_big`` (their sign patterns ``corners, signs, signed_eps``: :func:`spline_corners`)
     and ``E(z) = ρ₃He₃/6 + ρ₄He₄/24 + ρ₃²He₆/72`` the Edgeworth polynomial of ``T_S`` tilted by
     ``λ``; Gauss–Hermite nodes ``gh_z`` with weights ``gh_w`` (summing to one).
 
@@ -260,7 +266,7 @@ def _hybrid_density(lam, a_big, cum_big, cum_small, log_norm_big, gh_z, gh_w, te
     nq = gh_z.shape[0]
     top = -np.inf
     for q in range(nq):  # one spline pass per node, then the scale: largest log p_B(x_q) − λσz_q
-        _spline_terms(mu_b - sig * gh_z[q], a_big, terms[q])
+        _spline_terms(mu_b - sig * gh_z[q], corners, signs, signed_eps, terms[q])
         if terms[q, 0] > 0.0:
             v = math.log(terms[q, 0]) - lam * sig * gh_z[q]
             if v > top:
@@ -345,11 +351,12 @@ def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
 
 
 @njit(cache=True)
-def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
+def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, t_out, lw_out):
     """Atoms ``t_j`` and log weights ``ℓ_j`` of the rule (see the module docstring).
 
     ``a`` holds the positive coordinates, its ``n_big`` largest first (all of them when
-    ``n_big == len(a)``: exact density); ``t_out``/``lw_out`` have the number of atoms.
+    ``n_big == len(a)``: exact density), ``corners, signs, signed_eps`` the sign patterns of
+    those ``n_big`` (:func:`spline_corners`); ``t_out``/``lw_out`` have the number of atoms.
     ``saved`` of shape ``(n_atoms, 5 + n_big)`` receives what :func:`cube_atoms_gradient` needs
     of each atom's density: its kind (``−1``: zero density) and the spline partials or the
     hybrid's aggregates, so the gradient pass recomputes only the cumulants.
@@ -374,10 +381,11 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
         log_p = np.nan
         if n_big == d:
             kind = 1
-            _spline_terms(cum[1], a, terms[0])
+            _spline_terms(cum[1], corners, signs, signed_eps, terms[0])
             log_p = math.log(terms[0, 0]) - log_norm_big if terms[0, 0] > 0.0 else -np.inf
         elif cum_small[2] <= cum_big[2]:
-            log_p = _hybrid_density(lam, a[:n_big], cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg)
+            log_p = _hybrid_density(lam, a[:n_big], corners, signs, signed_eps, cum_big, cum_small, log_norm_big,
+                                    gh_z, gh_w, terms, agg)
             kind = 2
         if np.isnan(log_p):
             kind = 0
@@ -511,15 +519,16 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved, t_out, lw_out):
+def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, t_out,
+                        lw_out):
     """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values)."""
     n = t_out.shape[0]
     n_chunks = chunk_count(n)
     for c in prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, suffix, saved[start:stop], t_out[start:stop],
-                   lw_out[start:stop])
+        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, corners, signs, signed_eps, suffix, saved[start:stop],
+                   t_out[start:stop], lw_out[start:stop])
 
 
 @njit(cache=True, parallel=True)

@@ -50,6 +50,7 @@ from ._cube_rule import (
     cube_atoms_gradient_parallel,
     cube_atoms_parallel,
     gauss_hermite,
+    spline_corners,
     suffix_power_sums,
 )
 from ._l1_rule import l1_atoms, l1_atoms_parallel, l1_grid
@@ -339,9 +340,10 @@ def cube_law(w, rho, eta, loss_code, score_span):
 
     Returns ``(t, log_w, index, a, grid)`` with normalised log weights, the indices and values
     ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's arguments
-    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix, saved)``
-    (:func:`~skentropic.linear_model._cube_rule.atom_grid`; ``saved`` holds what the gradient
-    kernel needs of the atoms' densities), or ``None`` when ``ρ w = 0``.
+    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved)``
+    (:func:`~skentropic.linear_model._cube_rule.atom_grid`, the sign patterns of the ``n_big``
+    largest coordinates of :func:`~skentropic.linear_model._cube_rule.spline_corners`; ``saved``
+    holds what the gradient kernel needs of the atoms' densities), or ``None`` when ``ρ w = 0``.
     """
     index, a = active_coordinates(rho * np.abs(np.asarray(w, dtype=np.float64)))
     if index.shape[0] == 0:
@@ -350,7 +352,7 @@ def cube_law(w, rho, eta, loss_code, score_span):
     t, log_w = np.empty(n_atoms), np.empty(n_atoms)
     gh_z, gh_w = gauss_hermite()
     saved = np.empty((n_atoms, 5 + n_big))
-    grid = (n_big, s0, h, j_lo, gh_z, gh_w, suffix_power_sums(a), saved)
+    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a[:n_big]), suffix_power_sums(a), saved)
     (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
@@ -434,7 +436,8 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     beta = eta * (pi - float(sw.sum()) * omega)
     grad_a = np.empty(index.shape[0])
     gradient = cube_atoms_gradient_parallel if t.shape[0] * a.shape[0] > PARALLEL_WORK else cube_atoms_gradient
-    n_big, s0, h, j_lo, _, _, suffix, saved = grid
+    n_big, s0, h, j_lo = grid[:4]
+    suffix, saved = grid[-2:]
     gradient(a, n_big, s0, h, j_lo, suffix, saved, -dshift, beta, grad_a)
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
