@@ -16,6 +16,8 @@ from skentropic.linear_model._quadrature import (
 from skentropic.linear_model._score_grid import (
     _COEF,
     _DEGREE,
+    _MAX_SPLIT,
+    _split_factor,
     atom_margin,
     atom_nodes,
     build_grid,
@@ -243,6 +245,14 @@ def test_unresolved_pieces_are_evaluated_directly():
     for a, b in zip(grid, direct):
         np.testing.assert_array_equal(a[inside], b[inside])
         assert np.all(np.abs(a - b) <= 1e-7 * (1.0 + np.abs(b)))
+
+
+def test_split_factor_follows_the_tail():
+    # the tail of a degree-16 interpolant shrinks like width**16 where the function has a scale of
+    # its own: an excess of 1e8 asks for 10**0.5 -> 4 parts; at least 2, at most 8, and 2 where
+    # the tail is not finite
+    excess = np.array([0.5, 10 ** 4.8, 1e8, 1e40, np.inf, np.nan])
+    np.testing.assert_array_equal(_split_factor(excess), [2, 2, 4, _MAX_SPLIT, 2, 2])
 
 
 def test_grid_costs_at_most_the_points():

@@ -24,13 +24,14 @@ matrix ``C``, so the cost is ``O(G m)`` instead of ``O(n m)``.
 
 Approximation and error control
 -------------------------------
-The pieces start as ``_N_START`` equal parts and are bisected adaptively. A piece is accepted
+The pieces start as ``_N_START`` equal parts and are cut adaptively. A piece is accepted
 when the last two Chebyshev coefficients of every tabulated function are below
 ``_TOL (1 + max|g|)`` (``_TOL = 1e-10``; absolute ``_TOL`` for each ``ψ_j`` and ``π_j``). For the
 analytic functions here the coefficients decay geometrically, so the interpolation error is
 of the order of that tail (the standard a-posteriori estimate of Chebyshev interpolation; an
-estimate, not a proof). A piece that fails the test is split only while its points are more
-than ``_SPLIT_POINTS`` (two pieces' worth of nodes): otherwise its points are evaluated
+estimate, not a proof). A piece that fails the test is cut into ``2`` to ``_MAX_SPLIT`` equal
+parts, as many as its tail predicts (:func:`_split_factor`), only while its points are more
+than the parts' nodes: otherwise its points are evaluated
 directly, as are the points of every piece left when the node budget (``n``, at most
 ``_MAX_NODES``) is spent. So the grid never costs much more than the direct evaluation, and a
 function the grid cannot resolve (the hinge's kink at small ``η``, sharp atom weights) is
@@ -51,7 +52,8 @@ _DEGREE = 16
 _LOBATTO = np.cos(np.pi * np.arange(_DEGREE + 1) / _DEGREE)  # Chebyshev–Lobatto points, 1 to −1
 _TOL = 1e-10
 _N_START = 4  # pieces of the initial grid
-_SPLIT_POINTS = 2 * (_DEGREE + 1)  # a failing piece with fewer points is evaluated directly
+_SPLIT_POINTS = 2 * (_DEGREE + 1)  # two pieces' worth of nodes
+_MAX_SPLIT = 8  # a failing piece is cut into at most this many parts (_split_factor)
 _MAX_NODES = 16384
 _BINS = 4096  # histogram of the scores that estimates the points of a piece
 _SERIAL_POINTS = 2048  # fewer direct points run on one thread (no thread-pool wake-up, no compilation)
@@ -153,7 +155,9 @@ def _tail(values, scale):
 
     ``values`` has shape ``(pieces, _DEGREE + 1, ...)``; the maximum runs over trailing axes.
     """
-    coef = np.tensordot(values, _COEF[-2:], axes=([1], [1]))  # (pieces, ..., 2)
+    # a stacked product (pieces, 2, rest): tensordot copied the (pieces, 17, atoms) arrays to
+    # move the summed axis last
+    coef = _COEF[-2:] @ values.reshape(values.shape[0], _DEGREE + 1, -1)
     return np.abs(coef).reshape(values.shape[0], -1).max(axis=1) / scale
 
 
@@ -180,15 +184,31 @@ class _Tabulator:
         shape = svals.shape
         return f.reshape(shape), f_r.reshape(shape), psi.reshape(shape + (-1,)), pi.reshape(shape + (-1,))
 
-    def accept(self, f, f_r, psi, pi):
-        """Pieces whose coefficient tails pass the tolerance (and whose values are finite)."""
-        ok = np.all(np.isfinite(f), axis=1) & np.all(np.isfinite(f_r), axis=1)
-        ok &= _tail(f, 1.0 + np.abs(f).max(axis=1)) <= _TOL
+    def excess(self, f, f_r, psi, pi):
+        """Per piece, the largest coefficient tail over its tolerance (a piece passes at ``<= 1``);
+        ``inf`` where a value is not finite."""
+        worst = _tail(f, 1.0 + np.abs(f).max(axis=1))
         if self.quadrature:
-            ok &= _tail(f_r, 1.0 + np.abs(f_r).max(axis=1)) <= _TOL
+            worst = np.maximum(worst, _tail(f_r, 1.0 + np.abs(f_r).max(axis=1)))
         elif self.m:
-            ok &= (_tail(psi, 1.0) <= _TOL) & (_tail(pi, 1.0) <= _TOL)
-        return ok
+            worst = np.maximum(worst, np.maximum(_tail(psi, 1.0), _tail(pi, 1.0)))
+        worst /= _TOL
+        worst[~(np.all(np.isfinite(f), axis=1) & np.all(np.isfinite(f_r), axis=1))] = np.inf
+        return worst
+
+
+def _split_factor(excess):
+    """Parts to cut a failing piece into: ``⌈excess^{1/16}⌉`` (2 to ``_MAX_SPLIT``).
+
+    Where a function varies on a scale of its own (``e^{φ/η}`` at small ``η``), the tail of a
+    degree-16 interpolant shrinks like the piece's width to the 16th power, so one cut into
+    that many parts passes, instead of a chain of bisections whose levels are each evaluated
+    and thrown away; where the tail shrinks more slowly (a singularity near the piece) the
+    parts fail again and are cut again.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        parts = np.ceil(excess ** (1.0 / _DEGREE))
+    return np.where(np.isfinite(parts), np.clip(parts, 2, _MAX_SPLIT), 2).astype(np.int64)
 
 
 def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0, nodes=None, weights=None,
@@ -235,25 +255,41 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         svals = 0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * _LOBATTO[None, :]
         f, f_r, psi, pi = tab.evaluate(svals)
         used += svals.size
-        ok = tab.accept(f, f_r, psi, pi)
+        excess = tab.excess(f, f_r, psi, pi)
+        ok = excess <= 1.0
         done.append((a[ok], b[ok], svals[ok], f[ok], f_r[ok], psi[ok], pi[ok]))
-        mid = 0.5 * (a + b)
-        split = ~ok & (points_in(a, b) > _SPLIT_POINTS) & (a < mid) & (mid < b)
-        direct.append((a[~ok & ~split], b[~ok & ~split]))
-        a, b = np.concatenate([a[split], mid[split]]), np.concatenate([mid[split], b[split]])
-    parts = [np.concatenate(x) for x in zip(*done)]
-    da = np.concatenate([x[0] for x in direct])
-    db = np.concatenate([x[1] for x in direct])
-    k = da.shape[0]
-    starts = np.concatenate([parts[0], da])
+        parts = _split_factor(excess)
+        split = ~ok & (points_in(a, b) > parts * (_DEGREE + 1))
+        owner = np.repeat(np.flatnonzero(split), parts[split])
+        k = parts[owner]
+        j = np.arange(owner.shape[0]) - np.repeat(np.cumsum(parts[split]) - parts[split], parts[split])
+        width = (b[owner] - a[owner]) / k
+        new_a = a[owner] + j * width
+        new_b = np.where(j + 1 == k, b[owner], a[owner] + (j + 1) * width)
+        narrow = np.zeros(a.shape[0], dtype=np.bool_)  # too narrow to cut in floating point
+        np.logical_or.at(narrow, owner, ~(new_a < new_b))
+        direct.append((a[~ok & (~split | narrow)], b[~ok & (~split | narrow)]))
+        a, b = new_a[~narrow[owner]], new_b[~narrow[owner]]
+    starts = np.concatenate([x[0] for x in done] + [x[0] for x in direct])
+    ends = np.concatenate([x[1] for x in done] + [x[1] for x in direct])
+    n_done = sum(x[0].shape[0] for x in done)
     order = np.argsort(starts, kind="stable")
-    ends = np.concatenate([parts[1], db])[order]
-    flags = np.concatenate([np.zeros(parts[0].shape[0], dtype=np.bool_), np.ones(k, dtype=np.bool_)])[order]
+    position = np.empty_like(order)
+    position[order] = np.arange(order.shape[0])
+    flags = position >= 0
+    flags[position[:n_done]] = False
+    # each tabulated array goes to its sorted place in one copy (direct pieces stay zero): the
+    # atoms' psi and pi take (pieces, 17, atoms) floats
     filled = []
-    for x in parts[2:]:
-        pad = np.zeros((k,) + x.shape[1:])
-        filled.append(np.concatenate([x, pad])[order])
-    return (np.append(starts[order], ends[-1]), flags, *filled)
+    for field in range(2, 7):
+        out = np.zeros((order.shape[0],) + done[0][field].shape[1:])
+        offset = 0
+        for level in done:
+            rows = level[field].shape[0]
+            out[position[offset:offset + rows]] = level[field]
+            offset += rows
+        filled.append(out)
+    return (np.append(starts[order], ends[order[-1]]), flags, *filled)
 
 
 def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
