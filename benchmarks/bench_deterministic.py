@@ -45,8 +45,8 @@ the second of two runs (the first within 0.1-1.3 of each ratio), load average 0.
    10000x784       0.071      0.048     1.0x    1.0x    1.0x     1.0x     1.3x     1.4x      1.5x       1.6x    1.9x    2.0x    1.9x     1.9x
 
 Then the exact spline density visited only the sign patterns that contribute (``spline_corners``:
-the corners ``ε·a`` sorted once per evaluation; at the hybrid density's nodes about 32-37 of the
-256 patterns of the eight big coordinates on the digits): ``--sweep --sizes digits,1000x64
+the corners ``ε·a`` sorted once per evaluation; the hybrid density's nodes lie toward the edge,
+where few of the 256 patterns of the eight big coordinates reach): ``--sweep --sizes digits,1000x64
 --norms l-inf --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 7 --times``, two runs alternated
 with the commit before (load average 1.0; scikit-learn 5-6 ms on the digits, 3 ms at 1000 x 64)::
 

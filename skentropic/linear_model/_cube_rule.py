@@ -168,8 +168,7 @@ def _spline_terms(t, corners, signs, signed_eps, out):
     :func:`spline_corners` (``d = signed_eps.shape[1]``).
 
     With the corners ``ε·a`` sorted decreasingly only the patterns with ``ε·a > |t|`` are
-    visited: at the hybrid density's nodes (tilts toward the edge) about an eighth of them on
-    the digits (``benchmarks/bench_deterministic.py``).
+    visited: few of them at the hybrid density's nodes, which lie toward the edge.
     """
     d = signed_eps.shape[1]
     x0 = -abs(t)
@@ -370,7 +369,7 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, su
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     gk = np.empty((d, N_DERIV))
-    terms = np.empty((gh_z.shape[0] + 1, 2 + n_big))
+    terms = np.empty((gh_z.shape[0] + 1, 2 + n_big))  # a row for the exact spline even without nodes
     agg = np.empty(4 + n_big)
     log_norm_big = _log_spline_norm(a[:n_big])
     for j in range(t_out.shape[0]):

@@ -211,6 +211,24 @@ def _split_factor(excess):
     return np.where(np.isfinite(parts), np.clip(parts, 2, _MAX_SPLIT), 2).astype(np.int64)
 
 
+def _cut(a, b, parts):
+    """Cut piece ``[a_i, b_i]`` into ``parts_i`` equal pieces (``0``: not cut).
+
+    Returns the new pieces' ``(a, b)`` and, per old piece, whether it stayed uncut (``parts_i =
+    0``, or too narrow to cut in floating point).
+    """
+    owner = np.repeat(np.arange(a.shape[0]), parts)
+    k = parts[owner]
+    j = np.arange(owner.shape[0]) - np.repeat(np.cumsum(parts) - parts, parts)
+    width = (b[owner] - a[owner]) / k
+    new_a = a[owner] + j * width
+    new_b = np.where(j + 1 == k, b[owner], a[owner] + (j + 1) * width)
+    uncut = parts == 0
+    np.logical_or.at(uncut, owner, ~(new_a < new_b))
+    keep = ~uncut[owner]
+    return new_a[keep], new_b[keep], uncut
+
+
 def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0, nodes=None, weights=None,
                shift=None, log_w=None):
     """Adaptive piecewise Chebyshev grid of ``f`` over ``[min s, max s]``, or ``None``.
@@ -259,24 +277,17 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         ok = excess <= 1.0
         done.append((a[ok], b[ok], svals[ok], f[ok], f_r[ok], psi[ok], pi[ok]))
         parts = _split_factor(excess)
-        split = ~ok & (points_in(a, b) > parts * (_DEGREE + 1))
-        owner = np.repeat(np.flatnonzero(split), parts[split])
-        k = parts[owner]
-        j = np.arange(owner.shape[0]) - np.repeat(np.cumsum(parts[split]) - parts[split], parts[split])
-        width = (b[owner] - a[owner]) / k
-        new_a = a[owner] + j * width
-        new_b = np.where(j + 1 == k, b[owner], a[owner] + (j + 1) * width)
-        narrow = np.zeros(a.shape[0], dtype=np.bool_)  # too narrow to cut in floating point
-        np.logical_or.at(narrow, owner, ~(new_a < new_b))
-        direct.append((a[~ok & (~split | narrow)], b[~ok & (~split | narrow)]))
-        a, b = new_a[~narrow[owner]], new_b[~narrow[owner]]
+        parts[ok | (points_in(a, b) <= parts * (_DEGREE + 1))] = 0  # passed, or cheaper evaluated directly
+        a_cut, b_cut, uncut = _cut(a, b, parts)
+        direct.append((a[~ok & uncut], b[~ok & uncut]))
+        a, b = a_cut, b_cut
     starts = np.concatenate([x[0] for x in done] + [x[0] for x in direct])
     ends = np.concatenate([x[1] for x in done] + [x[1] for x in direct])
     n_done = sum(x[0].shape[0] for x in done)
     order = np.argsort(starts, kind="stable")
     position = np.empty_like(order)
     position[order] = np.arange(order.shape[0])
-    flags = position >= 0
+    flags = np.ones(order.shape[0], dtype=np.bool_)
     flags[position[:n_done]] = False
     # each tabulated array goes to its sorted place in one copy (direct pieces stay zero): the
     # atoms' psi and pi take (pieces, 17, atoms) floats
