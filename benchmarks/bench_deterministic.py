@@ -67,6 +67,18 @@ commit before (load average 1.0). 1000 x 784, l-inf, ``eta = 1e-3``: 286.7-286.8
 l-inf, ``eta = 1e-3``: 43.1 ms before, 40.8-41.0 ms after; the other cells moved by less than
 their run-to-run spread (up to 10%).
 
+Then the grid loop stopped at a level where every piece passes and lost a few NumPy calls
+per level (``build_grid`` on the digits' l-inf law: 313-317 to 265-273 us at ``eta = 0.1``,
+823-829 to 772-783 us at 1e-3, ad hoc): ``--sweep --sizes digits,1000x64 --norms
+l2,l-inf,l1 --etas 0.1,0.001 --rho 0.05 --repeats 7 --times``, two runs alternated with the
+commit before, digits (ms; l2 0.1, l2 0.001, l-inf 0.1, l-inf 0.001, l1 0.1, l1 0.001)::
+
+    before   14.7-14.8  25.1-25.5  24.6-25.1  39.1-40.2  38.3-38.4  56.0-56.3
+    after    13.5-14.2  23.6-24.4  23.0-23.3  38.2-40.5  36.5-37.5  53.6-54.3
+
+At 1000 x 64 the first run read 3-10% faster in every cell; the second had three outliers
+(11.3, 18.6 and 20.7 ms against 7.6-13.4 ms).
+
 ``--multiclass --etas 0.01 --rho 0.05 --repeats 3`` (same pauses, load average 0.8; scikit-learn
 0.754 s by default, 0.034 s with one BLAS thread): multinomial 0.70 s (l2), 0.65 s (l-inf),
 0.60 s (l1), 17-20x; one-vs-rest 0.20-0.40 s, 6-12x. Default mode (``--repeats 3``, load

@@ -188,12 +188,14 @@ class _Tabulator:
         """Per piece, the largest coefficient tail over its tolerance (a piece passes at ``<= 1``);
         ``inf`` where a value is not finite."""
         worst = _tail(f, 1.0 + np.abs(f).max(axis=1))
+        finite = np.isfinite(f).all(axis=1)
         if self.quadrature:
             worst = np.maximum(worst, _tail(f_r, 1.0 + np.abs(f_r).max(axis=1)))
-        elif self.m:
+            finite &= np.isfinite(f_r).all(axis=1)
+        elif self.m:  # (f_r is zero for atom rules)
             worst = np.maximum(worst, np.maximum(_tail(psi, 1.0), _tail(pi, 1.0)))
         worst /= _TOL
-        worst[~(np.all(np.isfinite(f), axis=1) & np.all(np.isfinite(f_r), axis=1))] = np.inf
+        worst[~finite] = np.inf
         return worst
 
 
@@ -206,9 +208,10 @@ def _split_factor(excess):
     and thrown away; where the tail shrinks more slowly (a singularity near the piece) the
     parts fail again and are cut again.
     """
-    with np.errstate(invalid="ignore", over="ignore"):
-        parts = np.ceil(excess ** (1.0 / _DEGREE))
-    return np.where(np.isfinite(parts), np.clip(parts, 2, _MAX_SPLIT), 2).astype(np.int64)
+    parts = np.full(excess.shape[0], 2, dtype=np.int64)
+    finite = np.isfinite(excess)  # (not nan or inf: no floating-point warnings below)
+    parts[finite] = np.clip(np.ceil(excess[finite] ** (1.0 / _DEGREE)), 2, _MAX_SPLIT)
+    return parts
 
 
 def _cut(a, b, parts):
@@ -224,7 +227,7 @@ def _cut(a, b, parts):
     new_a = a[owner] + j * width
     new_b = np.where(j + 1 == k, b[owner], a[owner] + (j + 1) * width)
     uncut = parts == 0
-    np.logical_or.at(uncut, owner, ~(new_a < new_b))
+    uncut[owner[~(new_a < new_b)]] = True
     keep = ~uncut[owner]
     return new_a[keep], new_b[keep], uncut
 
@@ -275,6 +278,9 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         used += svals.size
         excess = tab.excess(f, f_r, psi, pi)
         ok = excess <= 1.0
+        if ok.all():  # (the usual last level: nothing to cut)
+            done.append((a, b, svals, f, f_r, psi, pi))
+            break
         done.append((a[ok], b[ok], svals[ok], f[ok], f_r[ok], psi[ok], pi[ok]))
         parts = _split_factor(excess)
         parts[ok | (points_in(a, b) <= parts * (_DEGREE + 1))] = 0  # passed, or cheaper evaluated directly
