@@ -152,13 +152,19 @@ def spline_corners(a):
     and ``signed_eps[:, k] = (Π ε) ε_k``, the arguments of :func:`_spline_terms`.
     """
     a = np.asarray(a, dtype=np.float64)
-    d = a.shape[0]
-    eps = 1.0 - 2.0 * ((np.arange(1 << d)[:, None] >> np.arange(d)[None, :]) & 1)
+    eps, signs, signed_eps = _sign_patterns(a.shape[0])
     corners = (eps * a[None, :]).sum(axis=1)
     order = np.argsort(-corners, kind="stable")
+    return corners[order], signs[order], signed_eps[order]
+
+
+@functools.lru_cache(maxsize=16)
+def _sign_patterns(d):
+    """``(ε, Π ε, (Π ε) ε)`` for the ``2^d`` patterns in binary order (made once per ``d``, not
+    at every evaluation; only the corners ``ε·a`` depend on the weights)."""
+    eps = 1.0 - 2.0 * ((np.arange(1 << d)[:, None] >> np.arange(d)[None, :]) & 1)
     signs = np.prod(eps, axis=1)
-    return (np.ascontiguousarray(corners[order]), np.ascontiguousarray(signs[order]),
-            np.ascontiguousarray((signs[:, None] * eps)[order]))
+    return eps, signs, signs[:, None] * eps
 
 
 @njit(cache=True)
