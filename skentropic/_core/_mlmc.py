@@ -285,7 +285,10 @@ def _worst_class_start(x, label, coef, intercept, rho, norm_code, direction, scr
         loss = softmax_loss(scores, label, probs)
         if loss > best:
             best = loss
-            direction[:] = candidate
+            # an element loop: an array-to-array slice assignment compiles numba's shape-mismatch
+            # error formatting (see cube_atoms)
+            for k in range(d):
+                direction[k] = candidate[k]
 
 
 @njit(cache=True)
