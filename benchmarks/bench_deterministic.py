@@ -63,13 +63,12 @@ arrays in one copy, and took the tails by a stacked product instead of ``tensord
 copied the ``(pieces, 17, atoms)`` arrays): ``--sweep --sizes digits,1000x784,10000x64 --norms
 l2,l-inf,l1 --etas 0.1,0.001 --rho 0.05 --repeats 5 --times``, two runs alternated with the
 commit before (load average 1.0). 1000 x 784, l-inf, ``eta = 1e-3``: 286.7-286.8 ms before,
-233.1-238.4 ms after (the grid evaluates 602 nodes per evaluation instead of 691); digits,
+233.1-238.4 ms after (fewer nodes evaluated and thrown away); digits,
 l-inf, ``eta = 1e-3``: 43.1 ms before, 40.8-41.0 ms after; the other cells moved by less than
 their run-to-run spread (up to 10%).
 
 Then the grid loop stopped at a level where every piece passes and lost a few NumPy calls
-per level (``build_grid`` on the digits' l-inf law: 313-317 to 265-273 us at ``eta = 0.1``,
-823-829 to 772-783 us at 1e-3, ad hoc): ``--sweep --sizes digits,1000x64 --norms
+per level: ``--sweep --sizes digits,1000x64 --norms
 l2,l-inf,l1 --etas 0.1,0.001 --rho 0.05 --repeats 7 --times``, two runs alternated with the
 commit before, digits (ms; l2 0.1, l2 0.001, l-inf 0.1, l-inf 0.001, l1 0.1, l1 0.001)::
 
