@@ -11,15 +11,25 @@ and one discrete rule ``{(t_j, ℓ_j)}`` with ``Σ_j e^{ℓ_j} h(t_j) ≈ ∫ p_
 The rule
 --------
 Atoms are indexed by the exponential tilt ``λ``: ``t(λ) = K'(λ)`` maps ``R`` onto ``(−A, A)``,
-``A = Σ a_k``, with ``dt/dλ = K''(λ)``. Substituting ``λ = sinh(v)/σ₀`` (``σ₀² = Σ a_k²/3`` the
-variance of ``T``) and applying the trapezoidal rule in ``v`` with step ``h``:
+``A = Σ a_k``, with ``dt/dλ = K''(λ)``. Substituting ``λ = L sinh(v)/σ₀`` (``σ₀² = Σ a_k²/3`` the
+variance of ``T``, ``L >= 1`` the stretch below) and applying the trapezoidal rule in ``v`` with
+step ``h``:
 
-    ∫ p_T(t) h(t) dt = ∫ p_T(K'(λ)) h(K'(λ)) K''(λ) (cosh v / σ₀) dv
-                     ≈ Σ_j h(t_j) exp(ℓ_j),   ℓ_j = log p_T(t_j) + log K''(λ_j) + log(h cosh v_j / σ₀).
+    ∫ p_T(t) h(t) dt = ∫ p_T(K'(λ)) h(K'(λ)) K''(λ) (L cosh v / σ₀) dv
+                     ≈ Σ_j h(t_j) exp(ℓ_j),   ℓ_j = log p_T(t_j) + log K''(λ_j) + log(h L cosh v_j / σ₀).
 
-Near ``λ = 0`` the grid is uniform in ``λ`` (spacing ``h/σ₀``), in the tails uniform in
-``log λ``, which is how the tilted densities shrink toward the edge ``±A``, so small ``η`` (the
-mass of ``exp(φ/η)`` within ``η`` of the edge) costs ``O(log(1/η))`` atoms, not ``O(1/η)``.
+Near ``λ = 0`` the grid is uniform in ``λ`` (spacing ``hL/σ₀``), in the tails uniform in
+``log λ`` (spacing ``h``), which is how the tilted densities shrink toward the edge ``±A``, so
+small ``η`` (the mass of ``exp(φ/η)`` within ``η`` of the edge) costs ``O(log(1/η))`` atoms, not
+``O(1/η)``. The tilted density has width ``1/√(λ²K''(λ))`` in ``log λ``: ``1/√d`` once the
+coordinates saturate (``λa_k >> 1``), hence ``h <= 0.9/√d``; in the bulk its width in ``λ`` is
+``1/σ₀`` and a step ``hL/σ₀`` of ``L = min(0.5, 0.3/σ₀)/h`` suffices (the map changes from one
+regime to the other near ``σ₀λ ≈ L``, where the coordinates start to saturate). The stretch is
+used for the logistic loss where the bulk takes the Edgeworth density (analytic in ``t``);
+the hinge's kinks and the hybrid density's (below) keep ``L = 1``. The grid spans
+``−sinh(m)/σ₀ <= λ <= sinh(asinh(σ₀λ_top) + m)/σ₀``, ``m = 3.2 + 12/√d`` (about ``12σ₀`` of
+bulk, plus 12 log-widths beyond the largest saddle point ``λ_top = sup|φ'|/η``), and ends
+earlier where the integrand provably falls by ``e^{−40}`` (:func:`tail_margin`).
 
 The density at the atoms
 ------------------------
@@ -74,6 +84,7 @@ _H_SPLINE = 0.02  # the exact density has kinks (its (d−2)-th derivative jumps
 _H_SPLINE_2 = 0.005
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
 _TAIL_WIDTHS = 12.0  # beyond the largest saddle point: the bulk margin plus this many log-widths
+_TAIL_DROP = 40.0  # ... or fewer, where the integrand provably falls by e^{-40} (tail_margin)
 _LOG_2PI = math.log(2.0 * math.pi)
 # coordinates with |λ a_k| < _SERIES_X enter the cumulants (and their gradient) through the
 # 12-term series of log sinhc, summed over coordinates as power sums of the a_k (see
@@ -112,8 +123,11 @@ def _gauss_hermite(n_nodes):
     return z, w / w.sum()
 
 
-def atom_grid(a_active, eta, loss_code, score_span):
-    """``(σ₀, h, j_lo, n_atoms, n_big)`` of the rule for active weights ``a_active`` (sorted, largest first).
+def atom_grid(a_active, eta, loss_code, score_span, plain=False):
+    """``(scale, h, j_lo, n_atoms, n_big)`` of the rule for active weights ``a_active`` (sorted, largest first).
+
+    The atoms sit at the tilts ``λ_j = sinh((j_lo + j) h) / scale``, ``j < n_atoms``
+    (``scale = σ₀/L``, see the module docstring).
 
     Parameters
     ----------
@@ -125,6 +139,8 @@ def atom_grid(a_active, eta, loss_code, score_span):
         Margin loss code (sets the largest saddle point ``sup|φ'|/η``).
     score_span : float
         ``max_i |s_i|`` (the squared hinge's slope grows with ``1 − s + A``).
+    plain : bool
+        No stretch and no early end (:func:`tail_margin`): the tests' reference grid.
     """
     d = a_active.shape[0]
     s0 = math.sqrt(float(np.sum(a_active * a_active)) / 3.0)
@@ -132,17 +148,54 @@ def atom_grid(a_active, eta, loss_code, score_span):
     spline = d <= _SPLINE_MAX
     n_big = d if spline else _N_BIG
     h_loss = (_H_HINGE if loss_code == HINGE else _H_LOSS) / s0
-    h = min((_H_SPLINE_2 if d == 2 else _H_SPLINE) if spline else _H_MAX, _H_DENSITY / math.sqrt(d), h_loss)
+    h_bulk = min((_H_SPLINE_2 if d == 2 else _H_SPLINE) if spline else _H_MAX, h_loss)
+    h = min(h_bulk, _H_DENSITY / math.sqrt(d))
+    stretch = 1.0
+    big = float(np.sum(a_active[:n_big] * a_active[:n_big]))
+    if loss_code == LOGISTIC and 3.0 * s0 * s0 - big > big and not plain:
+        # λ = stretch sinh(v)/σ₀: bulk steps of h_bulk, tail steps of h (module docstring); not
+        # where the bulk takes the hybrid density, whose big coordinates' kinks need fine steps
+        stretch = h_bulk / h
     if loss_code == LOGISTIC or loss_code == HINGE:
         slope = 1.0
     else:
         slope = 2.0 * (1.0 + total + score_span)
-    lam_max = slope / eta
     # tilts beyond ~1e15 d / A put the atoms within rounding of the edge A
-    v_hi = math.asinh(min(s0 * lam_max, 1e15 * d * s0 / total)) - _V_LOW + _TAIL_WIDTHS / math.sqrt(d)
-    j_lo = int(math.floor((_V_LOW - _TAIL_WIDTHS / math.sqrt(d)) / h))
+    lam_top = min(slope / eta, 1e15 * d / total)
+    margin = -_V_LOW + _TAIL_WIDTHS / math.sqrt(d)
+    lam_hi = math.sinh(math.asinh(s0 * lam_top) + margin) / s0
+    if not plain:
+        lam_hi = lam_top * math.exp(tail_margin(lam_top, a_active, math.log(lam_hi / lam_top)))
+    v_hi = math.asinh(s0 * lam_hi / stretch)
+    j_lo = int(math.floor(-math.asinh(math.sinh(margin) / stretch) / h))
     n_atoms = int(math.ceil(v_hi / h)) - j_lo + 1
-    return s0, h, j_lo, n_atoms, n_big
+    return s0 / stretch, h, j_lo, n_atoms, n_big
+
+
+def tail_margin(lam_top, a, limit, drop=_TAIL_DROP):
+    """Steps ``Δ`` in ``log λ`` beyond the largest saddle point ``λ_top`` after which the integrand
+    has fallen by ``e^{−drop}``, or ``limit`` if that is smaller or the bound does not apply.
+
+    With ``κ = −φ'/η <= λ_top`` the integrand of ``F`` in ``x = log λ`` has the log-slope
+    ``(κ − λ) λ K''(λ) + 1 + λ K⁽³⁾/(2K'') <= −(1 − λ_top/λ) N(λ_top) + 1`` for ``λ > λ_top``
+    (``K⁽³⁾ < 0`` there), where ``N(λ) = λ² K''(λ) = Σ_k 1 − (λa_k / sinh λa_k)²`` increases with
+    ``λ``. So it falls by at least ``N(Δ − 1 + e^{−Δ}) − Δ`` over ``Δ`` (solved for ``drop`` by
+    bisection).
+    """
+    x = np.minimum(lam_top * a, 700.0)
+    small = x < 1e-4
+    n_top = float(np.sum(np.where(small, x * x / 3.0, 1.0 - (x / np.where(small, 1.0, np.sinh(x))) ** 2)))
+
+    def fall(delta):
+        return n_top * (delta - 1.0 + math.exp(-delta)) - delta
+
+    if fall(limit) <= drop:
+        return limit
+    lo, hi = 0.0, limit
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if fall(mid) > drop else (mid, hi)
+    return hi
 
 
 def spline_corners(a):
