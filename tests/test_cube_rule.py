@@ -284,3 +284,19 @@ def test_stretched_and_shortened_grid_matches_the_plain_grid(d, monkeypatch):
     np.testing.assert_allclose(fast, plain, rtol=1e-10)
     fewer, more = np.split(np.array(counts), 2)
     assert np.all(fewer <= more) and fewer.sum() < more.sum()
+
+
+def test_tail_margin_is_the_root_of_its_bound():
+    from skentropic.linear_model._cube_rule import tail_margin
+
+    rng = np.random.default_rng(3)
+    for d, lam_top in [(5, 10.0), (64, 1e3), (784, 1e4), (784, 0.1)]:
+        a = rng.uniform(0.0, 0.1, d)
+        x = np.minimum(lam_top * a, 700.0)
+        n_top = np.sum(1.0 - (x / np.sinh(x)) ** 2)
+        fall = lambda delta: n_top * (delta - 1.0 + np.exp(-delta)) - delta  # noqa: E731
+        delta = tail_margin(lam_top, a, 4.0)
+        if fall(4.0) <= 40.0:  # the bound does not reach e^{-40} within the limit
+            assert delta == 4.0
+        else:
+            assert 40.0 - 1e-9 <= fall(delta) <= 40.0 + 1e-6 and delta < 4.0

@@ -180,22 +180,22 @@ def tail_margin(lam_top, a, limit, drop=_TAIL_DROP):
     ``(κ − λ) λ K''(λ) + 1 + λ K⁽³⁾/(2K'') <= −(1 − λ_top/λ) N(λ_top) + 1`` for ``λ > λ_top``
     (``K⁽³⁾ < 0`` there), where ``N(λ) = λ² K''(λ) = Σ_k 1 − (λa_k / sinh λa_k)²`` increases with
     ``λ``. So it falls by at least ``N(Δ − 1 + e^{−Δ}) − Δ`` over ``Δ`` (solved for ``drop`` by
-    bisection).
+    Newton's method, whose iterates stay above the root).
     """
     x = np.minimum(lam_top * a, 700.0)
     small = x < 1e-4
     n_top = float(np.sum(np.where(small, x * x / 3.0, 1.0 - (x / np.where(small, 1.0, np.sinh(x))) ** 2)))
 
     def fall(delta):
-        return n_top * (delta - 1.0 + math.exp(-delta)) - delta
+        return n_top * (delta - 1.0 + math.exp(-delta)) - delta - drop
 
-    if fall(limit) <= drop:
+    if fall(limit) <= 0.0:
         return limit
-    lo, hi = 0.0, limit
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if fall(mid) > drop else (mid, hi)
-    return hi
+    # Newton from the right on a convex increasing function: every iterate stays above the root
+    delta = limit
+    for _ in range(8):
+        delta -= fall(delta) / (n_top * (1.0 - math.exp(-delta)) - 1.0)
+    return delta
 
 
 def spline_corners(a):
