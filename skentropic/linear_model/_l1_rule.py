@@ -59,9 +59,12 @@ _H_CONTOUR = 0.15  # trapezoid step in v of the inversion integral, y = s sinh(�
 _BETA = 0.5
 _CONTOUR_TOL = 1e-14  # stop when a node's magnitude is below this fraction of the sum
 _MAX_NODES = 600
+L1_NODE_WORK = 16  # an l_1 density (dozens of contour nodes per coordinate) weighs 16 cube atoms (PARALLEL_WORK)
 SCRATCH_ROWS = 7  # rows of per-coordinate scratch of _density
 _LOG_1E50 = 50.0 * math.log(10.0)
 _H_BULK = 0.25  # z-step <= _H_BULK σ_T / A: atoms a quarter standard deviation apart in the bulk
+_H_BULK_SMOOTH = 0.5  # ... half of one where no coordinate dominates (l1_grid)
+_SMOOTH_SHARE = 0.19
 _H_TAIL = 0.45  # z-step <= _H_TAIL / √d: log(A − t) steps of 0.9/√d near the vertex
 _H_KINK = 0.01  # d <= _KINK_D: p_T has kinks at t = ±a_k (its (d−2)-th derivative jumps)
 _KINK_D = 10
@@ -103,7 +106,11 @@ def l1_grid(a_active, n_total, eta, loss_code, score_span, resolve_loss=True):
         dz = min(dz, (_H_HINGE if loss_code == HINGE else _H_LOSS) / big_a)
     if d <= _KINK_D:
         dz = min(dz, _H_KINK)
-    dz_bulk = min(dz, _H_BULK * sigma / big_a)
+    # one coordinate's law alone has a kink at t = 0 (p ∝ (1 − |t|/A)^{d−1}), smoothed by the
+    # others' spread: steps of half a standard deviation only where the largest coordinate
+    # carries at most _SMOOTH_SHARE of Σa_k² (the rest's spread then exceeds 0.9σ_T)
+    h_bulk = _H_BULK_SMOOTH if big_a * big_a <= _SMOOTH_SHARE * float(np.sum(a_active * a_active)) else _H_BULK
+    dz_bulk = min(dz, h_bulk * sigma / big_a)
     # the steepest tilt λ_max of exp(φ(s − t)/η) moves the mass of p_T to gap_peak = A − t_peak
     # (_tilt_gap); beyond it, in x = log(A − t), p_T e^{λt} falls like e^{d(x − x_peak)} (or
     # like a Gaussian of width ~1/√d): go e^{−40} of the mass beyond
@@ -115,7 +122,7 @@ def l1_grid(a_active, n_total, eta, loss_code, score_span, resolve_loss=True):
     # z(v) = Δz_b v + (Δz − Δz_b)(v − w tanh(v/w)) on the integers v: steps Δz_b = H σ/A within
     # the bulk (|v| <~ w, |t| <~ 12σ), Δz beyond, where the tilted laws are wider than σ (their
     # width is about (A − t)/√d); analytic and odd, so the trapezoidal rule stays spectral
-    w = _BULK_WIDTHS / _H_BULK
+    w = _BULK_WIDTHS / h_bulk
     j_hi = int(math.ceil((z_hi + (dz - dz_bulk) * w) / dz))
     j_lo = -int(math.ceil((-z_lo + (dz - dz_bulk) * w) / dz))
     v = np.arange(j_lo, j_hi + 1, dtype=np.float64)
