@@ -166,3 +166,27 @@ def test_parallel_atoms_match_the_serial_kernel():
     l1_atoms_parallel(t, gap, a, 320, out[1], grads[1], True)
     np.testing.assert_array_equal(out[0], out[1])
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("d", [64, 784])
+def test_half_deviation_bulk_steps_match_quarter_steps(d, monkeypatch):
+    """Where no coordinate dominates, the bulk steps of half a standard deviation change nothing
+    above rounding (the quarter step is the reference); where one does, they are not taken."""
+    import skentropic.linear_model._l1_rule as l1_rule
+
+    rng = np.random.default_rng(d)
+    spread = np.abs(rng.standard_normal(d))
+    cases = [(spread / spread.sum() * total, eta, loss) for total in [0.5, 10.0] for eta in [1e-3, 1.0]
+             for loss in ["log", "sqhinge"]]
+    values = {}
+    for h in [l1_rule._H_BULK_SMOOTH, l1_rule._H_BULK]:
+        monkeypatch.setattr(l1_rule, "_H_BULK_SMOOTH", h)
+        values[h] = np.array([rule_value(cross_law, s, a, eta, loss) for a, eta, loss in cases for s in [-1.0, 2.0]])
+    np.testing.assert_allclose(*values.values(), rtol=1e-9, atol=1e-14)
+    grids = {}
+    for a in [spread, np.r_[1.0, np.full(d - 1, 0.01)]]:  # spread out, one dominant coordinate
+        for h in [0.5, l1_rule._H_BULK]:
+            monkeypatch.setattr(l1_rule, "_H_BULK_SMOOTH", h)
+            grids[a[0], h] = l1_rule.l1_grid(a, d, 1.0, LOGISTIC, 4.0)[0]
+    assert grids[spread[0], 0.5].shape[0] < grids[spread[0], l1_rule._H_BULK].shape[0]
+    np.testing.assert_array_equal(grids[1.0, 0.5], grids[1.0, l1_rule._H_BULK])
