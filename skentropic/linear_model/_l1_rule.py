@@ -389,7 +389,8 @@ def l1_atoms(t, gap, a, n_total, out, grads, with_grad):
     for j in range(t.shape[0]):
         out[j] = _density(abs(t[j]), gap[j], a, n_total, g, grad, with_grad)
         if with_grad:
-            grads[j, :] = grad
+            for k in range(a.shape[0]):  # not a slice assignment: that compiles numba's shape-error formatting
+                grads[j, k] = grad[k]
 
 
 @njit(cache=True, parallel=True)
