@@ -92,6 +92,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _SERIES_X = 0.5
 _SERIES_LAMBDA = 1e11
 _N_POWERS = SERIES_TABLE.shape[1] + 3  # even powers a^{2n}, n = 0..14
+_GRADIENT_CHUNKS = 8
 
 
 def suffix_power_sums(a):
@@ -597,7 +598,8 @@ def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, alpha, be
     by the order of the additions.
     """
     n = alpha.shape[0]
-    n_chunks = chunk_count(n)
+    # few chunks: each one pays O(d) for its series polynomial, more than a few atoms cost
+    n_chunks = min(chunk_count(n), _GRADIENT_CHUNKS)
     partial = np.zeros((n_chunks, 1, a.shape[0]))
     for c in prange(n_chunks):
         start = c * n // n_chunks
