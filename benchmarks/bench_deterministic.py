@@ -13,6 +13,46 @@ cells; ``--times``: our fit times in milliseconds, to compare two commits side b
 sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); ``--multiclass
 [--etas 0.01] [--rho 0.05] [--repeats 1] [--solver auto]`` for the 10-class digits.
 
+Latest (2026-11-27, ninth session; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
+--etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs, load average 0.2-0.9; ranges over
+``eta`` and both runs), after the cube rule's tilt grid was stretched in the bulk and ended
+where the integrand provably falls by ``e^{-40}`` (``_cube_rule.tail_margin``), its gradient
+kernel took at most 8 chunks, and the l1 rule took bulk steps of half a standard deviation
+where no coordinate dominates::
+
+       n x d  sklearn 1 BLAS [s]   l2 (eta 1 to 1e-3)   l-inf          l1
+      digits        0.005-0.006      2.0-5.7x            3.7-6.4x       5.0-7.2x
+     1000x64        0.003            1.6-3.9x            2.5-4.1x       3.6-5.4x
+    10000x64        0.005            1.5-3.1x            2.1-2.7x       2.3-2.6x
+    1000x784        0.006            1.3-1.7x            3.1-11.6x      9.0-10.8x
+   10000x784        0.049            1.0-1.1x            0.9-1.2x       1.6-1.7x
+
+Side by side (``--times``, each run alternated with the commit before the change, ms):
+
+- the stretch and the early end (``--sizes digits,1000x64,10000x64,1000x784,10000x784 --norms
+  l-inf --etas 1,0.1,0.01,0.001 --repeats 3``, two runs): 1000 x 784 at ``eta`` 1, 0.1, 0.01,
+  1e-3: 44.7-46.8 / 46.6-46.8 / 89.3-89.4 / 179.7-181.6 before, 23.0-41.0 / 39.7-47.6 /
+  42.0-49.5 / 74.7-79.6 after; 10000 x 784 at 0.01 and 1e-3: 71.0-71.8 / 66.9-68.6 before,
+  55.9-58.5 / 43.6-46.5 after; digits at 1e-3: 36.8 and 63.7 before, 33.1-33.3 after; the other cells
+  within their spread. The atoms of a law at d = 784 fell by half, with every value within
+  ``1e-10`` of the plain grid (``tests/test_cube_rule.py``);
+- the gradient's 8 chunks (``--sizes 1000x784,10000x784,10000x64 --norms l-inf --repeats 5``,
+  two runs): 1000 x 784 at ``eta`` 1 and 0.1: 23.7-34.4 / 38.0-48.6 before, 19.5-19.6 /
+  32.8-32.9 after; the other cells within their spread;
+- the l1 bulk step and parallel threshold (``--norms l1 --etas 1,0.1,0.01,0.001 --repeats 3``,
+  two runs; the parallel threshold from ``--sizes digits,1000x64,1000x784 --etas 1,0.01,0.001
+  --repeats 5``): digits 34.5-53.8 before, 28.9-44.0 after; 1000 x 64 11.3-13.4 before,
+  8.7-10.8 after; 10000 x 64 14.8-16.5 before, 12.4-13.9 after; 1000 x 784 78.2-82.9 before,
+  88-94 with the bulk step alone (its 49 densities fell below the parallel threshold) and
+  58.1-63.8 with the threshold lowered 16x.
+
+Still above the targets: the digits and 1000 x 64 (l2 at ``eta = 1e-3``, l-inf, l1), l-inf
+below ``eta = 1`` and l1 at 1000 x 784 (the contour integral of 49 densities x 784
+coordinates x 30-70 nodes per evaluation), and the multinomial 5x: ``--multiclass --etas 0.01
+--rho 0.05 --repeats 3`` (load average 0.7; scikit-learn 0.808 s by default, 0.050 s with one
+BLAS thread): multinomial 0.54-0.65 s, one-vs-rest 0.19-0.27 s (10.7-13.0x and 3.8-5.3x
+against that run's slow one-BLAS-thread baseline; 0.032-0.034 s in other runs, 16-20x).
+
 Sweep measured 2026-11-27, later (``--sweep --repeats 5``, then ``--sizes digits --etas
 1,0.1,0.01,0.001 --rho 0.05 --repeats 5``), each cell's fits alternated with scikit-learn's,
 after the cube law's Gauss-Hermite rule was cached and an atom grid's few direct points went to
@@ -132,125 +172,9 @@ default and 0.073 s with one BLAS thread; l2 0.082-0.083 s (1.12-1.14x), l-inf 0
 (0.97-1.24x), l1 0.095-0.096 s (1.30-1.31x), with the same iteration counts as before (7, 5 for
 l-inf at ``eta = 0.01``).
 
-Sweep measured 2026-11-27 (``--sweep --repeats 3``, load average 1.7; ``--sizes 100000x64``
-separately, load average 0.8), after the score grid became piecewise Chebyshev with direct
-evaluation of the pieces it cannot resolve (ratio = fit time / sklearn's
-``LogisticRegression(lbfgs)`` on the same data)::
-
-       n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x64     0.009    2.4x   4.8x   2.1x    2.1x    2.4x     4.3x     8.0x   7.5x   8.7x
-     10000x64     0.088    0.8x   1.4x   0.9x    0.7x    0.9x     1.3x     1.4x   1.4x   1.5x
-    100000x64     0.162    1.7x   2.6x   1.6x    1.7x    1.5x     2.1x     2.0x   1.7x   2.0x
-      1000x784    0.120    1.4x   1.4x   1.3x    4.3x   19.3x     5.0x     7.3x   6.3x   7.5x
-     10000x784    0.072    1.8x   2.0x   1.9x    3.8x    2.6x     3.8x     6.0x   5.6x   6.5x
-
-The sweep of 2026-11-26 (cubic Hermite grid with a ``1e-8`` midpoint test, abandoned for the
-per-point evaluation whenever it needed more than ``n/4`` nodes, and never used below 1024
-points; load average 1.6)::
-
-       n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x64     0.010   11.0x   8.9x   8.0x    8.8x    7.4x     8.7x    14.4x  13.2x  16.1x
-     10000x64     0.056    1.3x   1.3x   1.1x    1.7x    1.8x     5.3x     3.8x   3.2x   3.7x
-      1000x784    0.136    2.0x   1.9x   2.0x    7.0x   20.4x     4.3x     8.9x   8.8x   8.2x
-     10000x784    0.079    1.9x   1.8x   1.8x    4.1x    3.3x     5.7x     6.6x   6.5x   5.7x
-
-What is left above 3x: see the last table below.
-
-The largest size and the digits (2026-11-27; ``--sizes 100000x784``, load average 1.3;
-``--sizes digits --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 5``, load average 0.1)::
-
-       n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-    100000x784    0.981    1.0x   1.0x   1.0x    0.9x    1.2x     1.1x     1.2x   1.3x   1.2x
-
-      data   sklearn [s]  l2 1  l2 .1  l2 .01 l2 .001 linf 1 linf .1 linf .01 linf .001  l1 1  l1 .1  l1 .01 l1 .001
-      digits     0.010    8.5x  9.5x  19.0x  10.4x  18.0x  25.0x   21.3x    39.9x   20.9x 19.6x  26.4x  34.6x
-
-After the l1 contour loops vectorised (``--norms l1``; each side by side with the commit
-before): 1000x784 6.5-7.3x -> 4.5-4.7x, 10000x784 4.1-4.3x -> 2.5-2.9x, 1000x64 6.6-7.9x ->
-5.5-7.2x, 10000x64 2.5-2.7x -> 1.9-2.4x.
-
-On the digits one evaluation costs 2-5 ms whatever ``n`` (grid nodes and its Python loop for
-l2, the law for l-inf and l1) against scikit-learn's whole 10 ms fit.
-
-The 10-class digits through the estimator (``--multiclass --etas 0.01 --rho 0.05 --repeats 3``,
-2026-11-27, after the tilted rule became BLAS blocks over draws kept per anchor, its l-inf tilt was
-mean-matched and the aiming rounds of L-BFGS used a quarter of the samples; ratio to
-scikit-learn's multinomial fit)::
-
-    digits 10 classes, rho=0.05 C=1.0 tol=0.0001; median of 3; sklearn 0.851 s; load average 2.03
-    ball    mode             eta  time [s]   ratio
-    l2      multinomial     0.01      2.91     3.4
-    l2      ovr             0.01      0.65     0.8
-    l-inf   multinomial     0.01      4.25     5.0
-    l-inf   ovr             0.01      2.85     3.4
-    l1      multinomial     0.01      3.47     4.1
-    l1      ovr             0.01      1.13     1.3
-
-Earlier the same day (``--repeats 1``, sklearn 0.86 s), before the tilted rule kept its draws
-per anchor and the aiming rounds used a quarter of the samples: multinomial 24.48 s (l2),
-21.41 s (l-inf), 25.45 s (l1); one-vs-rest 0.56, 2.57, 0.99 s. One-vs-rest uses the exact binary
-rules; the multinomial loss samples its inner expectation (32 tilted samples per point) and is
-now within 5x, l-inf at the limit.
-
-After the l-inf and l1 laws moved to all threads above 40000 atoms x coordinates, and the
-cube rule's small coordinates (``|λ a_k| < 0.5``) to power sums (same day,
-``--sizes 1000x784,10000x784,1000x64,10000x64``, load average 1.3-1.8)::
-
-       n x d sklearn [s]  l2 .1  l2 .01 l2 .001 linf .1 linf .01 linf .001  l1 .1  l1 .01 l1 .001
-      1000x784     0.139    0.9x   1.0x   0.8x    4.0x   18.6x     4.7x     7.9x   7.0x   7.3x
-     10000x784     0.140    1.0x   1.0x   1.0x    2.1x    1.5x     2.2x     3.2x   3.1x   3.1x
-      1000x64      0.005    3.4x   5.1x   2.7x    3.5x    4.5x     8.1x     6.1x   6.3x   8.6x
-     10000x64      0.063    1.3x   1.6x   0.9x    1.4x    1.3x     2.6x     1.9x   1.8x   1.9x
-
-scikit-learn's own time moves between runs (0.005-0.010 s at 1000 x 64, 0.072-0.140 s at
-10000 x 784), so compare the cells of one table. At 1000 x 784 an l-inf evaluation still
-costs 40-67 ms against scikit-learn's 8 ms (``eta = 0.01``, profiled: the law's value and
-gradient 23 ms on two threads, the grid's node values 8 ms; the fitted weights put most
-coordinates of the tail atoms beyond the series), and the ``eta = 0.01`` fit takes 43 L-BFGS
-iterations against 16.
-
-Measured 2026-11-27 (``--repeats 3``, load average 0.8; piecewise Chebyshev grid)::
-
-    method                         eta  time [s]  n_iter   ratio
-    sklearn LogisticRegression       -     0.185       7    1.00
-    l2 quadrature                 0.05     0.300       7    1.62
-    l2 quadrature                 0.01     0.294       7    1.59
-    l_inf exact cube rule         0.05     0.297       7    1.60
-    l_inf exact cube rule         0.01     0.252       5    1.36
-    l1 exact rule                 0.05     0.394       7    2.13
-    l1 exact rule                 0.01     0.348       7    1.88
-
-At this size the per-point interpolation (a degree-16 Chebyshev recurrence, about 65 ns per
-point) costs more than the cubic Hermite interpolation it replaced: the l2 rows were 1.1x the
-day before (next table); the small sizes gained 2-4x.
-
-Measured 2026-11-26 (``--repeats 5``, load average 1.7; exact l2, l_inf and l1 rules)::
-
-    method                         eta  time [s]  n_iter   ratio
-    sklearn LogisticRegression       -     0.184       7    1.00
-    l2 quadrature                 0.05     0.203       7    1.10
-    l2 quadrature                 0.01     0.204       7    1.11
-    l_inf exact cube rule         0.05     0.268       7    1.46
-    l_inf exact cube rule         0.01     0.268       5    1.46
-    l1 exact rule                 0.05     0.325       7    1.77
-    l1 exact rule                 0.01     0.321       7    1.74
-
-The same day, with the l1 multiple-importance rule, the l1 rows were 18.16x and 20.32x.
-
-Measured 2026-11-25, before the exact l_inf rule (fixed uniform samples; 2 shared cores, load
-average 2.8; ratio = time / sklearn's time in the same run), median of 5::
-
-    method                         eta  time [s]  n_iter   ratio
-    sklearn LogisticRegression       -     0.137       7    1.00
-    l2 quadrature                 0.05     0.153       7    1.12
-    l2 quadrature                 0.01     0.155       7    1.13
-    l_inf samples (m=256)         0.05     0.221       8    1.61
-    l_inf samples (m=256)         0.01     0.488      15    3.56
-
-Under heavier load (load average 5-6) the ratios were 1.75, 1.88, 3.01, 5.53 (sklearn 0.356 s).
-Before the score grid (:mod:`skentropic.linear_model._score_grid`; every point evaluated directly, load
-average 1.8-3.8) they were 7.50, 8.87, 22.3 and 65.3 (sklearn 0.124 s). The l_inf rows
-take more L-BFGS iterations than sklearn at eta=0.01: that is the objective, not the solver.
+Older tables (2026-11-25 to 2026-11-27: the per-point rules, the cubic Hermite and
+the first Chebyshev grids, the contended baselines) are on the benchmarks page and in git
+history.
 """
 
 import argparse
