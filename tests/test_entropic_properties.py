@@ -95,9 +95,19 @@ _D2_KINKS = dict(
     rule=make_inner_rule(NORM_INF, 2, LOGISTIC))
 
 
+# found by hypothesis (2026-11-27, ninth session): l-inf, d = 1, squared hinge, η = 1e5; the cube
+# rule's grid ended at e^{-15} of the tail mass of a single coordinate (1.5e-6 relative)
+_D1_TAIL = dict(
+    coef=np.array([[2.92421587]]), intercept=np.array([-2.06014071]),
+    X=np.array([[1.62434536], [-0.61175641], [-0.52817175], [-1.07296862], [0.86540763], [-2.3015387]]),
+    y=np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0]), rho=2.0, eta=1.0, loss=SQUARED_HINGE, norm=NORM_INF,
+    rule=make_inner_rule(NORM_INF, 1, SQUARED_HINGE))
+
+
 @settings(max_examples=30, deadline=None)
 @given(problems())
 @example(_D2_KINKS)
+@example(_D1_TAIL)
 def test_eta_to_infinity_is_noise_average(p):
     if p["norm"] == NORM_L2:
         # exact reference by scipy.quad over T (density ∝ (1 − t²)^((d−1)/2)) and the cumulant

@@ -27,9 +27,11 @@ coordinates saturate (``λa_k >> 1``), hence ``h <= 0.9/√d``; in the bulk its 
 regime to the other near ``σ₀λ ≈ L``, where the coordinates start to saturate). The stretch is
 used for the logistic loss where the bulk takes the Edgeworth density (analytic in ``t``);
 the hinge's kinks and the hybrid density's (below) keep ``L = 1``. The grid spans
-``−sinh(m)/σ₀ <= λ <= sinh(asinh(σ₀λ_top) + m)/σ₀``, ``m = 3.2 + 12/√d`` (about ``12σ₀`` of
-bulk, plus 12 log-widths beyond the largest saddle point ``λ_top = sup|φ'|/η``), and ends
-earlier where the integrand provably falls by ``e^{−40}`` (:func:`tail_margin`).
+``−sinh(m)/σ₀ <= λ <= sinh(asinh(σ₀λ_top) + m)/σ₀``, ``m = max(3.2 + 12/√d, 25/d)`` (about
+``12σ₀`` of bulk, plus 12 log-widths beyond the largest saddle point ``λ_top = sup|φ'|/η``; for
+``d = 1``, whose tails fall only like ``e^{−v}``, ``e^{−25}`` of them), within ``|λ| <= 10^15 d/A``
+(beyond, the atoms round to the edge), and ends earlier where the integrand provably falls by
+``e^{−40}`` (:func:`tail_margin`).
 
 The density at the atoms
 ------------------------
@@ -85,6 +87,10 @@ _H_SPLINE_2 = 0.005
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
 _TAIL_WIDTHS = 12.0  # beyond the largest saddle point: the bulk margin plus this many log-widths
 _TAIL_DROP = 40.0  # ... or fewer, where the integrand provably falls by e^{-40} (tail_margin)
+# ... and at least this many e-folds where the tails fall like e^{-d v}: the grid of d = 1 ended at
+# e^{-15} of its mass, 1.5e-6 relative at η = 1e5 (a hypothesis example of
+# tests/test_entropic_properties.py)
+_SATURATED_DROP = 25.0
 _LOG_2PI = math.log(2.0 * math.pi)
 # coordinates with |λ a_k| < _SERIES_X enter the cumulants (and their gradient) through the
 # 12-term series of log sinhc, summed over coordinates as power sums of the a_k (see
@@ -162,13 +168,16 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     else:
         slope = 2.0 * (1.0 + total + score_span)
     # tilts beyond ~1e15 d / A put the atoms within rounding of the edge A
-    lam_top = min(slope / eta, 1e15 * d / total)
-    margin = -_V_LOW + _TAIL_WIDTHS / math.sqrt(d)
-    lam_hi = math.sinh(math.asinh(s0 * lam_top) + margin) / s0
+    lam_cap = 1e15 * d / total
+    lam_top = min(slope / eta, lam_cap)
+    # the bulk margin plus log-widths, or more: once every coordinate saturates the integrand
+    # falls like e^{−d v} in v (p_T ∝ (A − t)^{d−1}), so d = 1 needs _SATURATED_DROP / d
+    margin = max(-_V_LOW + _TAIL_WIDTHS / math.sqrt(d), _SATURATED_DROP / d)
+    lam_hi = min(math.sinh(min(math.asinh(s0 * lam_top) + margin, 700.0)) / s0, lam_cap)
     if not plain:
         lam_hi = lam_top * math.exp(tail_margin(lam_top, a_active, math.log(lam_hi / lam_top)))
     v_hi = math.asinh(s0 * lam_hi / stretch)
-    j_lo = int(math.floor(-math.asinh(math.sinh(margin) / stretch) / h))
+    j_lo = int(math.floor(-math.asinh(min(math.sinh(margin) / s0, lam_cap) * s0 / stretch) / h))
     n_atoms = int(math.ceil(v_hi / h)) - j_lo + 1
     return s0 / stretch, h, j_lo, n_atoms, n_big
 
