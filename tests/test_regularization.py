@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.special import gammaln, ive
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -112,12 +112,18 @@ VAR_PATH = [(1e-3, 1e-1), (1e-5, 1e-2), (1e-7, 1e-3)]
 
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000), d=st.integers(1, 6), scale=st.floats(0.3, 3.0))
+@example(seed=4422, d=1, scale=1.0)
 def test_surrogates_converge_linear_l2(seed, d, scale):
     X, y = _data(seed, 25, d)
     clf = LogisticRegression(C=1.0).fit(X * scale, y)
     grad = _rel_errors(clf, X * scale, y, GRAD_PATH, "gradient_norm_rel_error", 2)
     var, floor = _rel_errors(clf, X * scale, y, VAR_PATH, "variance_rel_error", 2, with_floor=True)
-    assert np.all(np.diff(grad) < 0) and grad[-1] < 0.05
+    # the gradient-norm surrogate neglects η (d+1)/2 log(C||g_i||) per point, a relative error of
+    # O(ρ log(1/ρ)) on this path (C = 1/ρ): 10 log(1e3)/log(1e4) = 7.5x smaller per decade, less the
+    # curvature's O(ρ); its level depends on the data (points with tiny gradients: hypothesis found
+    # d = 1, seed 4422, errors 4.5, 0.38, 0.050), so the rate is asserted, at least 4x per decade
+    # (40 random draws of this strategy: 5.6-7.1x)
+    assert np.all(grad[1:] < 0.25 * grad[:-1])
     # at rho = 1e-7 the exact penalty is ~1e-14: the error decreases until it meets the rounding
     # floor of F − ERM (hypothesis found d = 1, seed 4316: errors 1e-2, 1e-3, 1.5e-3 with a
     # floor of 2.5e-2 at the last point)
