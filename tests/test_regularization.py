@@ -122,7 +122,7 @@ def test_surrogates_converge_linear_l2(seed, d, scale):
     # O(ρ log(1/ρ)) on this path (C = 1/ρ): 10 log(1e3)/log(1e4) = 7.5x smaller per decade, less the
     # curvature's O(ρ); its level depends on the data (points with tiny gradients: hypothesis found
     # d = 1, seed 4422, errors 4.5, 0.38, 0.050), so the rate is asserted, at least 4x per decade
-    # (40 random draws of this strategy: 5.6-7.1x)
+    # (random draws of this strategy: 5.6-7.1x)
     assert np.all(grad[1:] < 0.25 * grad[:-1])
     # at rho = 1e-7 the exact penalty is ~1e-14: the error decreases until it meets the rounding
     # floor of F − ERM (hypothesis found d = 1, seed 4316: errors 1e-2, 1e-3, 1.5e-3 with a
