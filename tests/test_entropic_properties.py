@@ -104,10 +104,22 @@ _D1_TAIL = dict(
     rule=make_inner_rule(NORM_INF, 1, SQUARED_HINGE))
 
 
+# found by hypothesis (2026-11-27, ninth session): l-inf, d = 3 with one coordinate of 1.7e-4, hinge:
+# the density has the kinks of d = 2 (the tiny coordinate rounds them over less than an atom)
+_D3_KINKS = dict(
+    coef=np.array([[1.68212406e-04, -5.51350501e-01, 1.14006798e+00]]), intercept=np.array([0.55147732]),
+    X=np.array([[-1.88274578, -1.19178599, -0.00530123], [1.18927569, 1.83735107, 0.43905727],
+                [0.87633404, -0.31518334, -2.24632481], [-1.49024264, -0.43398696, -0.44919205],
+                [1.33477898, -0.10956731, 0.87138312], [-0.34999599, 0.95547932, 0.39596485]]),
+    y=np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0]), rho=1.0, eta=1.0, loss=HINGE, norm=NORM_INF,
+    rule=make_inner_rule(NORM_INF, 3, HINGE))
+
+
 @settings(max_examples=30, deadline=None)
 @given(problems())
 @example(_D2_KINKS)
 @example(_D1_TAIL)
+@example(_D3_KINKS)
 def test_eta_to_infinity_is_noise_average(p):
     if p["norm"] == NORM_L2:
         # exact reference by scipy.quad over T (density ∝ (1 − t²)^((d−1)/2)) and the cumulant
