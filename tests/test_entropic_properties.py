@@ -115,11 +115,20 @@ _D3_KINKS = dict(
     rule=make_inner_rule(NORM_INF, 3, HINGE))
 
 
+# one coordinate among tiny ones: the tails fall like e^{-v} until λ reaches 1/a_small, decades past
+# the grid's usual end (1.1e-4 relative for the hinge before tail_drop extended it)
+_ONE_COORDINATE = dict(
+    coef=np.array([[1.0, 1e-4, 1e-4]]), intercept=np.array([0.3]),
+    X=np.random.RandomState(0).randn(6, 3), y=np.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0]), rho=1.0, eta=1.0,
+    loss=HINGE, norm=NORM_INF, rule=make_inner_rule(NORM_INF, 3, HINGE))
+
+
 @settings(max_examples=30, deadline=None)
 @given(problems())
 @example(_D2_KINKS)
 @example(_D1_TAIL)
 @example(_D3_KINKS)
+@example(_ONE_COORDINATE)
 def test_eta_to_infinity_is_noise_average(p):
     if p["norm"] == NORM_L2:
         # exact reference by scipy.quad over T (density ∝ (1 − t²)^((d−1)/2)) and the cumulant

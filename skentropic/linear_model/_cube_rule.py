@@ -92,6 +92,7 @@ _TAIL_DROP = 40.0  # ... or fewer, where the integrand provably falls by e^{-40}
 # e^{-15} of its mass, 1.5e-6 relative at η = 1e5 (a hypothesis example of
 # tests/test_entropic_properties.py)
 _SATURATED_DROP = 25.0
+_EXTEND = math.e ** 2  # ... reached by steps of e^2 in λ (tail_drop)
 _LOG_2PI = math.log(2.0 * math.pi)
 # coordinates with |λ a_k| < _SERIES_X enter the cumulants (and their gradient) through the
 # 12-term series of log sinhc, summed over coordinates as power sums of the a_k (see
@@ -180,8 +181,16 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     lam_hi = min(math.sinh(min(math.asinh(s0 * lam_top) + margin, 700.0)) / s0, lam_cap)
     if not plain:
         lam_hi = lam_top * math.exp(tail_margin(lam_top, a_active, math.log(lam_hi / lam_top)))
-    v_hi = math.asinh(s0 * lam_hi / stretch)
-    j_lo = int(math.floor(-math.asinh(min(math.sinh(margin) / s0, lam_cap) * s0 / stretch) / h))
+    lam_lo = min(math.sinh(margin) / s0, lam_cap)
+    # few coordinates saturate late (one large a_k among tiny ones: the tails fall like e^{-v} over
+    # decades of λ): go on until the integrand has provably fallen by e^{-_SATURATED_DROP}
+    scale = s0 / stretch
+    while lam_hi < lam_cap and tail_drop(lam_top, lam_hi, a_active, scale) < _SATURATED_DROP:
+        lam_hi = min(lam_hi * _EXTEND, lam_cap)
+    while lam_lo < lam_cap and tail_drop(0.0, lam_lo, a_active, scale) < _SATURATED_DROP:
+        lam_lo = min(lam_lo * _EXTEND, lam_cap)
+    v_hi = math.asinh(scale * lam_hi)
+    j_lo = int(math.floor(-math.asinh(scale * lam_lo) / h))
     n_atoms = int(math.ceil(v_hi / h)) - j_lo + 1
     return s0 / stretch, h, j_lo, n_atoms, n_big
 
@@ -210,6 +219,29 @@ def tail_margin(lam_top, a, limit, drop=_TAIL_DROP):
     for _ in range(8):
         delta -= fall(delta) / (n_top * (1.0 - math.exp(-delta)) - 1.0)
     return delta
+
+
+def tail_drop(lam_from, lam_end, a, scale):
+    """A lower bound on how far the log-integrand of ``F`` falls from the tilt ``λ_from`` to
+    ``λ_end > λ_from >= 0``, for any loss tilt ``κ = −φ'/η <= λ_from``, in the grid's variable.
+
+    Its ``λ``-derivative is ``(κ − λ) K''(λ)`` plus the density's and the map's Jacobians, so
+    it falls by at least ``∫ (μ − λ_from) K''(μ) dμ = (λ_end − λ_from) K'(λ_end) − K(λ_end) +
+    K(λ_from)``, less the growth of ``dλ/dv ∝ √(1 + (scale λ)²)``, ``log(1 + scale λ_end)``
+    (``K''`` falls: its half-log helps and is left out). The same holds for ``−λ`` below ``0``
+    (``T`` is symmetric and ``κ >= 0``).
+    """
+    def cgf(lam):
+        x = lam * a
+        big = x >= 0.1
+        xb = np.where(big, x, 1.0)
+        k = np.where(big, xb - np.log(2.0 * xb) + np.log1p(-np.exp(-2.0 * xb)), x * x / 6.0 - x ** 4 / 180.0)
+        slope = np.where(big, a * (1.0 / np.tanh(xb) - 1.0 / xb), a * x / 3.0)
+        return float(np.sum(k)), float(np.sum(slope))
+
+    k_from, _ = cgf(lam_from)
+    k_end, slope_end = cgf(lam_end)
+    return (lam_end - lam_from) * slope_end - k_end + k_from - math.log1p(scale * lam_end)
 
 
 def spline_corners(a):
