@@ -34,7 +34,7 @@ Side by side (``--times``, each run alternated with the commit before the change
   1e-3: 44.7-46.8 / 46.6-46.8 / 89.3-89.4 / 179.7-181.6 before, 23.0-41.0 / 39.7-47.6 /
   42.0-49.5 / 74.7-79.6 after; 10000 x 784 at 0.01 and 1e-3: 71.0-71.8 / 66.9-68.6 before,
   55.9-58.5 / 43.6-46.5 after; digits at 1e-3: 36.8 and 63.7 before, 33.1-33.3 after; the other cells
-  within their spread. The atoms of a law at d = 784 fell by half, with every value within
+  within their spread. A law at d = 784 has far fewer atoms, with every value within
   ``1e-10`` of the plain grid (``tests/test_cube_rule.py``);
 - the gradient's 8 chunks (``--sizes 1000x784,10000x784,10000x64 --norms l-inf --repeats 5``,
   two runs): 1000 x 784 at ``eta`` 1 and 0.1: 23.7-34.4 / 38.0-48.6 before, 19.5-19.6 /
@@ -43,12 +43,12 @@ Side by side (``--times``, each run alternated with the commit before the change
   two runs; the parallel threshold from ``--sizes digits,1000x64,1000x784 --etas 1,0.01,0.001
   --repeats 5``): digits 34.5-53.8 before, 28.9-44.0 after; 1000 x 64 11.3-13.4 before,
   8.7-10.8 after; 10000 x 64 14.8-16.5 before, 12.4-13.9 after; 1000 x 784 78.2-82.9 before,
-  88-94 with the bulk step alone (its 49 densities fell below the parallel threshold) and
+  88-94 with the bulk step alone (its densities fell below the parallel threshold) and
   58.1-63.8 with the threshold lowered 16x.
 
 Still above the targets: the digits and 1000 x 64 (l2 at ``eta = 1e-3``, l-inf, l1), l-inf
-below ``eta = 1`` and l1 at 1000 x 784 (the contour integral of 49 densities x 784
-coordinates x 30-70 nodes per evaluation), and the multinomial 5x: ``--multiclass --etas 0.01
+below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of densities x 784
+coordinates x tens of nodes per evaluation), and the multinomial 5x: ``--multiclass --etas 0.01
 --rho 0.05 --repeats 3`` (load average 0.7; scikit-learn 0.808 s by default, 0.050 s with one
 BLAS thread): multinomial 0.54-0.65 s, one-vs-rest 0.19-0.27 s (10.7-13.0x and 3.8-5.3x
 against that run's slow one-BLAS-thread baseline; 0.032-0.034 s in other runs, 16-20x).
