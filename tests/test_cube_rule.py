@@ -200,18 +200,22 @@ def test_parallel_kernels_match_the_serial_ones():
     t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0)
     assert t.shape[0] * a.shape[0] > PARALLEL_WORK
     n_big, s0, h, j_lo = grid[:4]
-    suffix, saved = grid[-2:]
-    t1, lw1, saved1 = np.empty_like(t), np.empty_like(t), np.empty_like(saved)
-    cube_atoms(a, *grid[:-1], saved1, t1, lw1)
+    suffix, saved, rows = grid[-3:]
+    assert rows.shape[0] == t.shape[0]  # the gradient reads the kept rows
+    t1, lw1, saved1, rows1 = np.empty_like(t), np.empty_like(t), np.empty_like(saved), np.empty_like(rows)
+    cube_atoms(a, *grid[:-2], saved1, rows1, t1, lw1)
     lw1 -= np.logaddexp.reduce(lw1)
     np.testing.assert_array_equal(t, t1)
     np.testing.assert_allclose(log_w, lw1, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(saved, saved1)
     alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
-    serial, parallel = np.empty(a.shape[0]), np.empty(a.shape[0])
-    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, serial)
-    cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, parallel)
+    serial, parallel, recomputed = np.empty(a.shape[0]), np.empty(a.shape[0]), np.empty(a.shape[0])
+    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, serial)
+    cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, parallel)
     np.testing.assert_allclose(parallel, serial, rtol=1e-12, atol=1e-12 * np.abs(serial).max())
+    # without kept rows the gradient recomputes the same cumulants: the same result, bit for bit
+    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows[:0], alpha, beta, recomputed)
+    np.testing.assert_array_equal(recomputed, serial)
 
 
 def test_cumulant_series_tail_matches_the_exact_sum():
@@ -239,15 +243,15 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
     w = rng.randn(784) * np.exp(1.5 * rng.randn(784))
     t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0)
     n_big, s0, h, j_lo, gh_z, gh_w = grid[:6]
-    suffix, saved = grid[-2:]
+    suffix, saved, rows = grid[-3:]
     alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
     out = np.empty(a.shape[0])
-    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out)
+    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, out)
 
     def objective(a_new):
         tt, ll = np.empty_like(t), np.empty_like(t)
         cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a_new[:n_big]), suffix_power_sums(a_new),
-                   np.empty_like(saved), tt, ll)
+                   np.empty_like(saved), rows[:0], tt, ll)
         return alpha @ tt + beta @ ll
 
     for k in [0, 3, 7, 8, 50, 300, 700, 783]:

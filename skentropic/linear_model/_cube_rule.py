@@ -101,6 +101,10 @@ _SERIES_X = 0.5
 _SERIES_LAMBDA = 1e11
 _N_POWERS = SERIES_TABLE.shape[1] + 3  # even powers a^{2n}, n = 0..14
 _GRADIENT_CHUNKS = 8
+SAVED_COLUMNS = 15  # kind, 4 aggregates (+ n_big), 5 + 5 cumulants: cube_atoms' saved
+# the gradient pass reads the atoms' g^(r)(λ a_k) (cube_atoms' rows) up to this many floats (32 MB),
+# instead of recomputing them: they were about 85% of its time at d = 784
+KEPT_ROWS_FLOATS = 2**22
 
 
 def suffix_power_sums(a):
@@ -455,15 +459,18 @@ def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
 
 
 @njit(cache=True)
-def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, t_out, lw_out):
+def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, rows, t_out, lw_out):
     """Atoms ``t_j`` and log weights ``ℓ_j`` of the rule (see the module docstring).
 
     ``a`` holds the positive coordinates, its ``n_big`` largest first (all of them when
     ``n_big == len(a)``: exact density), ``corners, signs, signed_eps`` the sign patterns of
     those ``n_big`` (:func:`spline_corners`); ``t_out``/``lw_out`` have the number of atoms.
-    ``saved`` of shape ``(n_atoms, 5 + n_big)`` receives what :func:`cube_atoms_gradient` needs
-    of each atom's density: its kind (``−1``: zero density) and the spline partials or the
-    hybrid's aggregates, so the gradient pass recomputes only the cumulants.
+    ``saved`` of shape ``(n_atoms, SAVED_COLUMNS + n_big)`` receives what
+    :func:`cube_atoms_gradient` needs of each atom: its density's kind (``−1``: zero density),
+    the spline partials or the hybrid's aggregates, and the cumulants ``K^{(r)}`` of the whole
+    sum and of its small part; ``rows`` of shape ``(n_atoms, d, N_DERIV)`` receives each atom's
+    ``g^{(r)}(λ a_k)`` of :func:`_atom_cumulants` (most of the gradient pass's work, were it to
+    recompute them), or has no rows and receives nothing.
 
     An atom's density is the exact spline (kind 1) when every coordinate is big, else the
     hybrid (kind 2) where the small part's variance is at most the big part's, else (or where
@@ -473,14 +480,19 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, su
     # inside each caller (one level fewer: benchmarks/bench_cold_start.py)
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
-    gk = np.empty((d, N_DERIV))
+    scratch = np.empty((d, N_DERIV))
+    keep = rows.shape[0] == t_out.shape[0]
     terms = np.empty((gh_z.shape[0] + 1, 2 + n_big))  # a row for the exact spline even without nodes
     agg = np.empty(4 + n_big)
     log_norm_big = _log_spline_norm(a[:n_big])
     for j in range(t_out.shape[0]):
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
+        gk = rows[j] if keep else scratch
         _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
+        for r in range(5):
+            saved[j, 5 + n_big + r] = cum[r]
+            saved[j, 10 + n_big + r] = cum_small[r]
         kind = 0
         log_p = np.nan
         if n_big == d:
@@ -525,11 +537,12 @@ def _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha_j, beta_j, dk):
 
 
 @njit(cache=True)
-def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
+def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, out):
     """``out[k] = Σ_j α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` (derivatives at fixed ``λ_j``).
 
-    ``saved`` is what :func:`cube_atoms` saved of the same atoms' densities (kinds, spline
-    partials, hybrid aggregates); the cumulants are recomputed.
+    ``saved`` and ``rows`` are what :func:`cube_atoms` saved of the same atoms (kinds, spline
+    partials, hybrid aggregates, cumulants and, if ``rows`` has a row per atom, the
+    ``g^{(r)}(λ a_k)``; else these are recomputed).
     With ``dK^{(r)}_k = ∂K^{(r)}/∂a_k`` (:func:`_cumulant_gradient`): ``∂t_j/∂a_k = dK'_k`` and
     ``∂ℓ_j/∂a_k = ∂ log p_T(t_j)/∂a_k + dK''_k / K''``, where, at fixed ``λ``,
     Edgeworth: ``∂ log p_T = dK_k − λ dK'_k − dK''_k/(2K'') + ∂E/(1 + E)``;
@@ -547,7 +560,8 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
     """
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
-    gk = np.empty((d, N_DERIV))
+    scratch = np.empty((d, N_DERIV))
+    kept = rows.shape[0] == saved.shape[0]
     dk = np.empty(5)
     unit = np.empty(5)
     coef = np.empty(5)
@@ -568,7 +582,14 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
         kind = saved[j, 0]
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
-        _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
+        if kept:
+            gk = rows[j]
+            for r in range(5):
+                cum[r] = saved[j, 5 + n_big + r]
+                cum_small[r] = saved[j, 10 + n_big + r]
+        else:
+            gk = scratch
+            _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
         agg = saved[j, 1:]
         k2 = cum[2]
         if kind == 1:
@@ -623,8 +644,8 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, t_out,
-                        lw_out):
+def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, rows,
+                        t_out, lw_out):
     """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values)."""
     n = t_out.shape[0]
     n_chunks = chunk_count(n)
@@ -632,11 +653,11 @@ def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signe
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
         cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, corners, signs, signed_eps, suffix, saved[start:stop],
-                   t_out[start:stop], lw_out[start:stop])
+                   rows[start:stop] if rows.shape[0] == n else rows, t_out[start:stop], lw_out[start:stop])
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, alpha, beta, out):
+def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, out):
     """:func:`cube_atoms_gradient` over fixed chunks of atoms, partial sums added in chunk order.
 
     The result does not depend on the thread count; it differs from the serial kernel's only
@@ -649,6 +670,7 @@ def cube_atoms_gradient_parallel(a, n_big, s0, h, j_lo, suffix, saved, alpha, be
     for c in prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        cube_atoms_gradient(a, n_big, s0, h, j_lo + start, suffix, saved[start:stop], alpha[start:stop],
+        cube_atoms_gradient(a, n_big, s0, h, j_lo + start, suffix, saved[start:stop],
+                            rows[start:stop] if rows.shape[0] == n else rows, alpha[start:stop],
                             beta[start:stop], partial[c, 0])
     sum_chunks(partial, out.reshape(1, out.shape[0]))

@@ -40,9 +40,12 @@ from sklearn.exceptions import ConvergenceWarning
 from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses, softmax_loss
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
+from .._core._sinhc import N_DERIV
 from ._atom_rule import normalise_log_weights
 from ._chunks import PARALLEL_WORK, chunk_count, sum_chunks
 from ._cube_rule import (
+    KEPT_ROWS_FLOATS,
+    SAVED_COLUMNS,
     active_coordinates,
     atom_grid,
     cube_atoms,
@@ -340,10 +343,12 @@ def cube_law(w, rho, eta, loss_code, score_span):
 
     Returns ``(t, log_w, index, a, grid)`` with normalised log weights, the indices and values
     ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's arguments
-    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved)``
+    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, rows)``
     (:func:`~skentropic.linear_model._cube_rule.atom_grid`, the sign patterns of the ``n_big``
     largest coordinates of :func:`~skentropic.linear_model._cube_rule.spline_corners`; ``saved``
-    holds what the gradient kernel needs of the atoms' densities), or ``None`` when ``ρ w = 0``.
+    holds what the gradient kernel needs of the atoms' densities and cumulants, ``rows`` the
+    atoms' log-sinhc derivatives when they take at most ``KEPT_ROWS_FLOATS`` floats, else no
+    rows: the gradient kernel then recomputes them), or ``None`` when ``ρ w = 0``.
     """
     index, a = active_coordinates(rho * np.abs(np.asarray(w, dtype=np.float64)))
     if index.shape[0] == 0:
@@ -351,8 +356,10 @@ def cube_law(w, rho, eta, loss_code, score_span):
     s0, h, j_lo, n_atoms, n_big = atom_grid(a, eta, loss_code, score_span)
     t, log_w = np.empty(n_atoms), np.empty(n_atoms)
     gh_z, gh_w = gauss_hermite()
-    saved = np.empty((n_atoms, 5 + n_big))
-    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a[:n_big]), suffix_power_sums(a), saved)
+    saved = np.empty((n_atoms, SAVED_COLUMNS + n_big))
+    d = a.shape[0]
+    rows = np.empty((n_atoms if n_atoms * d * N_DERIV <= KEPT_ROWS_FLOATS else 0, d, N_DERIV))
+    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a[:n_big]), suffix_power_sums(a), saved, rows)
     (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
@@ -437,8 +444,8 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     grad_a = np.empty(index.shape[0])
     gradient = cube_atoms_gradient_parallel if t.shape[0] * a.shape[0] > PARALLEL_WORK else cube_atoms_gradient
     n_big, s0, h, j_lo = grid[:4]
-    suffix, saved = grid[-2:]
-    gradient(a, n_big, s0, h, j_lo, suffix, saved, -dshift, beta, grad_a)
+    suffix, saved, rows = grid[-3:]
+    gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return "margin", ds, None, extra
