@@ -39,6 +39,12 @@ Side by side (``--times``, each run alternated with the commit before the change
 - the gradient's 8 chunks (``--sizes 1000x784,10000x784,10000x64 --norms l-inf --repeats 5``,
   two runs): 1000 x 784 at ``eta`` 1 and 0.1: 23.7-34.4 / 38.0-48.6 before, 19.5-19.6 /
   32.8-32.9 after; the other cells within their spread;
+- the gradient pass reading the value pass's log-sinhc derivatives instead of recomputing them
+  (``--sizes digits,1000x64,1000x784,10000x784 --norms l-inf --repeats 3``, two runs; fits bit
+  for bit the same): 1000 x 784 at ``eta`` 1, 0.1, 0.01, 1e-3: 21.9-32.4 / 34.4-46.0 /
+  37.2-44.6 / 74.5-82.4 before, 17.4-17.6 / 25.9-31.3 / 32.4-38.2 / 59.3-66.8 after; 10000 x 784
+  at 1e-3 44.9-47.3 before, 40.8-41.8 after; digits and 1000 x 64 2-7% faster; the cold start
+  unchanged (3.85 s before, 3.88 s after, ``bench_cold_start.py --cases linf --repeats 3``);
 - the l1 bulk step and parallel threshold (``--norms l1 --etas 1,0.1,0.01,0.001 --repeats 3``,
   two runs; the parallel threshold from ``--sizes digits,1000x64,1000x784 --etas 1,0.01,0.001
   --repeats 5``): digits 34.5-53.8 before, 28.9-44.0 after; 1000 x 64 11.3-13.4 before,
