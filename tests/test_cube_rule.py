@@ -290,6 +290,22 @@ def test_stretched_and_shortened_grid_matches_the_plain_grid(d, monkeypatch):
     assert np.all(fewer <= more) and fewer.sum() < more.sum()
 
 
+def test_tilt_sums_match_the_cumulant_kernel():
+    """K, K' and N = λ²K'' of the grid's ends against the exact cumulants of ``cube_cumulants``."""
+    from skentropic.linear_model._cube_rule import tilt_sums
+
+    rng = np.random.default_rng(2)
+    for d, lam in [(1, 3.0), (5, 10.0), (64, 1e3), (784, 1e4), (784, 0.1), (784, 2e5)]:
+        a = rng.uniform(1e-6, 0.1, d)
+        ref = np.empty(5)
+        cube_cumulants(lam, a, ref, np.empty(N_DERIV))
+        k, slope, n = tilt_sums(lam, a, with_n=True)
+        assert k == pytest.approx(ref[0], rel=1e-6)  # the series below x = 0.1
+        assert slope == pytest.approx(ref[1], rel=1e-3)  # x/3 alone: x²/15 relative
+        assert n == pytest.approx(lam * lam * ref[2], rel=1e-6)
+        assert tilt_sums(lam, a)[2] == 0.0 and tilt_sums(0.0, a, with_n=True) == (0.0, 0.0, 0.0)
+
+
 def test_tail_margin_is_the_root_of_its_bound():
     from skentropic.linear_model._cube_rule import tail_margin
 
@@ -299,7 +315,7 @@ def test_tail_margin_is_the_root_of_its_bound():
         x = np.minimum(lam_top * a, 700.0)
         n_top = np.sum(1.0 - (x / np.sinh(x)) ** 2)
         fall = lambda delta: n_top * (delta - 1.0 + np.exp(-delta)) - delta  # noqa: E731
-        delta = tail_margin(lam_top, a, 4.0)
+        delta = tail_margin(n_top, 4.0)
         if fall(4.0) <= 40.0:  # the bound does not reach e^{-40} within the limit
             assert delta == 4.0
         else:

@@ -183,15 +183,16 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     # falls like e^{−d v} in v (p_T ∝ (A − t)^{d−1}), so d = 1 needs _SATURATED_DROP / d
     margin = max(-_V_LOW + _TAIL_WIDTHS / math.sqrt(d), _SATURATED_DROP / d)
     lam_hi = min(math.sinh(min(math.asinh(s0 * lam_top) + margin, 700.0)) / s0, lam_cap)
+    k_top, _, n_top = tilt_sums(lam_top, a_active, with_n=not plain)
     if not plain:
-        lam_hi = lam_top * math.exp(tail_margin(lam_top, a_active, math.log(lam_hi / lam_top)))
+        lam_hi = lam_top * math.exp(tail_margin(n_top, math.log(lam_hi / lam_top)))
     lam_lo = min(math.sinh(margin) / s0, lam_cap)
     # few coordinates saturate late (one large a_k among tiny ones: the tails fall like e^{-v} over
     # decades of λ): go on until the integrand has provably fallen by e^{-_SATURATED_DROP}
     scale = s0 / stretch
-    while lam_hi < lam_cap and tail_drop(lam_top, lam_hi, a_active, scale) < _SATURATED_DROP:
+    while lam_hi < lam_cap and tail_drop(lam_top, k_top, lam_hi, a_active, scale) < _SATURATED_DROP:
         lam_hi = min(lam_hi * _EXTEND, lam_cap)
-    while lam_lo < lam_cap and tail_drop(0.0, lam_lo, a_active, scale) < _SATURATED_DROP:
+    while lam_lo < lam_cap and tail_drop(0.0, 0.0, lam_lo, a_active, scale) < _SATURATED_DROP:
         lam_lo = min(lam_lo * _EXTEND, lam_cap)
     v_hi = math.asinh(scale * lam_hi)
     j_lo = int(math.floor(-math.asinh(scale * lam_lo) / h))
@@ -199,20 +200,39 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     return s0 / stretch, h, j_lo, n_atoms, n_big
 
 
-def tail_margin(lam_top, a, limit, drop=_TAIL_DROP):
+def tilt_sums(lam, a, with_n=False):
+    """``(K(λ), K'(λ), N(λ))`` of ``T = Σ_k a_k u_k`` at a tilt ``λ >= 0``, ``N = λ² K''(λ) =
+    Σ_k 1 − (λa_k / sinh λa_k)²`` (``0`` unless ``with_n``): NumPy, for the ends of the grid.
+
+    ``K = Σ_k log(sinh x_k / x_k)`` and ``K' = Σ_k a_k (coth x_k − 1/x_k)``, ``x_k = λ a_k``
+    (series below ``x = 0.1``: ``x²/6 − x⁴/180`` for ``K``, ``1e-6`` relative at worst; ``x/3``
+    for ``K'``, ``x²/15`` relative).
+    """
+    if lam == 0.0:
+        return 0.0, 0.0, 0.0
+    x = lam * a
+    big = x >= 0.1
+    xb = np.where(big, x, 1.0)
+    k = np.where(big, xb - np.log(2.0 * xb) + np.log1p(-np.exp(-2.0 * xb)), x * x / 6.0 - x ** 4 / 180.0)
+    slope = np.where(big, a * (1.0 / np.tanh(xb) - 1.0 / xb), a * x / 3.0)
+    n = 0.0
+    if with_n:
+        xc = np.minimum(x, 700.0)
+        small = xc < 1e-4
+        n = float(np.sum(np.where(small, xc * xc / 3.0, 1.0 - (xc / np.where(small, 1.0, np.sinh(xc))) ** 2)))
+    return float(np.sum(k)), float(np.sum(slope)), n
+
+
+def tail_margin(n_top, limit, drop=_TAIL_DROP):
     """Steps ``Δ`` in ``log λ`` beyond the largest saddle point ``λ_top`` after which the integrand
     has fallen by ``e^{−drop}``, or ``limit`` if that is smaller or the bound does not apply.
 
     With ``κ = −φ'/η <= λ_top`` the integrand of ``F`` in ``x = log λ`` has the log-slope
     ``(κ − λ) λ K''(λ) + 1 + λ K⁽³⁾/(2K'') <= −(1 − λ_top/λ) N(λ_top) + 1`` for ``λ > λ_top``
-    (``K⁽³⁾ < 0`` there), where ``N(λ) = λ² K''(λ) = Σ_k 1 − (λa_k / sinh λa_k)²`` increases with
-    ``λ``. So it falls by at least ``N(Δ − 1 + e^{−Δ}) − Δ`` over ``Δ`` (solved for ``drop`` by
-    Newton's method, whose iterates stay above the root).
+    (``K⁽³⁾ < 0`` there), where ``N(λ) = λ² K''(λ)`` (``n_top = N(λ_top)``, :func:`tilt_sums`)
+    increases with ``λ``. So it falls by at least ``N(Δ − 1 + e^{−Δ}) − Δ`` over ``Δ`` (solved
+    for ``drop`` by Newton's method, whose iterates stay above the root).
     """
-    x = np.minimum(lam_top * a, 700.0)
-    small = x < 1e-4
-    n_top = float(np.sum(np.where(small, x * x / 3.0, 1.0 - (x / np.where(small, 1.0, np.sinh(x))) ** 2)))
-
     def fall(delta):
         return n_top * (delta - 1.0 + math.exp(-delta)) - delta - drop
 
@@ -225,9 +245,10 @@ def tail_margin(lam_top, a, limit, drop=_TAIL_DROP):
     return delta
 
 
-def tail_drop(lam_from, lam_end, a, scale):
+def tail_drop(lam_from, k_from, lam_end, a, scale):
     """A lower bound on how far the log-integrand of ``F`` falls from the tilt ``λ_from`` to
-    ``λ_end > λ_from >= 0``, for any loss tilt ``κ = −φ'/η <= λ_from``, in the grid's variable.
+    ``λ_end > λ_from >= 0``, for any loss tilt ``κ = −φ'/η <= λ_from``, in the grid's variable;
+    ``k_from = K(λ_from)`` (:func:`tilt_sums`).
 
     Its ``λ``-derivative is ``(κ − λ) K''(λ)`` plus the density's and the map's Jacobians, so
     it falls by at least ``∫ (μ − λ_from) K''(μ) dμ = (λ_end − λ_from) K'(λ_end) − K(λ_end) +
@@ -235,16 +256,7 @@ def tail_drop(lam_from, lam_end, a, scale):
     (``K''`` falls: its half-log helps and is left out). The same holds for ``−λ`` below ``0``
     (``T`` is symmetric and ``κ >= 0``).
     """
-    def cgf(lam):
-        x = lam * a
-        big = x >= 0.1
-        xb = np.where(big, x, 1.0)
-        k = np.where(big, xb - np.log(2.0 * xb) + np.log1p(-np.exp(-2.0 * xb)), x * x / 6.0 - x ** 4 / 180.0)
-        slope = np.where(big, a * (1.0 / np.tanh(xb) - 1.0 / xb), a * x / 3.0)
-        return float(np.sum(k)), float(np.sum(slope))
-
-    k_from, _ = cgf(lam_from)
-    k_end, slope_end = cgf(lam_end)
+    k_end, slope_end, _ = tilt_sums(lam_end, a)
     return (lam_end - lam_from) * slope_end - k_end + k_from - math.log1p(scale * lam_end)
 
 
