@@ -27,11 +27,12 @@ coordinates saturate (``λa_k >> 1``), hence ``h <= 0.9/√d``; in the bulk its 
 regime to the other near ``σ₀λ ≈ L``, where the coordinates start to saturate). The stretch is
 used for the logistic loss where the bulk takes the Edgeworth density (analytic in ``t``);
 the hinge's kinks and the hybrid density's (below) keep ``L = 1``. The grid spans
-``−sinh(m)/σ₀ <= λ <= sinh(asinh(σ₀λ_top) + m)/σ₀``, ``m = max(3.2 + 12/√d, 25/d)`` (about
-``12σ₀`` of bulk, plus 12 log-widths beyond the largest saddle point ``λ_top = sup|φ'|/η``; for
-``d = 1``, whose tails fall only like ``e^{−v}``, ``e^{−25}`` of them), within ``|λ| <= 10^15 d/A``
-(beyond, the atoms round to the edge), and ends earlier where the integrand provably falls by
-``e^{−40}`` (:func:`tail_margin`).
+``−sinh(m)/σ₀ <= λ <= sinh(asinh(σ₀λ_top) + m)/σ₀``, ``m = 3.2 + 12/√d`` (about ``12σ₀`` of
+bulk, plus 12 log-widths beyond the largest saddle point ``λ_top = sup|φ'|/η``), within
+``|λ| <= 10^15 d/A`` (beyond, the atoms round to the edge); it ends earlier where the integrand
+provably falls by ``e^{−40}`` (:func:`tail_margin`), and goes on, by steps of ``e²`` in ``λ``,
+where it has not provably fallen by ``e^{−25}`` (:func:`tail_drop`: few saturated coordinates,
+as ``d = 1`` or one large ``a_k`` among tiny ones, leave tails that fall only like ``e^{−v}``).
 
 The density at the atoms
 ------------------------
@@ -88,7 +89,7 @@ _KINK_ATOMS = 3.0  # ... also where the coordinates beyond two sum to less than 
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
 _TAIL_WIDTHS = 12.0  # beyond the largest saddle point: the bulk margin plus this many log-widths
 _TAIL_DROP = 40.0  # ... or fewer, where the integrand provably falls by e^{-40} (tail_margin)
-# ... and at least this many e-folds where the tails fall like e^{-d v}: the grid of d = 1 ended at
+# ... and at least this many e-folds of provable fall (tail_drop): the grid of d = 1 ended at
 # e^{-15} of its mass, 1.5e-6 relative at η = 1e5 (a hypothesis example of
 # tests/test_entropic_properties.py)
 _SATURATED_DROP = 25.0
@@ -179,16 +180,14 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     # tilts beyond ~1e15 d / A put the atoms within rounding of the edge A
     lam_cap = 1e15 * d / total
     lam_top = min(slope / eta, lam_cap)
-    # the bulk margin plus log-widths, or more: once every coordinate saturates the integrand
-    # falls like e^{−d v} in v (p_T ∝ (A − t)^{d−1}), so d = 1 needs _SATURATED_DROP / d
-    margin = max(-_V_LOW + _TAIL_WIDTHS / math.sqrt(d), _SATURATED_DROP / d)
+    margin = -_V_LOW + _TAIL_WIDTHS / math.sqrt(d)
     lam_hi = min(math.sinh(min(math.asinh(s0 * lam_top) + margin, 700.0)) / s0, lam_cap)
     k_top, _, n_top = tilt_sums(lam_top, a_active, with_n=not plain)
     if not plain:
         lam_hi = lam_top * math.exp(tail_margin(n_top, math.log(lam_hi / lam_top)))
     lam_lo = min(math.sinh(margin) / s0, lam_cap)
-    # few coordinates saturate late (one large a_k among tiny ones: the tails fall like e^{-v} over
-    # decades of λ): go on until the integrand has provably fallen by e^{-_SATURATED_DROP}
+    # few saturated coordinates leave heavy tails (d = 1: e^{-v}; one large a_k among tiny ones:
+    # e^{-v} over decades of λ): go on until the integrand has provably fallen by e^{-_SATURATED_DROP}
     scale = s0 / stretch
     while lam_hi < lam_cap and tail_drop(lam_top, k_top, lam_hi, a_active, scale) < _SATURATED_DROP:
         lam_hi = min(lam_hi * _EXTEND, lam_cap)
