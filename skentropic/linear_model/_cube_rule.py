@@ -102,7 +102,10 @@ _SERIES_X = 0.5
 _SERIES_LAMBDA = 1e11
 _N_POWERS = SERIES_TABLE.shape[1] + 3  # even powers a^{2n}, n = 0..14
 _GRADIENT_CHUNKS = 8
-SAVED_COLUMNS = 15  # kind, 4 aggregates (+ n_big), 5 + 5 cumulants: cube_atoms' saved
+# cube_atoms' saved row: kind, 4 + n_big aggregates, then K^(r) of the sum and of its small part
+_CUM_COLUMN = 5  # (+ n_big)
+_CUM_SMALL_COLUMN = 10  # (+ n_big)
+SAVED_COLUMNS = 15  # (+ n_big)
 # the gradient pass reads the atoms' g^(r)(λ a_k) (cube_atoms' rows) up to this many floats (32 MB),
 # instead of recomputing them: they were about 85% of its time at d = 784
 KEPT_ROWS_FLOATS = 2**22
@@ -503,8 +506,8 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, su
         gk = rows[j] if keep else scratch
         _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
         for r in range(5):
-            saved[j, 5 + n_big + r] = cum[r]
-            saved[j, 10 + n_big + r] = cum_small[r]
+            saved[j, _CUM_COLUMN + n_big + r] = cum[r]
+            saved[j, _CUM_SMALL_COLUMN + n_big + r] = cum_small[r]
         kind = 0
         log_p = np.nan
         if n_big == d:
@@ -597,8 +600,8 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
         if kept:
             gk = rows[j]
             for r in range(5):
-                cum[r] = saved[j, 5 + n_big + r]
-                cum_small[r] = saved[j, 10 + n_big + r]
+                cum[r] = saved[j, _CUM_COLUMN + n_big + r]
+                cum_small[r] = saved[j, _CUM_SMALL_COLUMN + n_big + r]
         else:
             gk = scratch
             _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
