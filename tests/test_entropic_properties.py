@@ -123,12 +123,27 @@ _ONE_COORDINATE = dict(
     loss=HINGE, norm=NORM_INF, rule=make_inner_rule(NORM_INF, 3, HINGE))
 
 
+# found by hypothesis (2026-11-27, ninth session, review): l-inf, d = 5, squared hinge, σ₀ = 4.8: the
+# kink of φ'' between atoms 0.1 apart in t (2.7e-6 relative before the squared hinge's finer step)
+_D5_SQUARED_HINGE = dict(
+    coef=np.array([[2.46058136, 2.4047597, -0.77465363, -0.6046055, -2.09710593]]), intercept=np.array([-1.42001794]),
+    X=np.array([[1.76405235, 0.40015721, 0.97873798, 2.2408932, 1.86755799],
+                [-0.97727788, 0.95008842, -0.15135721, -0.10321885, 0.4105985],
+                [0.14404357, 1.45427351, 0.76103773, 0.12167502, 0.44386323],
+                [0.33367433, 1.49407907, -0.20515826, 0.3130677, -0.85409574],
+                [-2.55298982, 0.6536186, 0.8644362, -0.74216502, 2.26975462],
+                [-1.45436567, 0.04575852, -0.18718385, 1.53277921, 1.46935877]]),
+    y=np.array([1.0, 1.0, -1.0, -1.0, 1.0, -1.0]), rho=2.0, eta=1.0, loss=SQUARED_HINGE, norm=NORM_INF,
+    rule=make_inner_rule(NORM_INF, 5, SQUARED_HINGE))
+
+
 @settings(max_examples=30, deadline=None)
 @given(problems())
 @example(_D2_KINKS)
 @example(_D1_TAIL)
 @example(_D3_KINKS)
 @example(_ONE_COORDINATE)
+@example(_D5_SQUARED_HINGE)
 def test_eta_to_infinity_is_noise_average(p):
     if p["norm"] == NORM_L2:
         # exact reference by scipy.quad over T (density ∝ (1 − t²)^((d−1)/2)) and the cumulant
