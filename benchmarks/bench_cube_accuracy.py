@@ -17,9 +17,9 @@ the same 200 cells per spread in both runs)::
                   before                              after
       spread  > 1e-4  > 1e-6   worst             > 1e-4  > 1e-6   worst
            0       0      55   8.4e-05 (d 12)        0      55   8.4e-05 (d 12, eta 1e5)
-           3       0      50   2.3e-05               0      51   2.3e-05 (d 64, eta 100)
-           6      36      85   9.6e-01 (d 10)        0      41   2.3e-05 (d 64, eta 1)
-           9      63     106   9.6e-01 (d 10)        0      35   8.9e-06 (d 30, eta 1e5)
+           3       0      50   2.3e-05               0      48   2.3e-05 (d 64, eta 100)
+           6      36      85   9.6e-01 (d 10)        0      40   2.3e-05 (d 64, eta 1)
+           9      63     106   9.6e-01 (d 10)        0      33   8.4e-06 (d 16, eta 1e5)
 
 Before, a large coordinate beside tiny ones (``d <= 10``, or among the 8 largest beyond) made
 the exact density's alternating terms cancel to nothing: ``F`` off by up to 96%.

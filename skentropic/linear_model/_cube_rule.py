@@ -201,8 +201,8 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     h_loss = (_H_HINGE if loss_code == HINGE else _H_SQUARED_HINGE if loss_code == SQUARED_HINGE
               else _H_LOSS) / s0
     # the exact density's kinks need fine steps unless the rest (the hybrid's Edgeworth part)
-    # rounds them off over a few atoms
-    spline = float(np.sum(a_active[n_big:])) < _KINK_ATOMS * s0 * _H_MAX
+    # rounds them off over a few atoms of the fine step (as the coordinates beyond two do below)
+    spline = float(np.sum(a_active[n_big:])) < _KINK_ATOMS * s0 * _H_SPLINE
     # two coordinates give p_T kinks (slope jumps); further ones round them off only if they
     # span a few atoms (hypothesis found d = 3 with a = (1.1, 0.55, 1.7e-4): 1.4e-5 relative)
     kinked = d >= 2 and float(np.sum(a_active[2:])) < _KINK_ATOMS * s0 * _H_SPLINE
