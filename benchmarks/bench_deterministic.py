@@ -29,6 +29,15 @@ where no coordinate dominates::
 
 Side by side (``--times``, each run alternated with the commit before the change, ms):
 
+- the score grid testing only ``f``'s Chebyshev tail, not the atom adjoints' (tenth session,
+  2026-11-27; ``--sizes digits,1000x64,10000x64,1000x784,10000x784 --norms l-inf,l1 --etas
+  1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs each, against 37b3866): l-inf digits at
+  ``eta`` 0.01 and 1e-3: 30.2-34.2 / 37.6-42.4 before, 22.4-23.1 / 22.6-24.9 after; 1000 x 64 at
+  1e-3: 10.0-10.5 before, 5.8 after; 10000 x 64 at 1e-3: 14.3-16.2 before, 10.4-11.0 after;
+  1000 x 784 at 1e-3: 68.8-73.3 before, 40.6-60.0 after; l1 1000 x 64 at 1e-3: 15.3-16.6 before,
+  9.3-9.4 after; digits l1 at 1e-3: 36.5-37.4 before, 27.1-29.3 after; the other cells within
+  their spread (scikit-learn with one BLAS thread: 6 ms on the digits, 3 ms at 1000 x 64);
+
 - the stretch and the early end (``--sizes digits,1000x64,10000x64,1000x784,10000x784 --norms
   l-inf --etas 1,0.1,0.01,0.001 --repeats 3``, two runs): 1000 x 784 at ``eta`` 1, 0.1, 0.01,
   1e-3: 44.7-46.8 / 46.6-46.8 / 89.3-89.4 / 179.7-181.6 before, 23.0-41.0 / 39.7-47.6 /
