@@ -37,6 +37,12 @@ Side by side (``--times``, each run alternated with the commit before the change
   1000 x 784 at 1e-3: 68.8-73.3 before, 40.6-60.0 after; l1 1000 x 64 at 1e-3: 15.3-16.6 before,
   9.3-9.4 after; digits l1 at 1e-3: 36.5-37.4 before, 27.1-29.3 after; the other cells within
   their spread (scikit-learn with one BLAS thread: 6 ms on the digits, 3 ms at 1000 x 64);
+  then the same for the ``l_2`` quadrature's ``f_r`` with the logistic loss (``--norms l2``, two
+  runs each, against 37b3866): digits at ``eta`` 0.01 and 1e-3: 30.5 / 24.2-24.5 before,
+  15.5-25.7 / 17.4-17.6 after; 1000 x 64 at 1e-3: 9.9-10.1 before, 5.8-5.9 after; 10000 x 64 at
+  1e-3: 17.1-20.6 before, 9.1-9.3 after; the other cells within their spread. The fits take the
+  same iterations to the same objective (to ``1e-11`` relative, digits, 1000 x 64 and 1000 x
+  784, all three balls, ``eta`` 1 to 1e-3, ``tol`` 1e-4 and 1e-6; an ad-hoc comparison);
 
 - the stretch and the early end (``--sizes digits,1000x64,10000x64,1000x784,10000x784 --norms
   l-inf --etas 1,0.1,0.01,0.001 --repeats 3``, two runs): 1000 x 784 at ``eta`` 1, 0.1, 0.01,

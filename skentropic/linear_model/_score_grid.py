@@ -25,18 +25,20 @@ matrix ``C``, so the cost is ``O(G m)`` instead of ``O(n m)``.
 Approximation and error control
 -------------------------------
 The pieces start as ``_N_START`` equal parts and are cut adaptively. A piece is accepted
-when the last two Chebyshev coefficients of ``f`` (and, for the quadrature, of ``f_r``) are
-below ``_TOL (1 + max|g|)`` (``_TOL = 1e-10``). For the analytic functions here the
+when the last two Chebyshev coefficients of ``f`` (and, for the quadrature with the (squared)
+hinge, of ``f_r``) are below ``_TOL (1 + max|g|)`` (``_TOL = 1e-10``). For the analytic functions here the
 coefficients decay geometrically, so the interpolation error is of the order of that tail (the
-standard a-posteriori estimate of Chebyshev interpolation; an estimate, not a proof). The atom
-adjoints need no test of their own: ``P`` is linear in the node values, so
-``∂/∂θ Σ_i sw_i P f(s_i) = Σ_k σ_k ∂f(s_k)/∂θ`` for any atom parameter ``θ``, the gradient of
-the computed objective whatever the accuracy of ``P ψ_j`` and ``P π_j``. Testing their tails
-too (absolute ``_TOL``, until 2026-11-27) cut the pieces further for the atoms' sharp weights
-at small ``η``, which made the small-``η`` fits up to 1.8x slower (``benchmarks/
-bench_deterministic.py``); the gradient stays within ``1e-9`` of the directly evaluated one
-(``tests/test_score_grid.py``). ``f_r`` keeps its test: without it the ``l_2`` hinge gradient
-moved ``1.4e-9`` from the direct one, beyond that test's bound. A piece that fails the test is cut into ``2`` to ``_MAX_SPLIT`` equal
+standard a-posteriori estimate of Chebyshev interpolation; an estimate, not a proof). The functions
+the gradient needs (the atom adjoints, ``f_r``) need no test of their own: ``P`` is linear in
+the node values, so ``∂/∂θ Σ_i sw_i P f(s_i) = Σ_k σ_k ∂f(s_k)/∂θ`` for any parameter ``θ``
+of ``f`` (an atom's shift or weight, ``r``), the gradient of the computed objective whatever
+the accuracy of ``P ψ_j``, ``P π_j`` or ``P f_r``. Testing their tails too (absolute ``_TOL``
+for ``ψ_j``, ``π_j``, until 2026-11-27) cut the pieces further for the atoms' sharp weights and
+for ``f_r`` at small ``η``, which made those fits up to 2x slower (``benchmarks/
+bench_deterministic.py``), with the same iterates; the gradient stays within ``1e-9`` of the
+directly evaluated one (``tests/test_score_grid.py``). ``f_r`` keeps its test for the (squared)
+hinge, whose kink it resolves less well than ``f``: without it that gradient moved ``1.4e-9``
+from the direct one, beyond the bound of ``test_grid_objective_matches_direct_evaluation``. A piece that fails the test is cut into ``2`` to ``_MAX_SPLIT`` equal
 parts, as many as its tail predicts (:func:`_split_factor`), only while its points are more
 than the parts' nodes: otherwise its points are evaluated
 directly, as are the points of every piece left when the node budget (``n``, at most
@@ -52,6 +54,7 @@ import numpy as np
 from numba import njit
 
 from .._core._logmeanexp import exp_shifted
+from .._core._losses import LOGISTIC
 from ._atom_rule import margin_atoms
 from ._quadrature import _loss_and_derivative, entropic_margin_l2, entropic_margin_l2_batch
 
@@ -168,6 +171,8 @@ class _Tabulator:
 
     def __init__(self, quadrature, r, eta, d, loss_code, log_z, bulk, nodes, weights, shift, log_w):
         self.quadrature = quadrature
+        # f_r's own tail test, for the (squared) hinge only (see the module docstring)
+        self.test_r = quadrature and loss_code != LOGISTIC
         self.args = (float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights)
         self.atom_args = (shift, log_w, float(eta), int(loss_code))
         self.m = 0 if quadrature else shift.shape[0]
@@ -191,8 +196,9 @@ class _Tabulator:
         ``inf`` where a value is not finite."""
         worst = _tail(f, 1.0 + np.abs(f).max(axis=1))
         finite = np.isfinite(f).all(axis=1)
-        if self.quadrature:
+        if self.test_r:
             worst = np.maximum(worst, _tail(f_r, 1.0 + np.abs(f_r).max(axis=1)))
+        if self.quadrature:
             finite &= np.isfinite(f_r).all(axis=1)
         worst /= _TOL
         worst[~finite] = np.inf
