@@ -287,3 +287,29 @@ def test_direct_points_of_an_atom_grid_match_the_point_kernel(monkeypatch):
         out.append((v, ds, *adj))
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14 * np.abs(b).max())
+
+
+@pytest.mark.parametrize("norm", [NORM_L2, NORM_INF, NORM_L1])
+def test_fit_on_the_grid_reaches_the_direct_fit(norm, monkeypatch):
+    """The grid tests only f's tail (f_r's too for the hinge): the gradient is that of the
+    computed objective, so L-BFGS takes the same path to the same minimum as with every point
+    evaluated directly."""
+    from skentropic.linear_model import _lbfgs
+    from skentropic.linear_model._lbfgs import fit_lbfgs
+
+    X, y, sw, W, b = _problem(1500)
+    n, d = X.shape
+    rule = make_inner_rule(norm, d, LOGISTIC)
+    results = {}
+    for grid in (True, False):
+        monkeypatch.setattr(_lbfgs, "linear_objective",
+                            lambda *args, grid=grid, **kw: linear_objective(*args, **kw, score_grid=grid))
+        for eta in [0.01, 1e-3]:
+            coef, intercept, n_iter, _ = fit_lbfgs(
+                X, y, sw, rho=0.1, eta=eta, norm_code=norm, loss_code=LOGISTIC, alpha=1.0 / n, fit_intercept=True,
+                coef_init=np.zeros((1, d)), intercept_init=np.zeros(1), max_iter=500, tol=1e-6, rule=rule)
+            value = linear_objective(coef, intercept, X, y, sw, 0.1, eta, norm, LOGISTIC, rule, score_grid=False)[0]
+            results[grid, eta] = value + 0.5 / n * float(np.sum(coef**2)), n_iter
+    for eta in [0.01, 1e-3]:
+        assert results[True, eta][0] == pytest.approx(results[False, eta][0], rel=1e-9), eta
+        assert abs(results[True, eta][1] - results[False, eta][1]) <= 2, eta
