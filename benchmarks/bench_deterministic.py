@@ -13,14 +13,20 @@ cells; ``--times``: our fit times in milliseconds, to compare two commits side b
 sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); ``--multiclass
 [--etas 0.01] [--rho 0.05] [--repeats 1] [--solver auto]`` for the 10-class digits.
 
-Latest (2026-11-27, ninth session; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
---etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs, load average 0.2-0.9; ranges over
-``eta`` and both runs), after the cube rule's tilt grid was stretched in the bulk and ended
-where the integrand provably falls by ``e^{-40}`` (``_cube_rule.tail_margin``), its gradient
-kernel took at most 8 chunks, and the l1 rule took bulk steps of half a standard deviation
-where no coordinate dominates::
+Latest (2026-11-27, tenth session; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
+--etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs, load average 0.2-0.3; ranges over
+``eta`` and both runs), after the score grid stopped refining for the atom adjoints and the
+logistic ``f_r`` (below)::
 
        n x d  sklearn 1 BLAS [s]   l2 (eta 1 to 1e-3)   l-inf          l1
+      digits        0.005           2.0-3.4x            3.7-4.7x       4.8-7.3x
+     1000x64        0.003           1.6-2.3x            2.1-2.5x       3.5-4.0x
+    10000x64        0.005           1.5-2.0x            1.7-2.1x       2.3-2.4x
+    1000x784        0.006           1.2-1.3x            2.8-7.9x       9.8-11.0x
+   10000x784        0.046-0.048     1.0x                0.8-1.2x       1.6-1.7x
+
+The ninth session's table (same command)::
+
       digits        0.005-0.006      2.0-5.7x            3.7-6.4x       5.0-7.2x
      1000x64        0.003            1.6-3.9x            2.5-4.1x       3.6-5.4x
     10000x64        0.005            1.5-3.1x            2.1-2.7x       2.3-2.6x
@@ -67,9 +73,10 @@ Side by side (``--times``, each run alternated with the commit before the change
   88-94 with the bulk step alone (its densities fell below the parallel threshold) and
   58.1-63.8 with the threshold lowered 16x.
 
-Still above the targets: the digits and 1000 x 64 (l2 at ``eta = 1e-3``, l-inf, l1), l-inf
-below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of densities x 784
-coordinates x tens of nodes per evaluation), and the multinomial 5x: ``--multiclass --etas 0.01
+Still above the targets (tenth session): the digits (l2 at ``eta = 1e-3``, l-inf, l1), l1 at
+1000 x 64, l-inf below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of
+densities x 784 coordinates x tens of nodes per evaluation), and the multinomial 5x (ninth
+session): ``--multiclass --etas 0.01
 --rho 0.05 --repeats 3`` (load average 0.7; scikit-learn 0.808 s by default, 0.050 s with one
 BLAS thread): multinomial 0.54-0.65 s, one-vs-rest 0.19-0.27 s (10.7-13.0x and 3.8-5.3x
 against that run's slow one-BLAS-thread baseline; 0.032-0.034 s in other runs, 16-20x).
