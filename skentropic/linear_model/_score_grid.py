@@ -26,28 +26,29 @@ Approximation and error control
 -------------------------------
 The pieces start as ``_N_START`` equal parts and are cut adaptively. A piece is accepted
 when the last two Chebyshev coefficients of ``f`` (and, for the quadrature with the (squared)
-hinge, of ``f_r``) are below ``_TOL (1 + max|g|)`` (``_TOL = 1e-10``). For the analytic functions here the
-coefficients decay geometrically, so the interpolation error is of the order of that tail (the
-standard a-posteriori estimate of Chebyshev interpolation; an estimate, not a proof). The functions
-the gradient needs (the atom adjoints, ``f_r``) need no test of their own: ``P`` is linear in
-the node values, so ``∂/∂θ Σ_i sw_i P f(s_i) = Σ_k σ_k ∂f(s_k)/∂θ`` for any parameter ``θ``
-of ``f`` (an atom's shift or weight, ``r``), the gradient of the computed objective whatever
-the accuracy of ``P ψ_j``, ``P π_j`` or ``P f_r``. Testing their tails too (absolute ``_TOL``
-for ``ψ_j``, ``π_j``, until 2026-11-27) cut the pieces further for the atoms' sharp weights and
-for ``f_r`` at small ``η``, which made those fits up to 2x slower (``benchmarks/
-bench_deterministic.py``), with the same iterates; the gradient stays within ``1e-9`` of the
-directly evaluated one (``tests/test_score_grid.py``). ``f_r`` keeps its test for the (squared)
-hinge, whose kink it resolves less well than ``f``: without it that gradient moved ``1.4e-9``
-from the direct one, beyond the bound of ``test_grid_objective_matches_direct_evaluation``. A piece that fails the test is cut into ``2`` to ``_MAX_SPLIT`` equal
-parts, as many as its tail predicts (:func:`_split_factor`), only while its points are more
-than the parts' nodes: otherwise its points are evaluated
-directly, as are the points of every piece left when the node budget (``n``, at most
-``_MAX_NODES``) is spent. So the grid never costs much more than the direct evaluation, and a
-function the grid cannot resolve (the hinge's kink at small ``η``) is exact wherever it is not
-resolved. Atom rules are tabulated for the logistic loss only: with
-atoms the (squared) hinge is non-smooth at ``m`` kinks. Everything runs in a fixed order:
-results are bit-reproducible and do not depend on the number of threads (the node kernels
-run on one thread: a level of a few hundred nodes does not pay for waking the thread pool).
+hinge, of ``f_r``) are below ``_TOL (1 + max|g|)`` (``_TOL = 1e-10``). For the analytic
+functions here the coefficients decay geometrically, so the interpolation error is of the
+order of that tail (the standard a-posteriori estimate of Chebyshev interpolation; an
+estimate, not a proof). The functions the gradient needs (the atom adjoints, ``f_r``) need no
+test of their own: ``P`` is linear in the node values, so ``∂/∂θ Σ_i sw_i P f(s_i) = Σ_k σ_k
+∂f(s_k)/∂θ`` for any parameter ``θ`` of ``f`` (an atom's shift or weight, ``r``), the
+gradient of the computed objective whatever the accuracy of ``P ψ_j``, ``P π_j`` or
+``P f_r``. Testing their tails too (absolute ``_TOL`` for ``ψ_j``, ``π_j``, until 2026-11-27)
+cut the pieces further for the atoms' sharp weights and for ``f_r`` at small ``η``, which
+made those fits up to 2x slower (``benchmarks/bench_deterministic.py``), with the same
+iterates; the gradient stays within ``1e-9`` of the directly evaluated one
+(``tests/test_score_grid.py``). ``f_r`` keeps its test for the (squared) hinge, whose kink it
+resolves less well than ``f``: without it that gradient moved ``1.4e-9`` from the direct one,
+beyond the bound of ``test_grid_objective_matches_direct_evaluation``. A piece that fails the
+test is cut into ``2`` to ``_MAX_SPLIT`` equal parts, as many as its tail predicts
+(:func:`_split_factor`), only while its points are more than the parts' nodes: otherwise its
+points are evaluated directly, as are the points of every piece left when the node budget
+(``n``, at most ``_MAX_NODES``) is spent. So the grid never costs much more than the direct
+evaluation, and a function the grid cannot resolve (the hinge's kink at small ``η``) is exact
+wherever it is not resolved. Atom rules are tabulated for the logistic loss only: with atoms
+the (squared) hinge is non-smooth at ``m`` kinks. Everything runs in a fixed order: results are
+bit-reproducible and do not depend on the number of threads (the node kernels run on one
+thread: a level of a few hundred nodes does not pay for waking the thread pool).
 """
 
 import numpy as np
