@@ -146,8 +146,8 @@ def test_disparate_weights_match_tilted_importance_sampling(a):
                          ids=["d4", "d8", "d32", "d16"])
 def test_disparate_weights_hinge_matches_conditional_sampling(a, scores):
     """The hinge's kink near the edge of a narrow law: tilted sampling's weights are heavy-tailed
-    there (its standard error understated the error tenfold), sampling exact in the largest
-    coordinate is not. At ``s = 2`` with ``a = (1, 1e-3 × 15)`` (F ~ 6e-7, the mass beyond
+    there (its standard error understates its error), sampling exact in the largest coordinate
+    is not. At ``s = 2`` with ``a = (1, 1e-3 × 15)`` (F ~ 6e-7, the mass beyond
     ``T = 1``) the rule errs by 0.75%: the Edgeworth density of 16 saturated coordinates
     (module docstring)."""
     a = np.array(a)
