@@ -101,7 +101,7 @@ _H_SPLINE = 0.02  # the exact density has kinks (its (d−2)-th derivative jumps
 # d = 2: the density's own slope jumps (a trapezoid); the error fell from 3e-6 to 9e-8 relative at
 # eta = 1e5 (a hypothesis example of tests/test_entropic_properties.py) with a 4x finer step
 _H_SPLINE_2 = 0.005
-_KINK_ATOMS = 3.0  # ... also where the coordinates beyond two sum to less than 3 atoms' spacing
+_KINK_ATOMS = 3.0  # ... also where the coordinates beyond the exact ones (or beyond two) span < 3 atoms
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
 _TAIL_WIDTHS = 12.0  # beyond the largest saddle point: the bulk margin plus this many log-widths
 _TAIL_DROP = 40.0  # ... or fewer, where the integrand provably falls by e^{-40} (tail_margin)
@@ -200,12 +200,15 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     n_big = d if d <= _SPLINE_MAX and n_exact == d else min(_N_BIG, n_exact)
     h_loss = (_H_HINGE if loss_code == HINGE else _H_SQUARED_HINGE if loss_code == SQUARED_HINGE
               else _H_LOSS) / s0
+    # coordinates round off the kinks of the exact density of those before them only if they
+    # span a few atoms of the fine step
+    kink_span = _KINK_ATOMS * s0 * _H_SPLINE
     # the exact density's kinks need fine steps unless the rest (the hybrid's Edgeworth part)
-    # rounds them off over a few atoms of the fine step (as the coordinates beyond two do below)
-    spline = float(np.sum(a_active[n_big:])) < _KINK_ATOMS * s0 * _H_SPLINE
-    # two coordinates give p_T kinks (slope jumps); further ones round them off only if they
-    # span a few atoms (hypothesis found d = 3 with a = (1.1, 0.55, 1.7e-4): 1.4e-5 relative)
-    kinked = d >= 2 and float(np.sum(a_active[2:])) < _KINK_ATOMS * s0 * _H_SPLINE
+    # rounds them off
+    spline = float(np.sum(a_active[n_big:])) < kink_span
+    # two coordinates give p_T kinks (slope jumps), a finer step unless the rest rounds them off
+    # (hypothesis found d = 3 with a = (1.1, 0.55, 1.7e-4): 1.4e-5 relative)
+    kinked = d >= 2 and float(np.sum(a_active[2:])) < kink_span
     h_bulk = min((_H_SPLINE_2 if kinked else _H_SPLINE) if spline else _H_MAX, h_loss)
     h = min(h_bulk, _H_DENSITY / math.sqrt(d))
     stretch = 1.0
