@@ -289,16 +289,17 @@ def test_direct_points_of_an_atom_grid_match_the_point_kernel(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14 * np.abs(b).max())
 
 
+@pytest.mark.parametrize("d", [5, 64])
 @pytest.mark.parametrize("norm", [NORM_L2, NORM_INF, NORM_L1])
-def test_fit_on_the_grid_reaches_the_direct_fit(norm, monkeypatch):
+def test_fit_on_the_grid_reaches_the_direct_fit(norm, d, monkeypatch):
     """The grid tests only f's tail (f_r's too for the hinge): the gradient is that of the
     computed objective, so L-BFGS takes the same path to the same minimum as with every point
     evaluated directly."""
     from skentropic.linear_model import _lbfgs
     from skentropic.linear_model._lbfgs import fit_lbfgs
 
-    X, y, sw, W, b = _problem(1500)
-    n, d = X.shape
+    X, y, sw, W, b = _problem(1500, d)
+    n = X.shape[0]
     rule = make_inner_rule(norm, d, LOGISTIC)
     results = {}
     for grid in (True, False):
