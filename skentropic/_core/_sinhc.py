@@ -13,7 +13,7 @@ Evaluation of ``g^{(j)}(x)``, ``x >= 0``, ``j = 0..5``, to full relative precisi
   without overflow):
   ``g' = coth x − 1/x``, ``g'' = 1/x² − q``, ``g''' = −2/x³ + 2 q coth x``,
   ``g'''' = 6/x⁴ − 6q² − 4q``, ``g^{(5)} = −24/x⁵ + (24 q² + 8 q) coth x``;
-  ``g = x − log(2x) + log1p(−e^{−2x})``.
+  ``g = x − log(2x / (1 − e^{−2x}))``.
 """
 
 import math
@@ -80,10 +80,13 @@ def log_sinhc_derivatives(x, out):
         out[4] = 6.0 * inv2 * inv2
         out[5] = -24.0 * inv2 * inv2 * inv
         return
+    # one exponential, one logarithm and one division besides 1/x: this branch is most of the
+    # l_∞ rule's work in high dimension (log(2x/(1 − e2)) loses nothing to log1p: 1 − e2 >= 0.63)
     e2 = math.exp(-2.0 * x)
-    coth = (1.0 + e2) / (1.0 - e2)
-    q = 4.0 * e2 / ((1.0 - e2) * (1.0 - e2))
-    out[0] = x - math.log(2.0 * x) + math.log1p(-e2)
+    r = 1.0 / (1.0 - e2)
+    coth = (1.0 + e2) * r
+    q = 4.0 * e2 * r * r
+    out[0] = x - math.log(2.0 * x * r)
     out[1] = coth - inv
     out[2] = inv2 - q
     out[3] = -2.0 * inv2 * inv + 2.0 * q * coth
