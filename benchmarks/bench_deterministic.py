@@ -11,7 +11,15 @@ Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats
 (each cell's fits alternated with scikit-learn's; the sklearn column is the median over the
 cells; ``--times``: our fit times in milliseconds, to compare two commits side by side) over
 sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); ``--multiclass
-[--etas 0.01] [--rho 0.05] [--repeats 1] [--solver auto]`` for the 10-class digits.
+[--etas 0.01] [--rho 0.05] [--repeats 1] [--solver auto]`` for the 10-class digits; ``--laws
+[--etas ...] [--rho ...]`` for one ``l_inf`` and one ``l_1`` law alone (the kernels, no fit).
+
+``--laws --etas 1,0.01,0.001 --rho 0.05 --repeats 3`` (eleventh session, 2026-11-27, two runs
+alternated with ea7b214, ms), after ``log_sinhc_derivatives`` lost a logarithm and a division for
+``0.5 <= x <= 30``: ``l_inf``, d = 784, ``eta`` 1 / 0.01 / 1e-3: 0.421-0.427 / 0.560-0.593 /
+1.10-1.21 before, 0.390-0.394 / 0.516-0.518 / 1.018-1.021 after; d = 64: 0.182-0.186 /
+0.188-0.195 / 0.210-0.217 before, 0.175-0.178 / 0.183 / 0.203-0.204 after; ``l_1`` unchanged
+(it does not use them). The fits' times (``--sweep --times``) moved within their noise.
 
 Latest (2026-11-27, tenth session; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
 --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs, load average 0.2-0.3; ranges over
@@ -349,6 +357,33 @@ def contention(args):
     print(f"  with BLAS on one thread                   {1e3 * timed(one_blas_thread(sk), args.repeats)[0]:8.1f} ms")
 
 
+def laws(args):
+    """``--laws``: one law (the atoms of the ``l_inf`` and ``l_1`` rules with their gradient
+    data) for Gaussian weights in ``d`` = 64 and 784 at each ``eta`` of ``--etas``; median of
+    ``--repeats`` x 20 back-to-back calls (kernel time without the fit around it, to compare two
+    commits side by side)."""
+    from skentropic.linear_model._objective import cross_law, cube_law
+
+    kinds = [("l-inf", lambda w, eta: cube_law(w, args.rho, eta, LOGISTIC, 3.0)),
+             ("l1", lambda w, eta: cross_law(w, args.rho, eta, LOGISTIC, 3.0, with_grad=True))]
+    etas = [float(e) for e in args.etas.split(",")]
+    print(f"rho={args.rho}; median of {20 * args.repeats} calls [ms]; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'law':>6}{'d':>6}" + "".join(f"{'eta ' + str(e):>12}" for e in etas))
+    for name, law in kinds:
+        for d in (64, 784):
+            w = np.random.RandomState(d).randn(d) * 6.0 / np.sqrt(d)
+            cells = []
+            for eta in etas:
+                law(w, eta)  # compile, and the Gauss-Hermite rule's cache
+                times = []
+                for _ in range(20 * args.repeats):
+                    t0 = time.perf_counter()
+                    law(w, eta)
+                    times.append(time.perf_counter() - t0)
+                cells.append(f"{1e3 * np.median(times):12.3f}")
+            print(f"{name:>6}{d:>6}" + "".join(cells), flush=True)
+
+
 def multiclass(args):
     """``--multiclass``: the digits with 10 classes, multinomial and one-vs-rest, against
     scikit-learn's multinomial ``LogisticRegression`` (same ``C`` and ``tol``), through the
@@ -392,6 +427,7 @@ def main():
     parser.add_argument("--times", action="store_true", help="sweep cells in milliseconds, not ratios")
     parser.add_argument("--contention", action="store_true",
                         help="BLAS after a parallel numba kernel, and scikit-learn with one BLAS thread")
+    parser.add_argument("--laws", action="store_true", help="time the l_inf and l_1 laws alone (--etas, --rho)")
     parser.add_argument("--multiclass", action="store_true",
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
     parser.add_argument("--solver", default="auto",
@@ -404,6 +440,9 @@ def main():
         pass
     if args.contention:
         contention(args)
+        return
+    if args.laws:
+        laws(args)
         return
     if args.multiclass:
         multiclass(args)
