@@ -26,7 +26,10 @@ bell-shaped function of ``y`` dominated by ``y ≈ 0``, so that the trapezoidal 
 ``v`` with ``y = s sinh(βv)/β`` (``s = K''(λ̂)^{−1/2}``) converges geometrically, with relative
 (not absolute) error, in the far tails too. The integrand is analytic in a strip around the
 contour (its singularities, the poles of ``K``, lie on the real axis); the step ``_H_CONTOUR``
-was chosen on the measured error, below ``1e-11`` relative
+was chosen on the measured error, below ``1e-11`` relative up to ``d = 64``, and within
+``20 σ_T`` of the centre in any dimension. In ``d >= 200`` the far tail's densities err more
+(``log p`` off by ``1e-4`` at ``d = 784``, ``6e-3`` at ``d = 2000``; ``F`` by ``3e-7`` relative
+at worst: ``benchmarks/bench_l1_contour.py``, which says why and what a fix would cost)
 (``tests/test_l1_rule.py`` checks the closed form
 ``p_T(t) = (d/2) Σ_k c_k a_k^{−1} (1 − |t|/a_k)_+^{d−1}``, ``c_k = Π_{j≠k} a_k²/(a_k² − a_j²)``,
 which is exact but cancels catastrophically unless the ``a_k`` are few and well separated).
