@@ -246,11 +246,14 @@ def make_data(n, d, seed=0):
     return X, y
 
 
+ERM_START = True  # --no-erm-start: L-BFGS from zero (before 2026-11-27, eleventh session)
+
+
 def fit(X, y, rho, eta, norm, C, tol, rule):
     n, d = X.shape
     return fit_lbfgs(X, y, np.full(n, 1.0 / n), rho=rho, eta=eta, norm_code=norm, loss_code=LOGISTIC,
                      alpha=1.0 / (C * n), fit_intercept=True, coef_init=np.zeros((1, d)),
-                     intercept_init=np.zeros(1), max_iter=1000, tol=tol, rule=rule)
+                     intercept_init=np.zeros(1), max_iter=1000, tol=tol, rule=rule, erm_start=ERM_START)
 
 
 def timed_pair(fn, baseline, repeats):
@@ -427,6 +430,8 @@ def main():
     parser.add_argument("--times", action="store_true", help="sweep cells in milliseconds, not ratios")
     parser.add_argument("--contention", action="store_true",
                         help="BLAS after a parallel numba kernel, and scikit-learn with one BLAS thread")
+    parser.add_argument("--no-erm-start", action="store_true",
+                        help="start L-BFGS at zero, not at the ERM solution (the fits before 2026-11-27, eleventh session)")
     parser.add_argument("--laws", action="store_true", help="time the l_inf and l_1 laws alone (--etas, --rho)")
     parser.add_argument("--multiclass", action="store_true",
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
@@ -436,6 +441,7 @@ def main():
                         help="seconds of idle before each timed call (0: back to back, as before 2026-11-27)")
     args = parser.parse_args()
     globals()["SETTLE"] = args.settle
+    globals()["ERM_START"] = not args.no_erm_start
     with single_blas_thread():  # its controller is made at the first call: outside the timings
         pass
     if args.contention:

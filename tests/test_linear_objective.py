@@ -195,3 +195,57 @@ def test_fit_lbfgs_eta_zero_is_stationary(norm):
     rng = np.random.RandomState(0)
     base = obj(coef)
     assert all(obj(coef + 1e-3 * rng.randn(1, 4)) >= base - 1e-10 for _ in range(20))
+
+
+def _robust_gradient(coef, intercept, X, y, sw, rho, eta, norm, alpha, rule):
+    _, g_coef, g_int = linear_objective(coef, intercept, X, y, sw, rho, eta, norm, LOGISTIC, rule)
+    return np.concatenate([g_coef.ravel() + alpha * coef.ravel(), g_int])
+
+
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("eta", [1.0, 1e-3])
+def test_fit_lbfgs_erm_start_meets_the_tolerance(norm, eta):
+    """From the ERM solution or from zero, whichever the gradient test picks, the fit ends where
+    the entropic gradient meets ``tol``, at the objective of the fit from zero."""
+    X, y, _, sw, rng = _data(n=400, d=6, seed=3)
+    X[:, :2] *= 3.0
+    rule = make_inner_rule(norm, 6, LOGISTIC)
+    kw = dict(rho=0.3, eta=eta, norm_code=norm, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
+              coef_init=np.zeros((1, 6)), intercept_init=np.zeros(1), max_iter=1000, tol=1e-7, rule=rule)
+    objective = lambda c, b: (linear_objective(c, b, X, y, sw, 0.3, eta, norm, LOGISTIC, rule)[0]  # noqa: E731
+                              + 5e-3 * np.sum(c * c))
+    results = {}
+    for start in (False, True):
+        coef, intercept, n_iter, converged = fit_lbfgs(X, y, sw, erm_start=start, **kw)
+        assert converged
+        assert np.max(np.abs(_robust_gradient(coef, intercept, X, y, sw, 0.3, eta, norm, 1e-2, rule))) <= 1e-7
+        results[start] = objective(coef, intercept)
+    assert results[True] == pytest.approx(results[False], rel=1e-10)
+
+
+def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
+    """Where ERM is (nearly) the entropic optimum (large ``eta``, a small ball) the fit starts from
+    it and counts its iterations; where it is not (small ``eta``, the l_inf ball) the fit is the
+    one from zero, bit for bit."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, y, _, sw, _ = _data(n=400, d=6, seed=4)
+    starts = []
+    real = lbfgs.minimize
+    monkeypatch.setattr(lbfgs, "minimize", lambda f, x0, **k: starts.append(x0.copy()) or real(f, x0, **k))
+
+    def fit(rho, eta, start):
+        rule = make_inner_rule(NORM_INF, 6, LOGISTIC)
+        return fit_lbfgs(X, y, sw, rho=rho, eta=eta, norm_code=NORM_INF, loss_code=LOGISTIC, alpha=1e-2,
+                         fit_intercept=True, coef_init=np.zeros((1, 6)), intercept_init=np.zeros(1), max_iter=1000,
+                         tol=1e-6, rule=rule, erm_start=start)
+
+    erm = fit(0.0, 1.0, False)
+    starts.clear()
+    near = fit(0.01, 10.0, True)
+    assert len(starts) == 2 and np.array_equal(starts[1], np.concatenate([erm[0].ravel(), erm[1]]))
+    assert near[2] >= erm[2]
+    far, plain = fit(0.5, 1e-3, True), fit(0.5, 1e-3, False)
+    assert not np.any(starts[-2])  # the robust run of the ERM-start fit began at zero
+    for a, b in zip(far, plain):
+        assert np.array_equal(a, b)

@@ -168,8 +168,10 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
             )
             if solver == "lbfgs":
                 rule = self._inner_rule(code, n_features, loss_code, rule_seed)
+                # a warm start keeps the previous solution as its start; otherwise ERM may serve
                 coef, intercept, n_iter, converged = fit_lbfgs(
-                    X, target, weights, tol=self.tol, rule=rule, **common
+                    X, target, weights, tol=self.tol, rule=rule,
+                    erm_start=not (self.warm_start and hasattr(self, "coef_")), **common
                 )
                 if not converged:
                     warnings.warn(

@@ -53,7 +53,8 @@ class EntropicRobustSVC(_BaseEntropicLinearClassifier):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_iter_ : int
-        Largest iteration count over the one-vs-rest problems; after ``partial_fit``, the
+        Largest iteration count over the one-vs-rest problems (L-BFGS: with those of the ERM
+        fit it started from, if it did); after ``partial_fit``, the
         epochs of the stochastic run so far (one per ``partial_fit`` call).
 
     Notes
