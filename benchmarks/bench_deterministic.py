@@ -21,7 +21,23 @@ alternated with ea7b214, ms), after ``log_sinhc_derivatives`` lost a logarithm a
 0.188-0.195 / 0.210-0.217 before, 0.175-0.178 / 0.183 / 0.203-0.204 after; ``l_1`` unchanged
 (it does not use them). The fits' times (``--sweep --times``) moved within their noise.
 
-Latest (2026-11-27, tenth session; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
+Latest (2026-11-27, eleventh session; same command, two runs, load average 0.6-0.7), after
+L-BFGS started from the ERM solution where the entropic gradient there is small
+(``skentropic/linear_model/_lbfgs.py``, which has the side-by-side times; ``--no-erm-start``
+gives the fits from zero)::
+
+       n x d  sklearn 1 BLAS [s]   l2 (eta 1 to 1e-3)   l-inf          l1
+      digits        0.005-0.007     0.7-2.9x            2.3-5.5x       0.8-3.3x
+     1000x64        0.002-0.003     0.8-2.3x            1.9-2.9x       1.1-2.3x
+    10000x64        0.005           1.5-1.7x            1.8-2.2x       1.1-1.9x
+    1000x784        0.006           0.8-0.9x            2.2-7.2x       1.5-2.3x
+   10000x784        0.047-0.048     1.0x                0.8-1.2x       1.2x
+
+Above 3x: digits l-inf at ``eta`` 0.1 to 1e-3 (3.3-5.5x), digits l1 at 1e-3 (3.2-3.3x),
+1000 x 784 l-inf at 0.01 (2.5-3.9x) and 1e-3 (7.0-7.2x): there the robust model is far from ERM
+and the fit starts from zero as before.
+
+The tenth session's table (``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
 --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs, load average 0.2-0.3; ranges over
 ``eta`` and both runs), after the score grid stopped refining for the atom adjoints and the
 logistic ``f_r`` (below)::
@@ -80,6 +96,11 @@ Side by side (``--times``, each run alternated with the commit before the change
   8.7-10.8 after; 10000 x 64 14.8-16.5 before, 12.4-13.9 after; 1000 x 784 78.2-82.9 before,
   88-94 with the bulk step alone (its densities fell below the parallel threshold) and
   58.1-63.8 with the threshold lowered 16x.
+
+The 10-class digits one-vs-rest fits after the ERM start (``--multiclass --etas 0.01 --rho
+0.05 --repeats 3``, two runs alternated with 2790201, eleventh session): l2 0.15 s to 0.06 s,
+l-inf 0.23 s to 0.20-0.21 s, l1 0.26 s to 0.04 s; multinomial unchanged (0.59-0.74 s, 17-22x
+against scikit-learn's 0.034 s with one BLAS thread).
 
 Still above the targets (tenth session): the digits (l2 at ``eta = 1e-3``, l-inf, l1), l1 at
 1000 x 64, l-inf below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of

@@ -35,6 +35,39 @@ runs), and the 1000 x 784 fits (``eta`` 0.1 to 1e-3, ``rho = 0.05``) went from
 (l1); 10000 x 64 from 50-94 ms to 10-25 ms (``benchmarks/bench_deterministic.py --sweep
 --times``, side by side with the commit before).
 
+The start (``erm_start``, what the estimators use unless ``warm_start`` gives one): the
+penalised ERM fit (``ρ = 0``: a matrix-vector pair and a margin loss per evaluation) is made
+first, and L-BFGS starts from it when the entropic gradient there is at most
+``_ERM_START_GRADIENT = 0.04`` of the one at zero, else from zero (bit for bit the fit without
+it; the evaluation at the start is not repeated). Where the entropic risk is close to the ERM
+loss (large ``η``, small balls: the ``l_1`` ball of ``ρ = 0.05`` moves a model by a fraction
+of the tolerance) few iterations remain, none where ERM already meets ``tol``; where it is far
+(small ``η`` with the ``l_∞`` ball) the ERM start took as many iterations as zero in an ad-hoc
+study, and the test costs the ERM fit and one evaluation. The laws' cost does not grow with
+``n`` and the ERM fit's does, so it is tried only up to ``_ERM_START_POINTS = 5000`` points,
+except for the ``l_1`` ball, whose law stays the dearer part at every size measured.
+``benchmarks/bench_deterministic.py --sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
+--etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3 --times``, two runs with ``--no-erm-start`` and
+two without, 2026-11-27 (ms; ``eta`` 1 / 0.1 / 0.01 / 1e-3)::
+
+    cell               from zero                          ERM start
+    digits l2          11.6 / 12.0 / 15.8 / 17.5-17.9     4.0 / 9.2 / 13.1-13.6 / 13.3-13.8
+    digits l-inf       19.5-20.0 / 22.5 / 22.4 / 22.2     12.5 / 17.5 / 25.6 / 25.5-25.8
+    digits l1          26.1-33.3 / 28.2-34.3 / 41-43 / 28  4.6 / 4.6 / 4.7 / 17.8-18.0
+    1000x64 l-inf      6.2 / 6.4 / 5.3 / 5.9              4.7 / 6.0-6.2 / 6.6-6.8 / 7.3-7.4
+    1000x64 l1         8.9 / 9.1 / 9.0 / 9.6              2.7 / 2.8 / 2.8 / 5.7
+    10000x64 l1        12.4-13.7 / 13.3-17.2 / 13 / 13    6.1-6.3 / 6.1-6.3 / 6.2 / 10.7
+    1000x784 l2        8.1-8.5 / 8.1-8.5 / 8.2-8.7 / 8.7  5.3-5.5 / 5.4 / 5.2-5.4 / 5.5
+    1000x784 l-inf     29-32 / 23.7 / 27.2 / 40-60        17.6 / 7.5 / 15.6-25.2 / 45.5-54.6
+    1000x784 l1        63-67 / 67-70 / 65-66 / 64-68      9.2-9.4 / 9.4-9.6 / 9.2-9.4 / 9.2-9.4
+    10000x784 l1       78-84 / 86-111 / 83-84 / 79-81     57 / 56-58 / 59-60 / 59
+
+The other cells (1000 x 64 l2, 10000 x 64 l2 and l-inf, 10000 x 784 l2 and l-inf) moved within
+their spread. The small-``eta`` ``l_∞`` fits on few points pay the test: digits and 1000 x 64
+at ``eta`` 0.01 and 1e-3 are 14-28% slower. Tried first without the limit on ``n``: 10000 x 784
+l2 and l-inf took 52.9-99.6 ms against 46.1-57.7 ms (the ERM fit there costs about as much as
+scikit-learn's), 10000 x 64 l2 and l-inf at ``eta`` 0.01 and 1e-3 10.7-14.4 ms against 9.0-10.8 ms.
+
 For ``η = 0`` with the ``l_∞`` ball the adversarial term ``φ(s − ρ||w||_1)`` is not smooth
 where a coordinate of ``w`` vanishes; the weights are then split ``w = w⁺ − w⁻`` with bounds
 ``w⁺, w⁻ >= 0`` so that ``||w||_1 = Σ (w⁺ + w⁻)`` is linear on the feasible set.
@@ -46,7 +79,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .._core._losses import SOFTMAX, margin_losses
-from .._core._norms import NORM_INF
+from .._core._norms import NORM_INF, NORM_L1
 from .._core._threads import single_blas_thread
 from ._objective import TILTED, linear_objective
 
@@ -59,6 +92,9 @@ _MAXCOR_FLOATS = 2**22  # ... fewer (at least 10) where their 2 * maxcor * n_par
 # erm_start: start from the ERM solution where the entropic gradient there is at most this
 # fraction of the one at the given start (_erm_start)
 _ERM_START_GRADIENT = 0.04
+# ... with at most this many points, or with the l_1 ball: the laws' cost does not grow with n, the
+# matrix products (all of an ERM evaluation) do; beyond, the ERM fit cost about what it saved
+_ERM_START_POINTS = 5000
 
 
 def fit_lbfgs(X, y, sample_weight, **kwargs):
@@ -95,10 +131,10 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     verbose : int, default=0
         Passed to L-BFGS-B as ``iprint`` when positive.
     erm_start : bool, default=False
-        Binary losses with ``ρ > 0``, ``η > 0`` and an exact or fixed-sample rule: fit the
-        penalised ERM (``ρ = 0``, cheap) first and start from it instead of ``coef_init`` where
-        the entropic gradient there is small (:func:`_erm_start`); its iterations count in
-        ``n_iter``.
+        Binary losses with ``ρ > 0``, ``η > 0`` and an exact or fixed-sample rule, with at most
+        ``_ERM_START_POINTS`` points or the ``l_1`` ball: fit the penalised ERM (``ρ = 0``,
+        cheap) first and start from it instead of ``coef_init`` where the entropic gradient
+        there is small (:func:`_erm_start`); its iterations count in ``n_iter``.
 
     Returns
     -------
@@ -154,7 +190,8 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         options["iprint"] = int(verbose)
     if rule.kind != TILTED:
         n_start = 0
-        if erm_start and rho > 0 and eta > 0 and k == 1 and loss_code != SOFTMAX and not split:
+        if (erm_start and rho > 0 and eta > 0 and k == 1 and loss_code != SOFTMAX and not split
+                and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1)):
             erm = _fit_lbfgs(X, y, sample_weight, rho=0.0, eta=eta, norm_code=norm_code, loss_code=loss_code,
                              alpha=alpha, fit_intercept=fit_intercept, coef_init=coef0, intercept_init=intercept0,
                              max_iter=max_iter, tol=tol, rule=rule, verbose=verbose)
