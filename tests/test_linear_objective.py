@@ -249,3 +249,19 @@ def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
     assert not np.any(starts[-2])  # the robust run of the ERM-start fit began at zero
     for a, b in zip(far, plain):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("norm, tried", [(NORM_INF, False), (NORM_L2, False), (NORM_L1, True)])
+def test_fit_lbfgs_erm_start_only_where_it_pays(monkeypatch, norm, tried):
+    """Beyond _ERM_START_POINTS points only the l_1 fits try the ERM start (one L-BFGS run more)."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, y, _, sw, _ = _data(n=400, d=6, seed=4)
+    runs = []
+    real = lbfgs.minimize
+    monkeypatch.setattr(lbfgs, "minimize", lambda f, x0, **k: runs.append(1) or real(f, x0, **k))
+    monkeypatch.setattr(lbfgs, "_ERM_START_POINTS", 399)
+    fit_lbfgs(X, y, sw, rho=0.01, eta=10.0, norm_code=norm, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
+              coef_init=np.zeros((1, 6)), intercept_init=np.zeros(1), max_iter=1000, tol=1e-6,
+              rule=make_inner_rule(norm, 6, LOGISTIC), erm_start=True)
+    assert len(runs) == (2 if tried else 1)
