@@ -265,3 +265,42 @@ def test_fit_lbfgs_erm_start_only_where_it_pays(monkeypatch, norm, tried):
               coef_init=np.zeros((1, 6)), intercept_init=np.zeros(1), max_iter=1000, tol=1e-6,
               rule=make_inner_rule(norm, 6, LOGISTIC), erm_start=True)
     assert len(runs) == (2 if tried else 1)
+
+
+def test_softmax_erm_path_matches_numpy():
+    """rho = 0 with the softmax loss: cross-entropy values and exact gradients (finite differences)."""
+    X, _, labels, sw, rng = _data(n=40, d=4, seed=7)
+    W, b = 3.0 * rng.randn(3, 4), rng.randn(3)
+    rule = make_inner_rule(NORM_INF, 4, SOFTMAX)
+    values = per_sample_objective(W, b, X, labels, 0.0, 0.1, NORM_INF, SOFTMAX, rule)
+    np.testing.assert_allclose(values, _np_loss(X @ W.T + b, labels, SOFTMAX), rtol=1e-12)
+    value, g_coef, g_int = linear_objective(W, b, X, labels, sw, 0.0, 0.1, NORM_INF, SOFTMAX, rule)
+    h = 1e-6
+    for k, j in [(0, 0), (2, 3), (1, 2)]:
+        E = np.zeros_like(W)
+        E[k, j] = h
+        fd = (linear_objective(W + E, b, X, labels, sw, 0.0, 0.1, NORM_INF, SOFTMAX, rule)[0]
+              - linear_objective(W - E, b, X, labels, sw, 0.0, 0.1, NORM_INF, SOFTMAX, rule)[0]) / (2 * h)
+        assert g_coef[k, j] == pytest.approx(fd, rel=1e-6, abs=1e-9)
+    assert g_int.sum() == pytest.approx(0.0, abs=1e-12)  # softmax − onehot sums to zero per point
+
+
+def test_fit_lbfgs_tilted_rule_aims_first_at_the_erm_solution(monkeypatch):
+    """With erm_start the multinomial (tilted) fit's first aiming round starts, and is aimed, at
+    the ERM solution, which the fit made first."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, _, labels, sw, _ = _data(n=120, d=4, seed=8)
+    starts = []
+    real = lbfgs.minimize
+    monkeypatch.setattr(lbfgs, "minimize", lambda f, x0, **k: starts.append(x0.copy()) or real(f, x0, **k))
+    kw = dict(norm_code=NORM_L2, loss_code=SOFTMAX, alpha=1e-2, fit_intercept=True, coef_init=np.zeros((3, 4)),
+              intercept_init=np.zeros(3), max_iter=200, tol=1e-6)
+    erm = fit_lbfgs(X, labels, sw, rho=0.0, eta=0.1, rule=make_inner_rule(NORM_L2, 4, SOFTMAX), **kw)
+    starts.clear()
+    rule = make_inner_rule(NORM_L2, 4, SOFTMAX, n_inner_samples=16)
+    coef, _, n_iter, _ = fit_lbfgs(X, labels, sw, rho=0.3, eta=0.1, rule=rule, erm_start=True, **kw)
+    assert not np.any(starts[0])  # the ERM fit, from zero
+    np.testing.assert_array_equal(starts[1], np.concatenate([erm[0].ravel(), erm[1]]))
+    assert n_iter >= erm[2]
+    assert not np.allclose(coef, erm[0], atol=1e-3)  # the robust fit moved on from ERM

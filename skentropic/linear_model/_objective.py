@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 from sklearn.exceptions import ConvergenceWarning
 
-from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses, softmax_loss
+from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses, softmax_cross_entropy, softmax_loss
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
@@ -254,13 +254,9 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     if loss_code == SOFTMAX:
         scores = np.ascontiguousarray(np.asarray(X @ coef.T) + intercept)
         labels = np.asarray(y, dtype=np.int64)
-        if rho == 0:
-            g = np.empty_like(scores)
-            probs = np.empty(scores.shape[1])
-            for i in range(n):  # small K; ERM path only
-                values[i] = softmax_loss(scores[i], labels[i], probs)
-                g[i] = probs
-                g[i, labels[i]] -= 1.0
+        if rho == 0:  # (the ERM start of the multinomial fits: vectorised)
+            g = scores.copy()
+            values[:] = softmax_cross_entropy(g, labels)
             return values, ("softmax", g, None)
         if rule.kind == TILTED:
             return values, _tilted(coef, intercept, X, scores, labels, np.ones(n), sw, rho, eta, norm_code,
