@@ -99,8 +99,11 @@ Side by side (``--times``, each run alternated with the commit before the change
 
 The 10-class digits one-vs-rest fits after the ERM start (``--multiclass --etas 0.01 --rho
 0.05 --repeats 3``, two runs alternated with 2790201, eleventh session): l2 0.15 s to 0.06 s,
-l-inf 0.23 s to 0.20-0.21 s, l1 0.26 s to 0.04 s; multinomial unchanged (0.59-0.74 s, 17-22x
-against scikit-learn's 0.034 s with one BLAS thread).
+l-inf 0.23 s to 0.20-0.21 s, l1 0.26 s to 0.04 s. Then the multinomial fits aimed first at the
+ERM solution (same command, two runs alternated with 2790201; scikit-learn 0.033 s with one
+BLAS thread): l2 0.59-0.61 s to 0.26-0.27 s (18.1-18.5x to 7.9-8.1x), l-inf 0.67-0.69 s to
+0.55-0.59 s (20.3-20.9x to 16.7-17.8x), l1 0.52-0.54 s to 0.19 s (15.8-16.3x to 5.6-5.8x).
+The 5x target is still not met.
 
 Still above the targets (tenth session): the digits (l2 at ``eta = 1e-3``, l-inf, l1), l1 at
 1000 x 64, l-inf below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of
