@@ -198,15 +198,19 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                "maxls": 50, "maxcor": maxcor}
     if verbose:
         options["iprint"] = int(verbose)
+    def erm_solution():
+        """The penalised ERM fit (``ρ = 0``) from the same start: its parameters and iterations."""
+        coef, intercept, n_erm, _ = _fit_lbfgs(
+            X, y, sample_weight, rho=0.0, eta=eta, norm_code=norm_code, loss_code=loss_code, alpha=alpha,
+            fit_intercept=fit_intercept, coef_init=coef0, intercept_init=intercept0, max_iter=max_iter, tol=tol,
+            rule=rule, verbose=verbose)
+        return (np.concatenate([coef.ravel(), intercept]) if fit_intercept else coef.ravel()), n_erm
+
     if rule.kind != TILTED or rho == 0:  # (ρ = 0 needs no inner rule: the ERM start's own fit)
         n_start = 0
         if (erm_start and rho > 0 and eta > 0 and k == 1 and loss_code != SOFTMAX and not split
                 and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1)):
-            erm = _fit_lbfgs(X, y, sample_weight, rho=0.0, eta=eta, norm_code=norm_code, loss_code=loss_code,
-                             alpha=alpha, fit_intercept=fit_intercept, coef_init=coef0, intercept_init=intercept0,
-                             max_iter=max_iter, tol=tol, rule=rule, verbose=verbose)
-            theta_erm = np.concatenate([erm[0].ravel(), erm[1]]) if fit_intercept else erm[0].ravel()
-            theta0, fun, n_start = _erm_start(fun, theta0, theta_erm, erm[2])
+            theta0, fun, n_start = _erm_start(fun, theta0, *erm_solution())
         res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
         coef, intercept = unpack(res.x)
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
@@ -215,11 +219,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     # the first anchor is the ERM solution with erm_start (see the module docstring)
     n_iter, previous, x, full_rule = 0, np.inf, theta0, rule
     if erm_start and rho > 0 and eta > 0 and not split:
-        erm = _fit_lbfgs(X, y, sample_weight, rho=0.0, eta=eta, norm_code=norm_code, loss_code=loss_code,
-                         alpha=alpha, fit_intercept=fit_intercept, coef_init=coef0, intercept_init=intercept0,
-                         max_iter=max_iter, tol=tol, rule=rule, verbose=verbose)
-        x = np.concatenate([erm[0].ravel(), erm[1]]) if fit_intercept else erm[0].ravel()
-        n_iter = erm[2]
+        x, n_iter = erm_solution()
     aiming = dict(options, maxiter=min(int(max_iter), _AIM_ITER))
     aim_rule = replace(rule, n_samples=max(2, rule.n_samples // _AIM_DIVISOR))
     for _ in range(_MAX_ROUNDS - 1):
