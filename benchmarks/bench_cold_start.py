@@ -18,6 +18,14 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
+Eleventh session (2026-11-27; ``--cases linf,l2 --repeats 3 --top 3``, two runs alternated
+with ea7b214, load average about 1): the fits now start with an ERM fit (``_lbfgs.py``). l2
+1.79-1.82 s before, 2.11-2.26 s with the ERM fit on the numba margin-loss kernel (13 compiled
+functions instead of 12), 2.02-2.08 s with it in NumPy (12 again); l-inf 3.75-4.00 s before,
+3.73-4.07 s after. The same 12 functions compile in both l2 fits, yet their compile events
+take about 0.2 s longer after the ERM fit than in a fit from zero (``--exclusive`` and numba's
+compile events, ad hoc); I did not find why. The MLP is unchanged (0.03-0.04 s).
+
 Ninth session (2026-11-27; ``--cases linf,l2 --repeats 3 --top 3``, alternated with the
 session's first commit; load average 0.2-0.5): l-inf 3.78 s against 3.67 s, l2 1.98 s against
 1.74 s (fewer atoms, not fewer kernels: no change beyond the noise). ``--cases linf,l2

@@ -44,3 +44,15 @@ def test_softmax_loss():
         got = softmax_loss(s, label, p)
         assert got == pytest.approx(logsumexp(s) - s[label], rel=1e-13)
         np.testing.assert_allclose(p, softmax(s), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", [LOGISTIC, HINGE, SQUARED_HINGE])
+def test_margin_losses_numpy_matches_the_kernel(loss):
+    from skentropic._core._losses import margin_losses, margin_losses_numpy
+
+    z = np.concatenate([np.linspace(-40.0, 40.0, 801), [1.0, -700.0, 700.0, 1e300, -1e300]])
+    values, ds = np.empty_like(z), np.empty_like(z)
+    margin_losses(z, 0.0, loss, values, ds)
+    got_values, got_ds = margin_losses_numpy(z, loss)
+    np.testing.assert_allclose(got_values, values, rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(got_ds, ds, rtol=1e-14, atol=1e-300)

@@ -37,7 +37,15 @@ import numpy as np
 from numba import njit, prange
 from sklearn.exceptions import ConvergenceWarning
 
-from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses, softmax_cross_entropy, softmax_loss
+from .._core._losses import (
+    HINGE,
+    LOGISTIC,
+    SOFTMAX,
+    margin_losses,
+    margin_losses_numpy,
+    softmax_cross_entropy,
+    softmax_loss,
+)
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
@@ -271,8 +279,8 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     yy = np.asarray(y, dtype=np.float64)
     scores = np.ascontiguousarray(yy * (np.asarray(X @ w).ravel() + intercept[0]))
     ds = np.empty(n)
-    if rho == 0:
-        margin_losses(scores, 0.0, loss_code, values, ds)
+    if rho == 0:  # (the ERM start's fit: NumPy, no kernel to compile on a first fit)
+        values[:], ds[:] = margin_losses_numpy(scores, loss_code)
         return values, ("margin", ds, None, None)
     if eta == 0:
         norm, norm_grad = _dual_norm_and_grad(w, norm_code)
