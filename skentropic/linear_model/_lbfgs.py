@@ -198,6 +198,8 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                "maxls": 50, "maxcor": maxcor}
     if verbose:
         options["iprint"] = int(verbose)
+    erm_start = erm_start and rho > 0 and eta > 0  # (η > 0: never the split η = 0 fit)
+
     def erm_solution():
         """The penalised ERM fit (``ρ = 0``) from the same start: its parameters and iterations."""
         coef, intercept, n_erm, _ = _fit_lbfgs(
@@ -208,8 +210,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
 
     if rule.kind != TILTED or rho == 0:  # (ρ = 0 needs no inner rule: the ERM start's own fit)
         n_start = 0
-        if (erm_start and rho > 0 and eta > 0 and k == 1 and loss_code != SOFTMAX and not split
-                and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1)):
+        if erm_start and loss_code != SOFTMAX and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1):
             theta0, fun, n_start = _erm_start(fun, theta0, *erm_solution())
         res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
         coef, intercept = unpack(res.x)
@@ -218,7 +219,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     # tilted rule: short runs that re-aim the proposals at the current model, then a full run;
     # the first anchor is the ERM solution with erm_start (see the module docstring)
     n_iter, previous, x, full_rule = 0, np.inf, theta0, rule
-    if erm_start and rho > 0 and eta > 0 and not split:
+    if erm_start:
         x, n_iter = erm_solution()
     aiming = dict(options, maxiter=min(int(max_iter), _AIM_ITER))
     aim_rule = replace(rule, n_samples=max(2, rule.n_samples // _AIM_DIVISOR))
