@@ -122,6 +122,21 @@ def test_warm_start_continues(binary):
     np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-4, atol=1e-5)
 
 
+def test_erm_start_only_without_previous_coefficients(binary, monkeypatch):
+    """A fit may start from ERM; a warm-started refit keeps its previous solution as the start."""
+    import skentropic.linear_model._base as base
+
+    X, y = binary
+    runs = []
+    real = base.fit_lbfgs
+    monkeypatch.setattr(base, "fit_lbfgs", lambda *a, **k: runs.append(k["erm_start"]) or real(*a, **k))
+    est = EntropicRobustLogisticRegression(rho=0.2, eta=0.1, warm_start=True, random_state=0)
+    est.fit(X, y)
+    assert runs == [True]
+    est.fit(X, y)
+    assert runs == [True, False]
+
+
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_fitted_model_minimises_its_objective(Est, binary):
     """The fitted parameters beat nearby parameters on the penalised objective."""
