@@ -105,6 +105,14 @@ BLAS thread): l2 0.59-0.61 s to 0.26-0.27 s (18.1-18.5x to 7.9-8.1x), l-inf 0.67
 0.55-0.59 s (20.3-20.9x to 16.7-17.8x), l1 0.52-0.54 s to 0.19 s (15.8-16.3x to 5.6-5.8x).
 The 5x target is still not met.
 
+Twelfth session (2026-11-28; same command, two runs alternated with 32b393d, scikit-learn
+0.033-0.034 s with one BLAS thread): the l1 proposal's constants by Newton's method instead of
+100 bisection steps, its draws from one uniform per coordinate, and the draws of a tilted rule
+spread over the threads (the aiming rounds' 8 draws per point were one block on one thread).
+Multinomial l1 0.19-0.20 s to 0.10 s (5.8-5.9x to 3.0-3.1x: within 5x), l2 0.27-0.28 s to
+0.22-0.23 s (8.0-8.5x to 6.8-6.9x), l-inf 0.55 s to 0.53-0.54 s (16.2-16.7x); one-vs-rest
+unchanged (l2 0.06 s, l-inf 0.19 s, l1 0.04 s).
+
 Still above the targets (tenth session): the digits (l2 at ``eta = 1e-3``, l-inf, l1), l1 at
 1000 x 64, l-inf below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of
 densities x 784 coordinates x tens of nodes per evaluation), and the multinomial 5x (ninth

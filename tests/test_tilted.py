@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 from scipy.special import gammaln, logsumexp
 
 from skentropic._core._mgf import log_mgf_l2, log_sinhc
@@ -20,6 +21,7 @@ from skentropic._core._tilted import (
     fill_tilted_points_l1,
     fill_tilted_points_l2,
     fill_tilted_points_linf,
+    l1_tilt_constants,
     sample_tilted_kernel,
     sample_tilted_rows,
     tilted_log_weight,
@@ -92,6 +94,33 @@ def test_weights_average_to_one_and_match_their_formula(code):
     assert abs(w.mean() - 1) <= 4 * w.std() / np.sqrt(len(w))
     for i in range(20):
         assert tilted_log_weight(U[i], theta, code) == pytest.approx(log_w[i], rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 8, 784])
+@pytest.mark.parametrize("strength", [1e-9, 0.3, 5.0, 300.0, 1e5])
+def test_l1_constants_solve_the_saddle_point_equation(d, strength):
+    """``l1_tilt_constants`` (Newton's method) against scipy's ``brentq`` on the same equation,
+    ``μ + μ²K_V'(μ)/(d + 1) = 1/(d + 1)`` in ``x = log(1 − μ max|θ|)``, and its constants against
+    their definitions."""
+    theta = np.random.default_rng(d).standard_normal(d)
+    theta *= strength / np.abs(theta).max()
+    a, big = np.abs(theta), np.abs(theta).max()
+
+    def excess(x):
+        mu = -np.expm1(x) / big
+        g = (big - a) / big + np.exp(x) * a / big
+        with np.errstate(over="ignore"):  # an overflow reads too far, as in the kernel
+            return mu + mu * mu * np.sum(2 * mu * a * a / (g * (2 - g))) / (d + 1) - 1 / (d + 1)
+
+    x_ref = brentq(excess, -700.0, -1e-300, xtol=1e-300, rtol=4 * np.finfo(float).eps)
+    gk = np.empty(d)
+    lam, c, log_k, u0 = l1_tilt_constants(theta, gk)
+    mu = lam / u0
+    assert mu == pytest.approx(-np.expm1(x_ref) / big, rel=1e-12)
+    np.testing.assert_allclose(gk, 1 - mu * a, rtol=1e-12, atol=1e-15)
+    kv1 = np.sum(2 * mu * a * a / (gk * (2 - gk)))
+    assert c == pytest.approx(kv1 / (d + 1 + mu * kv1), rel=1e-12)
+    assert log_k == pytest.approx(-(d + 1) * np.log(u0) - np.sum(np.log(gk * (2 - gk))), rel=1e-12, abs=1e-14)
 
 
 def test_linf_mixture_weights_are_bounded():

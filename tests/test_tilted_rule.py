@@ -245,13 +245,18 @@ def test_two_class_softmax_matches_the_exact_binary_rule(d, norm):
     """With two classes the softmax loss is the logistic loss of the margin ``(w_y − w_o)·x``, so
     the exact binary rules are a reference that shares none of the tilted sampling. At
     ``eta <= 1e-2`` and ``rho ||w_1 − w_0||_*`` from 0.1 to 10, 32 samples per point give the
-    mean risk within 1e-3 (measured: at most 3.2e-4, ``bench_multinomial_accuracy.py
-    --two-classes``, which also shows where 32 samples are not enough: ``eta >= 0.1`` with
-    ``rho ||w||_* >= 1``)."""
+    mean risk within 1e-3 (``bench_multinomial_accuracy.py --two-classes``, which also shows
+    where 32 samples are not enough: ``eta >= 0.1`` with ``rho ||w||_* >= 1``), averaged over
+    four seeds: the error is the log's bias (low) plus noise, and one draw can leave the bound.
+    In ``d = 784``, l1, ``rho ||w||_inf = 10``, ``eta = 1e-2`` 80 seeds read -5.0e-4 on average
+    with a standard deviation of 1.8e-4, 2 of 80 beyond 1e-3, with the l1 sampler before
+    2026-11-28 and with today's (same law, another random stream; seed 3 alone passed before
+    and not after)."""
     for target, eta, problem, exact in _two_class_cells(d, norm, (0.1, 1.0, 10.0), (1e-4, 1e-3, 1e-2)):
-        soft = per_sample_objective(*problem, eta, norm, SOFTMAX,
-                                    make_inner_rule(norm, d, SOFTMAX, n_inner_samples=32, seed=3))
-        assert soft.mean() == pytest.approx(exact, rel=1e-3), (target, eta)
+        soft = np.mean([per_sample_objective(*problem, eta, norm, SOFTMAX,
+                                             make_inner_rule(norm, d, SOFTMAX, n_inner_samples=32, seed=seed)).mean()
+                        for seed in (3, 4, 5, 6)])
+        assert soft == pytest.approx(exact, rel=1e-3), (target, eta)
 
 
 def _two_class_cells(d, norm, targets, etas):

@@ -144,8 +144,10 @@ def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, 
 
     def run(pts):
         rows = slice(pts.start * m, pts.stop * m)
-        U, log_w = draw_tilted(tilts[pts], seeds[pts], m, norm_code) if draws is None else (draws[0][rows],
-                                                                                             draws[1][rows])
+        if draws is None:
+            U, log_w = draw_tilted(tilts[pts], seeds[pts], m, norm_code, spread=False)
+        else:
+            U, log_w = draws[0][rows], draws[1][rows]
         return _block(scores[pts], y[pts], sign[pts], sw[pts], W, U, log_w, m, rho, eta, loss_code,
                       value[pts], ess[pts], gs[pts], None if se is None else se[pts])
 
@@ -155,10 +157,12 @@ def tilted_linear(scores, y, sign, sw, W, tilts, seeds, m, rho, eta, norm_code, 
     return value, ess, gs, gW
 
 
-def draw_tilted(tilts, seeds, m, norm_code):
+def draw_tilted(tilts, seeds, m, norm_code, spread=True):
     """``m`` draws of the proposal ``q_{θ_i}`` per point (row ``i`` of ``tilts``), seeded with
     ``seeds[i]``: ``(U, log_w)`` with point ``i``'s rows at ``i m .. (i + 1) m − 1``. Many points
-    are drawn in blocks on threads (each point reseeds: the same draws)."""
+    are drawn in blocks on threads (each point reseeds: the same draws), at least one per thread
+    with ``spread``; a caller already on a block thread passes ``spread=False`` (its block is
+    then drawn on its own thread: the pool does not take tasks from its own workers)."""
     n_points, d = tilts.shape
     U, log_w = np.empty((n_points * m, d)), np.empty(n_points * m)
     tilts = np.ascontiguousarray(tilts)
@@ -169,14 +173,22 @@ def draw_tilted(tilts, seeds, m, norm_code):
         rows = slice(pts.start * m, pts.stop * m)
         TILTED_POINTS[norm_code](U[rows], counts[pts], tilts[pts], seeds[pts], log_w[rows])
 
-    _run_blocks(run, n_points, m * d)
+    _run_blocks(run, n_points, m * d, spread=spread)
     return U, log_w
 
 
-def _run_blocks(run, n_points, floats_per_point):
+def _run_blocks(run, n_points, floats_per_point, spread=False):
     """``[run(pts) for pts in blocks]`` over fixed blocks of at most ``BLOCK_FLOATS`` floats, on
-    numba's number of threads (the samplers and BLAS release the GIL; one BLAS thread each)."""
+    numba's number of threads (the samplers and BLAS release the GIL; one BLAS thread each).
+
+    ``spread``: also at least one block per thread, for work whose result does not depend on
+    the blocks (the draws: each point reseeds); a fixed split keeps the sums of the
+    evaluations independent of the thread count. (The digits' aiming draws, 8 per point, were
+    one block on one thread.)
+    """
     per_block = max(1, BLOCK_FLOATS // floats_per_point)
+    if spread:
+        per_block = min(per_block, -(-n_points // numba.get_num_threads()))
     blocks = [slice(start, min(n_points, start + per_block)) for start in range(0, n_points, per_block)]
     workers = min(len(blocks), numba.get_num_threads())
     if workers <= 1:
