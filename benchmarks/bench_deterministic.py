@@ -21,6 +21,16 @@ alternated with ea7b214, ms), after ``log_sinhc_derivatives`` lost a logarithm a
 0.188-0.195 / 0.210-0.217 before, 0.175-0.178 / 0.183 / 0.203-0.204 after; ``l_1`` unchanged
 (it does not use them). The fits' times (``--sweep --times``) moved within their noise.
 
+Twelfth session (2026-11-28; same command, two runs alternated with 6a57bef, ms), after the
+cube rule's series coordinates went up to ``λa_k < 1.5`` (32 terms, scaled power sums) instead
+of 0.5 (12 terms): ``l_inf``, d = 784, ``eta`` 1 / 0.01 / 1e-3: 0.395 / 0.522 / 1.015-1.027
+before, 0.212-0.230 / 0.279-0.309 / 0.808-0.849 after; d = 64: 0.177-0.181 / 0.181-0.187 /
+0.205-0.210 before, 0.154-0.159 / 0.160-0.164 / 0.182-0.185 after. The fits (``--sweep
+--sizes digits,1000x64,1000x784,10000x784 --etas 1,0.1,0.01,0.001 --rho 0.05 --norms l-inf
+--times``, two runs alternated): 1000 x 784 at ``eta = 0.01`` 12.7-14.3 ms before, 11.4-12.0
+after; the other cells moved within their noise (the law is a part of an evaluation: at
+1000 x 784, ``eta = 1e-3`` the node kernel of the score grid costs about as much).
+
 Latest (2026-11-27, eleventh session; same command, two runs, load average 0.6-0.7), after
 L-BFGS started from the ERM solution where the entropic gradient there is small
 (``skentropic/linear_model/_lbfgs.py``, which has the side-by-side times; ``--no-erm-start``

@@ -112,11 +112,11 @@ _SATURATED_DROP = 25.0
 _EXTEND = math.e ** 2  # ... reached by steps of e^2 in λ (tail_drop)
 _LOG_2PI = math.log(2.0 * math.pi)
 # coordinates with |λ a_k| < _SERIES_X enter the cumulants (and their gradient) through the
-# 12-term series of log sinhc, summed over coordinates as power sums of the a_k (see
-# suffix_power_sums); beyond _SERIES_LAMBDA, λ^25 nears the float range: every coordinate exact
-_SERIES_X = 0.5
-_SERIES_LAMBDA = 1e11
-_N_POWERS = SERIES_TABLE.shape[1] + 3  # even powers a^{2n}, n = 0..14
+# 32-term series of log sinhc, summed over coordinates as scaled power sums of the a_k (see
+# suffix_power_sums). Until 2026-11-28 12 terms below 0.5: at d = 784 the coordinates between 0.5
+# and 1.5 were a third to two thirds of the exactly evaluated ones (benchmarks/bench_deterministic.py)
+_SERIES_X = 1.5
+_N_POWERS = SERIES_TABLE.shape[1] + 3  # even powers a^{2n}, n = 0..34
 _GRADIENT_CHUNKS = 8
 # cube_atoms' saved row: kind, 4 + n_big aggregates, then K^(r) of the sum and of its small part
 _CUM_COLUMN = 5  # (+ n_big)
@@ -128,11 +128,28 @@ KEPT_ROWS_FLOATS = 2**22
 
 
 def suffix_power_sums(a):
-    """``S[n, k] = Σ_{j >= k} a_j^{2n}`` for ``n < 16`` (``S[:, d] = 0``), ``a`` sorted decreasingly."""
-    powers = np.asarray(a, dtype=np.float64)[None, :] ** (2.0 * np.arange(_N_POWERS))[:, None]
-    out = np.zeros((_N_POWERS, powers.shape[1] + 1))
-    out[:, :-1] = np.cumsum(powers[:, ::-1], axis=1)[:, ::-1]
+    """Scaled suffix power sums ``S[n, k] = Σ_{j >= k} (a_j/a_k)^{2n}`` for ``n < _N_POWERS``
+    (``S[:, d] = 0``) of positive ``a`` sorted decreasingly: between ``1`` and ``d − k``, so the
+    series terms ``(λa_k)^{2n} S[n, k]`` neither overflow nor underflow (unscaled, ``λ^{2n}`` of
+    ``n = 34`` overflows from ``λ ≈ 3e4``)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    out = np.empty((_N_POWERS, a.shape[0] + 1))
+    _scaled_suffix_sums(a, out)
     return out
+
+
+@njit(cache=True)
+def _scaled_suffix_sums(a, out):
+    """:func:`suffix_power_sums` into ``out``: ``S[n, k] = 1 + (a_{k+1}/a_k)^{2n} S[n, k + 1]``."""
+    d = a.shape[0]
+    for n in range(out.shape[0]):
+        out[n, d] = 0.0
+    for k in range(d - 1, -1, -1):
+        r2 = (a[k + 1] / a[k]) ** 2 if k + 1 < d else 0.0
+        p = 1.0
+        for n in range(out.shape[0]):
+            out[n, k] = 1.0 + p * out[n, k + 1]
+            p *= r2
 
 
 def active_coordinates(a):
@@ -377,11 +394,9 @@ def _cumulant_gradient(lam, ak, g, dk):
 
 @njit(cache=True, inline="always")
 def _series_start(lam, a, first):
-    """First ``k >= first`` with ``|λ| a_k < _SERIES_X`` (``a`` decreasing); ``len(a)`` for huge ``|λ|``."""
+    """First ``k >= first`` with ``|λ| a_k < _SERIES_X`` (``a`` decreasing), else ``len(a)``."""
     x = abs(lam)
     d = a.shape[0]
-    if x > _SERIES_LAMBDA:
-        return d
     lo, hi = first, d
     while lo < hi:
         mid = (lo + hi) // 2
@@ -478,9 +493,10 @@ def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
     The coordinates summed exactly fill ``gk[k, r] = g^{(r)}(λ a_k)`` (signed; ``g = log sinhc``)
     and add ``a_k^r gk[k, r]``: all of them when ``n_big == len(a)``, else those before the
     series start ``k₀`` (:func:`_series_start`). Beyond ``k₀``, with ``g^{(r)}(x) = Σ_m D_{rm}
-    x^{2m + r mod 2}`` (12 terms, ``1e-17`` relative for ``x < 0.5``), ``Σ_{k >= k₀} a_k^r
-    g^{(r)}(λa_k) = Σ_m D_{rm} λ^{2m + r mod 2} S[m + ⌈r/2⌉, k₀]`` with the suffix power sums
-    ``S`` of :func:`suffix_power_sums`: ``O(1)`` per tilt instead of ``O(d)``.
+    x^{2m + r mod 2}`` (32 terms, ``5e-15`` relative or better for ``x <= 1.5``), ``Σ_{k >= k₀}
+    a_k^r g^{(r)}(λa_k) = λ^{r mod 2} a_{k₀}^{2⌈r/2⌉} Σ_m D_{rm} (λa_{k₀})^{2m} S[m + ⌈r/2⌉, k₀]``
+    with the scaled suffix power sums ``S`` of :func:`suffix_power_sums`: ``O(1)`` per tilt
+    instead of ``O(d)``.
     """
     d = a.shape[0]
     k0 = d if n_big == d else _series_start(lam, a, n_big)
@@ -501,16 +517,17 @@ def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
                 else:
                     cum_small[r] += p * gk[k, r]
                 p *= a[k]
-    lam2 = lam * lam
+    x2 = (x_scale * a[k0]) ** 2 if k0 < d else 0.0  # below _SERIES_X²
+    a2 = a[k0] ** 2 if k0 < d else 0.0
     for r in range(5):
         if k0 < d:
             off = (r + r % 2) // 2
-            pw = lam if r % 2 == 1 else 1.0
+            pw = 1.0
             acc = 0.0
             for m in range(SERIES_TABLE.shape[1]):
                 acc += SERIES_TABLE[r, m] * pw * suffix[m + off, k0]
-                pw *= lam2
-            cum_small[r] += acc
+                pw *= x2
+            cum_small[r] += acc * (lam if r % 2 == 1 else 1.0) * a2 ** off
         cum[r] = cum_big[r] + cum_small[r]
 
 
@@ -610,9 +627,10 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
     unit vectors gives ``C_j``). Beyond
     the series start of atom ``j`` (:func:`_series_start`), ``dK^{(r)}_k = ∂_a[a^r g^{(r)}(λa)]``
     is the series ``Σ_m D_{rm} λ^{2m + r mod 2} 2n a_k^{2n−1}`` (``n = m + ⌈r/2⌉``), so those
-    terms of all atoms add up to one polynomial ``Σ_n E_n(k) a_k^{2n−1}``, whose coefficients
-    gain atom ``j``'s share from its series start on: ``O(atoms + d)`` series work instead of
-    ``O(atoms × d)``.
+    terms of all atoms add up to ``Σ_n E_n(k)/a_k``, ``E_n(k) = Σ_{j: k₀(j) <= k} e_{jn}
+    (λ_j a_k)^{2n}`` (``e_{jn}`` from the ``C_{jr}``), which gain atom ``j``'s share at its series
+    start and are carried from ``k − 1`` to ``k`` by the factor ``(a_k/a_{k−1})^{2n} <= 1`` (no
+    overflow): ``O(atoms + d)`` series work instead of ``O(atoms × d)``.
     """
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
@@ -673,30 +691,34 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
                 out[k] += coef[0] * dk[0] + coef[1] * dk[1] + coef[2] * dk[2] + coef[3] * dk[3] + coef[4] * dk[4]
         if k0 == d:
             continue
-        lam2 = lam * lam
+        x2 = (lam * a[k0]) ** 2  # below _SERIES_X²
+        a2 = a[k0] * a[k0]
         for r in range(5):
             off = (r + r % 2) // 2
-            pw = coef[r] * (lam if r % 2 == 1 else 1.0)
+            pw = coef[r] * (lam if r % 2 == 1 else 1.0) * a2 ** off
             for m in range(SERIES_TABLE.shape[1]):
                 n = m + off
                 if n > 0:
                     delta[k0, n] += SERIES_TABLE[r, m] * pw * (2.0 * n)
-                pw *= lam2
+                pw *= x2
     acc = np.empty(n_pow)
     for n in range(n_pow):
         acc[n] = 0.0
+    active = False
     for k in range(d):
-        active = False
-        for n in range(n_pow):
+        if active:  # E_n(k − 1) → E_n(k): times (a_k/a_{k−1})^{2n}
+            r2 = (a[k] / a[k - 1]) ** 2
+            p = 1.0
+            for n in range(n_pow):
+                acc[n] *= p
+                p *= r2
+        total = 0.0
+        for n in range(1, n_pow):
             acc[n] += delta[k, n]
+            total += acc[n]
             active = active or acc[n] != 0.0
-        if not active:
-            continue
-        a2 = a[k] * a[k]
-        poly = 0.0
-        for n in range(n_pow - 1, 0, -1):
-            poly = poly * a2 + acc[n]
-        out[k] += poly * a[k]
+        if active:
+            out[k] += total / a[k]
 
 
 @njit(cache=True, parallel=True)
