@@ -17,7 +17,8 @@ from scipy.special import beta as beta_fn
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from skentropic._core._sampling import sample_unit_ball_kernel
-from skentropic.linear_model._cube_rule import active_coordinates, spline_prefix
+from skentropic.linear_model._cube_density import spline_prefix
+from skentropic.linear_model._cube_rule import active_coordinates
 from skentropic.linear_model._objective import make_inner_rule, per_sample_objective
 
 LOSSES = {

@@ -36,24 +36,9 @@ as ``d = 1`` or one large ``a_k`` among tiny ones, leave tails that fall only li
 
 The density at the atoms
 ------------------------
-- ``d ≤ _SPLINE_MAX`` non-zero ``a_k`` of comparable sizes: the exact piecewise-polynomial
-  density ``p_T(t) = Σ_{ε ∈ {±1}^d} (Π ε_k) (t + ε·a)_+^{d−1} / ((d−1)! 2^d Π a_k)`` (evaluated
-  at ``−|t|``, where only terms that do not cancel near the edge survive). Its terms reach
-  ``κ = a_1 A^{d−1} / ((d−1)! 2^{d−1} Π a_k)`` times the density (``A = Σ a_k``), which they
-  cancel down to: with tiny coordinates beside large ones (``a = (2, 1e-6, 1e-6, 1e-6)``:
-  ``κ ≈ 1e17``) nothing of it survives rounding, so only the longest prefix of the sorted
-  ``a`` with ``κ <= _SPLINE_CONDITION`` is ever taken exactly (:func:`spline_prefix`).
-- the hybrid density (:func:`_hybrid_density`) where that prefix, or the ``_N_BIG`` largest
-  coordinates when ``d > _SPLINE_MAX``, carry at least half the tilted variance: their exact
-  density convolved with the Edgeworth density of the rest;
-- otherwise the saddle-point density with its second-order Edgeworth correction,
-
-      p_T(t_j) ≈ exp(K(λ_j) − λ_j t_j) / sqrt(2π K''(λ_j)) · (1 + ρ₄/8 − 5ρ₃²/24),
-
-  ``ρ_r = K^{(r)}/K''^{r/2}`` at ``λ_j``: the density of the tilted sum at its mean, with
-  relative error ``O(1/d_eff²)``, ``d_eff = (Σ a_k²)²/Σ a_k⁴`` the effective number of
-  coordinates at that tilt. The atoms are normalised (``Σ_j e^{ℓ_j}`` divides out of
-  ``F``), which cancels the part of the error that is constant in ``t``.
+The exact piecewise-polynomial density where few coordinates matter, the hybrid of an exact
+part and an Edgeworth part, or the saddle-point density with its Edgeworth correction
+(:mod:`._cube_density`, which states when each is taken).
 
 Error budget (measured in ``tests/test_cube_rule.py`` against independent references):
 the trapezoidal error is spectrally small (``h <= 0.9/√d`` resolves the tilted densities,
@@ -83,11 +68,16 @@ from numba import njit, prange
 from .._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from .._core._sinhc import N_DERIV, SERIES_TABLE, log_sinhc_derivatives
 from ._chunks import chunk_count, sum_chunks
+from ._cube_density import (
+    _SPLINE_MAX,
+    _edgeworth,
+    _edgeworth_gradient,
+    _hybrid_density,
+    _log_spline_norm,
+    _spline_terms,
+    spline_prefix,
+)
 
-_SPLINE_MAX = 10  # exact piecewise-polynomial density up to this many non-zero coordinates
-# ... whose terms are at most this many times the density they cancel down to (spline_prefix):
-# 1e-16 x 1e6 leaves the density 1e-10 relative
-_SPLINE_CONDITION = 1e6
 _N_BIG = 8  # beyond: the 8 largest coordinates exactly, the rest by its Edgeworth density
 _N_HERMITE = 24  # Gauss–Hermite nodes of the convolution of the two parts
 _H_DENSITY = 0.9  # v-step <= _H_DENSITY / sqrt(d): tilted densities have log-width ~ 1/sqrt(d)
@@ -157,24 +147,6 @@ def active_coordinates(a):
     index = np.flatnonzero(a > 0.0)
     index = index[np.argsort(-a[index], kind="stable")]
     return index, np.ascontiguousarray(a[index], dtype=np.float64)
-
-
-def spline_prefix(a):
-    """Largest ``m <= _SPLINE_MAX`` such that the exact density of ``a_1..a_m`` (sorted, largest
-    first) is well conditioned: ``κ_m = a_1 (Σ_{k<=m} a_k)^{m−1} / ((m−1)! 2^{m−1} Π_{k<=m} a_k)
-    <= _SPLINE_CONDITION``.
-
-    ``κ_m`` bounds the terms of :func:`_spline_terms`, ``(Σ a_k)^{m−1}/((m−1)! 2^m Π a_k)``, over
-    the density at the centre (at least ``1/(2 a_1)``): the relative rounding error of the exact
-    density is about ``1e-16 κ_m``. ``κ_1 = 1``.
-    """
-    a = np.asarray(a, dtype=np.float64)[:_SPLINE_MAX]
-    k = np.arange(a.shape[0])  # m − 1
-    log_factorial = np.cumsum(np.log(np.maximum(k, 1)))
-    log_kappa = (math.log(a[0]) + k * np.log(np.cumsum(a)) - np.cumsum(np.log(a)) - log_factorial
-                 - k * math.log(2.0))
-    bad = np.flatnonzero(log_kappa > math.log(_SPLINE_CONDITION))
-    return int(bad[0]) if bad.shape[0] else a.shape[0]
 
 
 def gauss_hermite(n_nodes=_N_HERMITE):
@@ -321,67 +293,6 @@ def tail_drop(lam_from, k_from, lam_end, a, scale):
     return (lam_end - lam_from) * slope_end - k_end + k_from - math.log1p(scale * lam_end)
 
 
-def spline_corners(a):
-    """The ``2^d`` sign patterns ``ε ∈ {±1}^d`` of the exact density, largest ``ε·a`` first.
-
-    Returns ``(corners, signs, signed_eps)``: ``corners = ε·a`` (decreasing), ``signs = Π_k ε_k``
-    and ``signed_eps[:, k] = (Π ε) ε_k``, the arguments of :func:`_spline_terms`.
-    """
-    a = np.asarray(a, dtype=np.float64)
-    eps, signs, signed_eps = _sign_patterns(a.shape[0])
-    corners = (eps * a[None, :]).sum(axis=1)
-    order = np.argsort(-corners, kind="stable")
-    return corners[order], signs[order], signed_eps[order]
-
-
-@functools.lru_cache(maxsize=16)
-def _sign_patterns(d):
-    """``(ε, Π ε, (Π ε) ε)`` for the ``2^d`` patterns in binary order (made once per ``d``, not
-    at every evaluation; only the corners ``ε·a`` depend on the weights)."""
-    eps = 1.0 - 2.0 * ((np.arange(1 << d)[:, None] >> np.arange(d)[None, :]) & 1)
-    signs = np.prod(eps, axis=1)
-    return eps, signs, signs[:, None] * eps
-
-
-@njit(cache=True)
-def _spline_terms(t, corners, signs, signed_eps, out):
-    """``out[0:2] = (S_{d−1}, S_{d−2})`` with ``S_m = Σ_ε (Πε) (−|t| + ε·a)_+^m``, and the
-    partials ``out[2 + k] = Σ_ε (Πε) ε_k (−|t| + ε·a)_+^{d−2}``; the patterns are those of
-    :func:`spline_corners` (``d = signed_eps.shape[1]``).
-
-    With the corners ``ε·a`` sorted decreasingly only the patterns with ``ε·a > |t|`` are
-    visited: few of them at the hybrid density's nodes, which lie toward the edge.
-    """
-    d = signed_eps.shape[1]
-    x0 = -abs(t)
-    for q in range(2 + d):
-        out[q] = 0.0
-    for i in range(corners.shape[0]):
-        x = x0 + corners[i]
-        if x <= 0.0:
-            break
-        if d < 2:
-            out[0] += signs[i]
-            continue
-        p2 = 1.0
-        for _ in range(d - 2):
-            p2 *= x
-        out[0] += signs[i] * p2 * x
-        out[1] += signs[i] * p2
-        for k in range(d):
-            out[2 + k] += signed_eps[i, k] * p2
-
-
-@njit(cache=True, inline="always")
-def _log_spline_norm(a):
-    """``log((d−1)! 2^d Π a_k)``."""
-    d = a.shape[0]
-    acc = math.lgamma(d) + d * math.log(2.0)
-    for k in range(d):
-        acc += math.log(a[k])
-    return acc
-
-
 @njit(cache=True, inline="always")
 def _cumulant_gradient(lam, ak, g, dk):
     """``dk[r] = ∂K^{(r)}/∂a_k = r a_k^{r−1} g^{(r)}(λa_k) + a_k^r λ g^{(r+1)}(λa_k)``, ``r <= 4``."""
@@ -405,84 +316,6 @@ def _series_start(lam, a, first):
         else:
             lo = mid + 1
     return lo
-
-
-@njit(cache=True, inline="always")
-def _edgeworth(cum):
-    """Second-order Edgeworth factor ``1 + ρ₄/8 − 5ρ₃²/24`` of the density at the tilted mean."""
-    k2 = cum[2]
-    return 1.0 + cum[4] / (8.0 * k2 * k2) - 5.0 * cum[3] * cum[3] / (24.0 * k2 * k2 * k2)
-
-
-@njit(cache=True, inline="always")
-def _edgeworth_gradient(cum, dk):
-    """``∂`` of :func:`_edgeworth` given ``dk[r] = ∂K^{(r)}``."""
-    k2, k3, k4 = cum[2], cum[3], cum[4]
-    return (dk[4] / (8.0 * k2 * k2) - k4 * dk[2] / (4.0 * k2 * k2 * k2)
-            - 5.0 * k3 * dk[3] / (12.0 * k2 * k2 * k2) + 5.0 * k3 * k3 * dk[2] / (8.0 * k2 * k2 * k2 * k2))
-
-
-@njit(cache=True)
-def _hybrid_density(lam, a_big, corners, signs, signed_eps, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms,
-                    agg):
-    """``log p_T(t)`` at ``t = K'(λ)`` for ``T = T_B + T_S`` with ``T_B`` exact and ``T_S`` Edgeworth.
-
-    ``p_T(t) = e^{K_S(λ) − λμ_S} ∫ p_B(μ_B − σ_S z) e^{−λσ_S z} φ(z)(1 + E(z)) dz`` with ``μ, σ``
-    the tilted means and standard deviation, ``p_B`` the exact density of the big coordinates
-    ``a_big`` (their sign patterns ``corners, signs, signed_eps``: :func:`spline_corners`)
-    and ``E(z) = ρ₃He₃/6 + ρ₄He₄/24 + ρ₃²He₆/72`` the Edgeworth polynomial of ``T_S`` tilted by
-    ``λ``; Gauss–Hermite nodes ``gh_z`` with weights ``gh_w`` (summing to one).
-
-    Also fills ``agg = (C_x, C_σ, A₃, A₄, D_1..D_m)`` for the gradient (see
-    :func:`cube_atoms_gradient`). ``terms`` is scratch of shape ``(len(gh_z), 2 + m)``. Returns
-    ``log p_T``, or ``nan`` when the quadrature sum is not positive.
-    """
-    m = a_big.shape[0]
-    mu_b = cum_big[1]
-    sig = math.sqrt(cum_small[2])
-    r3 = cum_small[3] / sig ** 3
-    r4 = cum_small[4] / sig ** 4
-    nq = gh_z.shape[0]
-    top = -np.inf
-    for q in range(nq):  # one spline pass per node, then the scale: largest log p_B(x_q) − λσz_q
-        _spline_terms(mu_b - sig * gh_z[q], corners, signs, signed_eps, terms[q])
-        if terms[q, 0] > 0.0:
-            v = math.log(terms[q, 0]) - lam * sig * gh_z[q]
-            if v > top:
-                top = v
-    for i in range(agg.shape[0]):
-        agg[i] = 0.0
-    if top == -np.inf:
-        return np.nan
-    total = 0.0
-    for q in range(nq):
-        z = gh_z[q]
-        x = mu_b - sig * z
-        tq = terms[q]
-        if tq[0] <= 0.0:
-            continue
-        z2 = z * z
-        he3 = z * (z2 - 3.0)
-        he4 = z2 * (z2 - 6.0) + 3.0
-        he6 = z2 * (z2 * (z2 - 15.0) + 45.0) - 15.0
-        e = r3 * he3 / 6.0 + r4 * he4 / 24.0 + r3 * r3 * he6 / 72.0
-        pq = gh_w[q] * math.exp(math.log(tq[0]) - lam * sig * z - top)
-        wq = pq * (1.0 + e)
-        total += wq
-        dlog_x = (m - 1.0) * tq[1] / tq[0] * (-1.0 if x > 0.0 else 1.0) if m >= 2 else 0.0
-        agg[0] += wq * dlog_x
-        agg[1] += wq * (dlog_x + lam) * (-z)
-        agg[2] += pq * (he3 / 6.0 + r3 * he6 / 36.0)
-        agg[3] += pq * he4 / 24.0
-        for k in range(m):
-            agg[4 + k] += wq * ((m - 1.0) * tq[2 + k] / tq[0] if m >= 2 else 0.0)
-    if not total > 0.0:
-        return np.nan
-    for i in range(agg.shape[0]):
-        agg[i] /= total
-    for k in range(m):
-        agg[4 + k] -= 1.0 / a_big[k]
-    return cum_small[0] - lam * cum_small[1] + top + math.log(total) - log_norm_big
 
 
 @njit(cache=True)
@@ -537,7 +370,7 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, su
 
     ``a`` holds the positive coordinates, its ``n_big`` largest first (all of them when
     ``n_big == len(a)``: exact density), ``corners, signs, signed_eps`` the sign patterns of
-    those ``n_big`` (:func:`spline_corners`); ``t_out``/``lw_out`` have the number of atoms.
+    those ``n_big`` (:func:`~._cube_density.spline_corners`); ``t_out``/``lw_out`` have the number of atoms.
     ``saved`` of shape ``(n_atoms, SAVED_COLUMNS + n_big)`` receives what
     :func:`cube_atoms_gradient` needs of each atom: its density's kind (``−1``: zero density),
     the spline partials or the hybrid's aggregates, and the cumulants ``K^{(r)}`` of the whole
@@ -621,7 +454,7 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
     Edgeworth: ``∂ log p_T = dK_k − λ dK'_k − dK''_k/(2K'') + ∂E/(1 + E)``;
     exact spline: ``∂ log p_B|_t + ∂_t log p_B · dK'_k``;
     hybrid: big ``k``: ``D_k + C_x dK'_k``; small ``k``:
-    ``dK_k − λ dK'_k + C_σ ∂σ_S + A₃ ∂ρ₃ + A₄ ∂ρ₄`` (aggregates of :func:`_hybrid_density`).
+    ``dK_k − λ dK'_k + C_σ ∂σ_S + A₃ ∂ρ₃ + A₄ ∂ρ₄`` (aggregates of :func:`~._cube_density._hybrid_density`).
 
     For the Edgeworth part the term is ``Σ_r C_{jr} dK^{(r)}_k`` (:func:`_small_form` at the
     unit vectors gives ``C_j``). Beyond

@@ -51,6 +51,7 @@ from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
 from ._atom_rule import normalise_log_weights
 from ._chunks import PARALLEL_WORK, chunk_count, sum_chunks
+from ._cube_density import spline_corners
 from ._cube_rule import (
     KEPT_ROWS_FLOATS,
     SAVED_COLUMNS,
@@ -61,7 +62,6 @@ from ._cube_rule import (
     cube_atoms_gradient_parallel,
     cube_atoms_parallel,
     gauss_hermite,
-    spline_corners,
     suffix_power_sums,
 )
 from ._l1_rule import L1_NODE_WORK, l1_atoms, l1_atoms_parallel, l1_grid
@@ -349,7 +349,7 @@ def cube_law(w, rho, eta, loss_code, score_span):
     ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's arguments
     ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, rows)``
     (:func:`~skentropic.linear_model._cube_rule.atom_grid`, the sign patterns of the ``n_big``
-    largest coordinates of :func:`~skentropic.linear_model._cube_rule.spline_corners`; ``saved``
+    largest coordinates of :func:`~skentropic.linear_model._cube_density.spline_corners`; ``saved``
     holds what the gradient kernel needs of the atoms' densities and cumulants, ``rows`` the
     atoms' log-sinhc derivatives when they take at most ``KEPT_ROWS_FLOATS`` floats, else no
     rows: the gradient kernel then recomputes them), or ``None`` when ``ρ w = 0``.
