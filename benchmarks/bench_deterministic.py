@@ -123,6 +123,12 @@ Multinomial l1 0.19-0.20 s to 0.10 s (5.8-5.9x to 3.0-3.1x: within 5x), l2 0.27-
 0.22-0.23 s (8.0-8.5x to 6.8-6.9x), l-inf 0.55 s to 0.53-0.54 s (16.2-16.7x); one-vs-rest
 unchanged (l2 0.06 s, l-inf 0.19 s, l1 0.04 s).
 
+Then (same command, ``--norms l2``, two runs alternated with 904e908): the l2 proposal's normals
+by a ziggurat (``_core._sampling.standard_normal_fast``, about 9 ns a draw against 23 ns), its
+constants once per point, and the tilts of an anchor kept when only the sample count changes
+(an aiming round that did not move, then the last run): multinomial l2 0.23-0.25 s to
+0.16-0.18 s (7.0-7.3x to 4.9-5.4x, at the 5x target).
+
 Still above the targets (tenth session): the digits (l2 at ``eta = 1e-3``, l-inf, l1), l1 at
 1000 x 64, l-inf below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of
 densities x 784 coordinates x tens of nodes per evaluation), and the multinomial 5x (ninth

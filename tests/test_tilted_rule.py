@@ -1,6 +1,7 @@
 """The tilted rule of the linear models (:mod:`skentropic.linear_model._tilted_rule`): its
 formula point by point, and that caching, blocks and threads leave the result unchanged."""
 
+import re
 import warnings
 
 import numba
@@ -110,9 +111,13 @@ def test_setup_is_kept_per_anchor_and_equals_a_fresh_one(norm):
     assert fresh[2] is None  # without a cache the draws are made block by block
     drawn = T.draw_tilted(first[0], first[1], args["m"], norm)
     assert all(np.array_equal(a, b) for a, b in zip(first[2], drawn))
+    more = T.tilted_setup(cache, **dict(args, m=2 * args["m"]), norm_code=norm)  # another sample count:
+    assert more[0] is first[0] and more[1] is first[1]  # the same tilts and seeds, new draws
+    assert all(np.array_equal(a, b) for a, b in zip(more[2], T.draw_tilted(first[0], first[1], 2 * args["m"], norm)))
+    assert cache["tilted"][3] is more
     moved = dict(args, anchor_W=args["anchor_W"] * 1.1)
-    assert T.tilted_setup(cache, **moved, norm_code=norm) is not first  # a new anchor replaces it
-    assert cache["tilted"][1] is not first
+    assert T.tilted_setup(cache, **moved, norm_code=norm) is not more  # a new anchor replaces it
+    assert cache["tilted"][3] is not more
     X = args["X"].copy()
     X[3, 2] += 1e-9  # the data are part of the key, not only the anchor
     assert T.tilted_setup(cache, **dict(args, X=X), norm_code=norm)[0] is not first[0]
@@ -324,16 +329,22 @@ def test_risk_to_a_tolerance_matches_the_exact_binary_rule_at_large_eta(d, norm)
     """Where 32 samples are not enough (``eta >= 0.1`` with ``rho ||w_1 − w_0||_* >= 1``: up to
     4% in ``d = 2``, ``bench_multinomial_accuracy.py --two-classes``), ``rtol=1e-3`` draws more
     until the error bound is met, and the two-class mean risk is then within 1e-3 of the exact
-    binary rule."""
+    binary rule; where the draw cap stops it first, the warning's bound holds instead (l2,
+    ``d = 64``, ``rho ||w||_2 = 10``, ``eta = 100``: 32768 samples per point left a bound of
+    1.2e-3 and an error of 1.1e-3 with seed 3 after the l2 proposal's normals changed on
+    2026-11-28; 1 of 24 seeds read beyond 1e-3, 0 of 24 before, with errors of -1.7e-5 +- 3.5e-4
+    and 1.8e-6 +- 4.2e-4)."""
     plain_errors = []
     for target, eta, problem, exact in _two_class_cells(d, norm, (1.0, 10.0), (0.1, 1.0, 100.0)):
         rule = make_inner_rule(norm, d, SOFTMAX, n_inner_samples=32, seed=3)
         plain = per_sample_objective(*problem, eta, norm, SOFTMAX, rule).mean()
         plain_errors.append(abs(plain / exact - 1))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the cap of a 3-sigma bound: the error is checked here
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             soft = per_sample_objective(*problem, eta, norm, SOFTMAX, rule, rtol=1e-3).mean()
-        assert soft == pytest.approx(exact, rel=1e-3), (target, eta)
+        bounds = [float(re.search(r"bound \(([0-9.e+-]+) relative\)", str(w.message)).group(1)) for w in caught
+                  if issubclass(w.category, ConvergenceWarning)]
+        assert soft == pytest.approx(exact, rel=max([1e-3] + bounds)), (target, eta, bounds)
     assert max(plain_errors) > 1e-3  # the cells are hard: 32 samples miss the tolerance somewhere
 
 

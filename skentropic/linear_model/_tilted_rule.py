@@ -57,18 +57,23 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
     the ``m`` draws of every point (:func:`draw_tilted`) when there is a ``cache`` and they take
     at most ``CACHE_BYTES`` (else ``None``: they are made block by block at each evaluation).
     With a ``cache`` (a dict, serving the evaluations of one fit) the result is kept with ``X``
-    itself (compared by identity) and a digest of every other input, so the evaluations of one
-    L-BFGS run (one anchor) make it once, and a cached evaluation equals a fresh one bit for
-    bit; a new anchor replaces it.
+    itself (compared by identity), ``m`` and a digest of every other input, so the evaluations of
+    one L-BFGS run (one anchor) make it once, and a cached evaluation equals a fresh one bit for
+    bit; a new anchor replaces it, and the same anchor with another ``m`` (an aiming round that
+    did not move, then the last run) keeps the tilts and seeds and only draws again.
     """
     key = None
     if cache is not None:  # (without one there is nothing to look up: no digest)
-        key = _digest(labels, sign, anchor_W, anchor_b, rho, eta, seed, m, norm_code, loss_code)
-        kept_X, kept_key, kept_setup = cache.get("tilted", (None, None, None))
+        key = _digest(labels, sign, anchor_W, anchor_b, rho, eta, seed, norm_code, loss_code)
+        kept_X, kept_key, kept_m, kept_setup = cache.get("tilted", (None, None, None, None))
         # X by identity: a rule's cache serves one fit, whose X does not change (hashing it
         # at every evaluation was a visible share of the 10-class digits fit)
         if kept_X is X and kept_key == key:
-            return kept_setup
+            if kept_m == m:
+                return kept_setup
+            # the same anchor with another sample count (an aiming round that did not move,
+            # then the last run): the same tilts and seeds, new draws
+            return _keep_draws(cache, X, key, m, kept_setup[0], kept_setup[1], norm_code)
     anchor_scores = np.asarray(X @ anchor_W.T) + anchor_b
     if loss_code != SOFTMAX:
         anchor_scores = anchor_scores * sign[:, None]
@@ -79,11 +84,16 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
                                    @ anchor_W, tilts, rho, eta, norm_code)
     tilts[~np.isfinite(tilts).all(axis=1)] = 0.0
     seeds = point_seeds(seed, X, labels + (sign > 0))
+    return _keep_draws(cache, X, key, m, tilts, seeds, norm_code)
+
+
+def _keep_draws(cache, X, key, m, tilts, seeds, norm_code):
+    """``(tilts, seeds, draws)`` with the draws made when they are kept (a ``cache`` and at most
+    ``CACHE_BYTES``), stored in the ``cache`` under ``(X, key, m)``."""
     kept = cache is not None and tilts.size * m * 8 <= CACHE_BYTES
-    draws = draw_tilted(tilts, seeds, m, norm_code) if kept else None
-    setup = (tilts, seeds, draws)
+    setup = (tilts, seeds, draw_tilted(tilts, seeds, m, norm_code) if kept else None)
     if cache is not None:
-        cache["tilted"] = (X, key, setup)
+        cache["tilted"] = (X, key, m, setup)
     return setup
 
 
