@@ -199,6 +199,13 @@ classes can leave a class's mode out: ``tests/test_tilted_rule.py``), the defaul
     2      matched    0.109852     0.109854     0.109854     0.109853         +7.25e-06
     1      matched    0.106506     0.106506     0.106506     0.106506         -3.32e-06
 
+Rerun 2026-11-28 (twelfth session, ``--norms 2,1``) after the l1 and l2 proposals changed their
+random streams (same laws; ``_core._tilted``): l2 reported 0.109239, 2048 samples 0.109247
+(+6.85e-05; 0.109244 and +7.19e-06 on b6f322e, the commit before the l2 change), l1 0.106384
+and +2.30e-06. One seed: at a fixed fitted model, 16 seeds of the 32-sample risk read
++1.0e-5 +- 3.0e-5 against 4096 samples with today's l2 proposal and -3.4e-6 +- 3.1e-5 with
+b6f322e's (ad hoc), so the two reruns differ by the seed, not the law.
+
 ``--two-classes --rtol 1e-3`` evaluates the multinomial risk as ``entropic_risk`` now does by
 default (``rtol=1e-3``: more samples per point until three delta-method standard errors plus the
 log's bias are within 1e-3 of the mean, at most 2**27 drawn coordinates). Measured 2026-11-27:
