@@ -202,9 +202,9 @@ classes can leave a class's mode out: ``tests/test_tilted_rule.py``), the defaul
 Rerun 2026-11-28 (twelfth session, ``--norms 2,1``) after the l1 and l2 proposals changed their
 random streams (same laws; ``_core._tilted``): l2 reported 0.109239, 2048 samples 0.109247
 (+6.85e-05; 0.109244 and +7.19e-06 on b6f322e, the commit before the l2 change), l1 0.106384
-and +2.30e-06. One seed: at a fixed fitted model, 16 seeds of the 32-sample risk read
-+1.0e-5 +- 3.0e-5 against 4096 samples with today's l2 proposal and -3.4e-6 +- 3.1e-5 with
-b6f322e's (ad hoc), so the two reruns differ by the seed, not the law.
+and +2.30e-06. Each is one seed: at a fixed fitted model the 32-sample risk moves by several
+1e-5 from seed to seed against 4096 samples, as much with b6f322e's l2 proposal as with today's
+(an ad-hoc check), so the two reruns differ by their seeds, not by the law.
 
 ``--two-classes --rtol 1e-3`` evaluates the multinomial risk as ``entropic_risk`` now does by
 default (``rtol=1e-3``: more samples per point until three delta-method standard errors plus the
