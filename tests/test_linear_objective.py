@@ -242,13 +242,34 @@ def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
 
     erm = fit(0.0, 1.0, False)
     starts.clear()
+    at_zero = []  # robust evaluations at zero weights (the gradient test takes the ERM one there)
+    real_objective = lbfgs.linear_objective
+    monkeypatch.setattr(lbfgs, "linear_objective", lambda coef, *a: at_zero.append(a[4] > 0 and not np.any(coef))
+                        or real_objective(coef, *a))
     near = fit(0.01, 10.0, True)
     assert len(starts) == 2 and np.array_equal(starts[1], np.concatenate([erm[0].ravel(), erm[1]]))
     assert near[2] >= erm[2]
+    assert not any(at_zero)  # started from ERM: no robust evaluation at zero
     far, plain = fit(0.5, 1e-3, True), fit(0.5, 1e-3, False)
     assert not np.any(starts[-2])  # the robust run of the ERM-start fit began at zero
     for a, b in zip(far, plain):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("eta", [10.0, 1e-2, 1e-4])
+def test_robust_gradient_at_zero_weights_is_the_erm_gradient(norm, eta):
+    """At ``w = 0`` the law of ``w·u`` is a point mass and the entropic loss is even in ``w``: the
+    robust objective's value and gradient are the ERM objective's (the ERM start's test takes
+    the gradient at a zero start from the cheap ERM objective)."""
+    X, y, _, sw, rng = _data(n=300, d=6, seed=9)
+    rule = make_inner_rule(norm, 6, LOGISTIC)
+    b = np.array([0.3])
+    robust = linear_objective(np.zeros((1, 6)), b, X, y, sw, 0.4, eta, norm, LOGISTIC, rule)
+    erm = linear_objective(np.zeros((1, 6)), b, X, y, sw, 0.0, eta, norm, LOGISTIC, rule)
+    assert robust[0] == pytest.approx(erm[0], rel=1e-12)
+    np.testing.assert_allclose(robust[1], erm[1], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(robust[2], erm[2], rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("norm, tried", [(NORM_INF, False), (NORM_L2, False), (NORM_L1, True)])
