@@ -100,8 +100,11 @@ MATCH_TOL = 1e-6  # ... until the gradient moves less than this
 def mean_matched_tilts(grad_at, theta, rho, eta, norm_code=NORM_INF):
     """``l_∞`` and ``l_2`` balls: the tilts ``θ_i = (ρ/η) ∇_x ℓ(x_i + ρ μ(θ_i))``, the gradient of
     ``ℓ/η`` at the proposal's own mean ``μ`` (:func:`tilted_uniform_mean`, :func:`l2_proposal_mean`),
-    by a damped fixed-point iteration from ``theta`` (at most ``MATCH_ITER`` steps, until the
-    gradients move less than ``MATCH_TOL``).
+    by a damped fixed-point iteration from ``theta`` (at most ``MATCH_ITER`` steps; a point stops
+    once its gradient moves less than ``MATCH_TOL``, so that its tilt depends on that point
+    alone: until 2026-11-28 every point stepped until all had converged, and a point's tilt
+    depended on the others, which broke the equality of weighted and repeated data that
+    scikit-learn checks, at 1e-9 of the objective).
 
     This is the saddle point of the tilted integrand (Laplace's method). A tilt taken at a vertex
     of the cube (one fast-gradient step) overshoots every weakly tilted coordinate, whose mean is
@@ -128,12 +131,14 @@ def mean_matched_tilts(grad_at, theta, rho, eta, norm_code=NORM_INF):
         raise ValueError(f"Mean matching is defined for the l_inf and l_2 proposals, got norm code {norm_code}.")
     mean = tilted_uniform_mean if norm_code == NORM_INF else l2_proposal_mean
     scale = rho / eta
+    active = np.ones(theta.shape[0], dtype=bool)
     for _ in range(MATCH_ITER):
-        new = scale * grad_at(rho * mean(theta))
-        moved = float(np.max(np.abs(new - theta))) / scale if theta.size else 0.0
-        theta = 0.5 * (theta + new)
-        if moved < MATCH_TOL:
+        if not active.any():
             break
+        new = scale * grad_at(rho * mean(theta))
+        moved = np.max(np.abs(new - theta), axis=1, initial=0.0) / scale
+        theta = np.where(active[:, None], 0.5 * (theta + new), theta)
+        active &= moved >= MATCH_TOL
     return theta
 
 
