@@ -31,7 +31,19 @@ before, 0.212-0.230 / 0.279-0.309 / 0.808-0.849 after; d = 64: 0.177-0.181 / 0.1
 after; the other cells moved within their noise (the law is a part of an evaluation: at
 1000 x 784, ``eta = 1e-3`` the node kernel of the score grid costs about as much).
 
-Latest (2026-11-27, eleventh session; same command, two runs, load average 0.6-0.7), after
+Twelfth session (2026-11-28; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
+--etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs at 8d1a851), after the cube rule's
+longer series and the ERM start's cheaper test (the multinomial changes do not touch these
+fits; the digits l1 cell at ``eta = 1e-3`` read 4.7x and 3.2x, 3.2x twice an hour earlier)::
+
+       n x d  sklearn 1 BLAS [s]   l2 (eta 1 to 1e-3)   l-inf        l1
+      digits        0.005-0.006    0.7-2.6x             2.2-5.0x     0.9-4.7x
+     1000x64        0.003          0.8-2.0x             1.8-2.9x     1.1-2.3x
+    10000x64        0.005          1.5-1.9x             1.8-2.1x     1.1-2.0x
+    1000x784        0.006          0.8-0.9x             1.1-7.2x     1.4-2.1x
+   10000x784        0.046-0.047    1.0x                 0.7-1.2x     1.1-1.2x
+
+Latest before it (2026-11-27, eleventh session; same command, two runs, load average 0.6-0.7), after
 L-BFGS started from the ERM solution where the entropic gradient there is small
 (``skentropic/linear_model/_lbfgs.py``, which has the side-by-side times; ``--no-erm-start``
 gives the fits from zero)::
