@@ -21,6 +21,10 @@ the same 200 cells per spread in both runs)::
            6      36      85   9.6e-01 (d 10)        0      40   2.3e-05 (d 64, eta 1)
            9      63     106   9.6e-01 (d 10)        0      33   8.4e-06 (d 16, eta 1e5)
 
+Rerun 2026-11-28 (twelfth session, after the cube rule's series went up to ``λa_k < 1.5``):
+``> 1e-4`` 0 / 0 / 0 / 0, ``> 1e-6`` 52 / 49 / 41 / 33, worst 8.2e-05 / 2.3e-05 / 2.3e-05 /
+7.9e-06 for spreads 0 / 3 / 6 / 9.
+
 Rerun 2026-11-28 (eleventh session, after ``log_sinhc_derivatives`` changed its rounding):
 ``> 1e-4`` 0 / 0 / 0 / 0, ``> 1e-6`` 55 / 52 / 40 / 33, worst 8.2e-05 / 2.3e-05 / 2.3e-05 /
 7.9e-06 for spreads 0 / 3 / 6 / 9.
