@@ -254,6 +254,12 @@ def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
     assert not np.any(starts[-2])  # the robust run of the ERM-start fit began at zero
     for a, b in zip(far, plain):
         assert np.array_equal(a, b)
+    # from given (non-zero) weights there is no ERM start: the fit is the plain one, bit for bit
+    given = dict(coef_init=np.full((1, 6), 0.1), intercept_init=np.zeros(1))
+    kw = dict(rho=0.01, eta=10.0, norm_code=NORM_INF, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
+              max_iter=1000, tol=1e-6, rule=make_inner_rule(NORM_INF, 6, LOGISTIC), **given)
+    for a, b in zip(fit_lbfgs(X, y, sw, erm_start=True, **kw), fit_lbfgs(X, y, sw, erm_start=False, **kw)):
+        assert np.array_equal(a, b)
 
 
 @pytest.mark.parametrize("norm", NORMS)

@@ -39,9 +39,9 @@ The start (``erm_start``, what the estimators use unless ``warm_start`` gives on
 penalised ERM fit (``ρ = 0``: a matrix-vector pair and a margin loss per evaluation) is made
 first, and L-BFGS starts from it when the entropic gradient there is at most
 ``_ERM_START_GRADIENT = 0.04`` of the one at zero, else from zero (bit for bit the fit without
-it; the evaluation at the start is not repeated; at zero weights, the estimators' start, the
-gradient there is the ERM objective's, so a fit that starts from ERM makes no robust evaluation
-at zero, since 2026-11-28). Where the entropic risk is close to the ERM
+it; the evaluation at the start is not repeated). It is tried from zero weights only, the
+estimators' start without ``warm_start``: there the gradient is the ERM objective's, so the test
+makes no robust evaluation at zero (since 2026-11-28). Where the entropic risk is close to the ERM
 loss (large ``η``, small balls: the ``l_1`` ball of ``ρ = 0.05`` moves a model by a fraction
 of the tolerance) few iterations remain, none where ERM already meets ``tol``; where it is far
 (small ``η`` with the ``l_∞`` ball) the ERM start took as many iterations as zero in an ad-hoc
@@ -142,10 +142,10 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     verbose : int, default=0
         Passed to L-BFGS-B as ``iprint`` when positive.
     erm_start : bool, default=False
-        Binary losses with ``ρ > 0``, ``η > 0`` and an exact or fixed-sample rule, with at most
-        ``_ERM_START_POINTS`` points or the ``l_1`` ball: fit the penalised ERM (``ρ = 0``,
-        cheap) first and start from it instead of ``coef_init`` where the entropic gradient
-        there is small (:func:`_erm_start`). The tilted rule: always aim and start at the ERM
+        Binary losses with ``ρ > 0``, ``η > 0`` and an exact or fixed-sample rule, zero
+        ``coef_init``, with at most ``_ERM_START_POINTS`` points or the ``l_1`` ball: fit the
+        penalised ERM (``ρ = 0``, cheap) first and start from it instead of zero where the
+        entropic gradient there is small (:func:`_erm_start`). The tilted rule: always aim and start at the ERM
         solution. Its iterations count in ``n_iter``.
 
     Returns
@@ -212,11 +212,11 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
 
     if rule.kind != TILTED or rho == 0:  # (ρ = 0 needs no inner rule: the ERM start's own fit)
         n_start = 0
-        if erm_start and loss_code != SOFTMAX and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1):
+        if (erm_start and loss_code != SOFTMAX and not np.any(theta0[:n_w])
+                and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1)):
             # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
             # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
-            at_start = fun(theta0, 0.0)[1] if not np.any(theta0[:n_w]) else None
-            theta0, fun, n_start = _erm_start(fun, theta0, *erm_solution(), at_start)
+            theta0, fun, n_start = _erm_start(fun, theta0, fun(theta0, 0.0)[1], *erm_solution())
         res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
         coef, intercept = unpack(res.x)
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
@@ -242,13 +242,11 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_iter, bool(res.success)
 
 
-def _erm_start(fun, theta0, theta_erm, n_erm, grad_start=None):
+def _erm_start(fun, theta0, grad0, theta_erm, n_erm):
     """``(start, fun, n_iter)``: the ERM solution ``theta_erm`` as the start (with its ``n_erm``
-    iterations) if ``max|∇f(theta_erm)| <= _ERM_START_GRADIENT max|∇f(theta0)|``, else ``theta0``
-    (and no iterations); ``fun`` returns the evaluation already made at the start without
-    repeating it. ``grad_start``, if given, is ``∇f(theta0)`` (from the ERM objective at zero
-    weights, where it is the same: the evaluation of the robust objective there is then made
-    only when ``theta0`` is the start; 2026-11-28).
+    iterations) if ``max|∇f(theta_erm)| <= _ERM_START_GRADIENT max|grad0|``, ``grad0`` the
+    gradient at the zero-weight start ``theta0``, else ``theta0`` (and no iterations); with
+    ``theta_erm`` ``fun`` returns the evaluation already made there without repeating it.
 
     Where the entropic risk is close to the penalised ERM loss (large ``η``, a small ball) L-BFGS
     then needs few iterations, none where ERM already meets the tolerance; where it is far
@@ -256,21 +254,16 @@ def _erm_start(fun, theta0, theta_erm, n_erm, grad_start=None):
     the ERM fit, and the test keeps ``theta0``.
     """
     at_erm = fun(theta_erm)
-    at_zero = fun(theta0) if grad_start is None else None
-    grad_zero = at_zero[1] if grad_start is None else grad_start
-    chosen, kept, n_iter = theta0, at_zero, 0
-    if np.max(np.abs(at_erm[1])) <= _ERM_START_GRADIENT * np.max(np.abs(grad_zero)):
-        chosen, kept, n_iter = theta_erm, at_erm, n_erm
-    if kept is None:
-        return chosen.copy(), fun, n_iter
-    key = chosen.tobytes()
+    if np.max(np.abs(at_erm[1])) > _ERM_START_GRADIENT * np.max(np.abs(grad0)):
+        return theta0.copy(), fun, 0
+    key = theta_erm.tobytes()
 
     def started(theta):
         if theta.tobytes() == key:
-            return kept[0], kept[1].copy()
+            return at_erm[0], at_erm[1].copy()
         return fun(theta)
 
-    return chosen.copy(), started, n_iter
+    return theta_erm.copy(), started, n_erm
 
 
 def _split_l1_objective(w_split, coef, intercept, X, y, sample_weight, rho, loss_code):
