@@ -39,8 +39,9 @@ def tilts(part, X, rho, eta, code):
     _, g2 = part.loss_grad(X + rho * step, part.target)
     theta = rho / eta * np.asarray(g2, dtype=np.float64)
     if code in (NORM_INF, NORM_L2):
-        theta = mean_matched_tilts(lambda shift: np.asarray(part.loss_grad(X + shift, part.target)[1]), theta,
-                                   rho, eta, code)
+        target = np.asarray(part.target)
+        theta = mean_matched_tilts(lambda shift, rows: np.asarray(part.loss_grad(X[rows] + shift, target[rows])[1]),
+                                   theta, rho, eta, code)
     return np.ascontiguousarray(theta)
 
 

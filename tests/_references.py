@@ -300,7 +300,8 @@ def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0, gradien
     for start in starts:
         theta = (rho / eta) * grad(S + rho * start @ W.T, y) @ W
         if norm_code in (NORM_INF, NORM_L2):
-            theta = mean_matched_tilts(lambda shift: grad(S + shift @ W.T, y) @ W, theta, rho, eta, norm_code)
+            theta = mean_matched_tilts(lambda shift, rows: grad(S[rows] + shift @ W.T, y[rows]) @ W, theta, rho, eta,
+                                       norm_code)
         tilts.append(theta)
     out = np.empty(n)
     grad_W, grad_b = np.empty((n,) + W.shape), np.empty((n, k))

@@ -100,11 +100,22 @@ MATCH_TOL = 1e-6  # ... until the gradient moves less than this
 def mean_matched_tilts(grad_at, theta, rho, eta, norm_code=NORM_INF):
     """``l_∞`` and ``l_2`` balls: the tilts ``θ_i = (ρ/η) ∇_x ℓ(x_i + ρ μ(θ_i))``, the gradient of
     ``ℓ/η`` at the proposal's own mean ``μ`` (:func:`tilted_uniform_mean`, :func:`l2_proposal_mean`),
-    by a damped fixed-point iteration from ``theta`` (at most ``MATCH_ITER`` steps; a point stops
-    once its gradient moves less than ``MATCH_TOL``, so that its tilt depends on that point
-    alone: until 2026-11-28 every point stepped until all had converged, and a point's tilt
-    depended on the others, which broke the equality of weighted and repeated data that
-    scikit-learn checks, at 1e-9 of the objective).
+    by a fixed-point iteration from ``theta`` with Anderson acceleration of depth one, point by
+    point (at most ``MATCH_ITER`` steps). With ``G`` the map and ``r_n = G(θ_n) − θ_n``:
+
+        θ_{n+1} = θ_n + r_n − γ_n (Δθ_n + Δr_n),   γ_n = r_n·Δr_n / |Δr_n|²,
+
+    (``Δ`` the change from the step before; the first step is ``θ_1 = G(θ_0)``). A point stops
+    once its residual ``|r_n|_∞ η/ρ`` (the gradient's move) is below ``MATCH_TOL`` and returns the
+    iterate with the smallest residual it reached, so its tilt depends on that point alone
+    (scikit-learn's equality of weighted and repeated data; until 2026-11-28 every point stepped
+    until all had converged, which broke it at 1e-9 of the objective). Only the points still
+    stepping are evaluated. On the 10-class digits at a scikit-learn model (``ρ`` 0.05 and 0.1
+    with ``η = 0.01`` in ``l_∞``, ``ρ = 0.5`` in ``l_2``) the damped iteration used until
+    2026-11-28, ``θ_{n+1} = (θ_n + G(θ_n))/2``, stopped points after 23-25 steps on average and
+    left a quarter of them unconverged after 30; with the acceleration 4-7 steps, and at most 4
+    of 1797 points are left (an ad-hoc comparison; ``tests/test_tilted_rule.py`` checks the fixed
+    point).
 
     This is the saddle point of the tilted integrand (Laplace's method). A tilt taken at a vertex
     of the cube (one fast-gradient step) overshoots every weakly tilted coordinate, whose mean is
@@ -119,8 +130,8 @@ def mean_matched_tilts(grad_at, theta, rho, eta, norm_code=NORM_INF):
     Parameters
     ----------
     grad_at : callable
-        ``grad_at(shift)`` returns the input gradients ``∇_x ℓ`` at the rows ``x_i + shift_i``
-        (shape ``(n, d)``).
+        ``grad_at(shift, rows)`` returns the input gradients ``∇_x ℓ`` at the points
+        ``x_i + shift_j`` for ``i = rows[j]`` (shape ``(len(rows), d)``).
     theta : ndarray of shape (n, d)
         Starting tilts.
     rho, eta : float
@@ -131,15 +142,28 @@ def mean_matched_tilts(grad_at, theta, rho, eta, norm_code=NORM_INF):
         raise ValueError(f"Mean matching is defined for the l_inf and l_2 proposals, got norm code {norm_code}.")
     mean = tilted_uniform_mean if norm_code == NORM_INF else l2_proposal_mean
     scale = rho / eta
-    active = np.ones(theta.shape[0], dtype=bool)
+    best = np.array(theta, dtype=np.float64)
+    rows = np.arange(best.shape[0])
+    x, best_res = best, np.full(rows.shape[0], np.inf)
+    x_prev = r_prev = None
     for _ in range(MATCH_ITER):
-        if not active.any():
+        if rows.shape[0] == 0:
             break
-        new = scale * grad_at(rho * mean(theta))
-        moved = np.max(np.abs(new - theta), axis=1, initial=0.0) / scale
-        theta = np.where(active[:, None], 0.5 * (theta + new), theta)
-        active &= moved >= MATCH_TOL
-    return theta
+        r = scale * np.asarray(grad_at(rho * mean(x), rows), dtype=np.float64) - x
+        res = np.max(np.abs(r), axis=1, initial=0.0) / scale
+        better = res < best_res  # (False where NaN: such a point stops below)
+        best[rows[better]] = x[better]
+        best_res[better] = res[better]
+        step = r
+        if r_prev is not None:
+            dr = r - r_prev
+            norm2 = np.einsum("ij,ij->i", dr, dr)
+            gamma = np.einsum("ij,ij->i", r, dr) / np.where(norm2 > 0.0, norm2, 1.0)
+            step = r - gamma[:, None] * (x - x_prev + dr)
+        keep = res >= MATCH_TOL
+        rows, best_res = rows[keep], best_res[keep]
+        x_prev, r_prev, x = x[keep], r[keep], (x + step)[keep]
+    return best
 
 
 @njit(cache=True)

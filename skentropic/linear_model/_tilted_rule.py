@@ -80,8 +80,9 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
     coeff = tilt_coefficients(labels, anchor_W, anchor_scores, rho, norm_code, loss_code)
     tilts = (rho / eta) * sign[:, None] * (coeff @ anchor_W)
     if loss_code == SOFTMAX and norm_code in (NORM_INF, NORM_L2):  # the margin tilts are exact already
-        tilts = mean_matched_tilts(lambda shift: _score_gradient(anchor_scores + shift @ anchor_W.T, labels)
-                                   @ anchor_W, tilts, rho, eta, norm_code)
+        tilts = mean_matched_tilts(lambda shift, rows: _score_gradient(anchor_scores[rows] + shift @ anchor_W.T,
+                                                                       labels[rows]) @ anchor_W,
+                                   tilts, rho, eta, norm_code)
     tilts[~np.isfinite(tilts).all(axis=1)] = 0.0
     seeds = point_seeds(seed, X, labels + (sign > 0))
     return _keep_draws(cache, X, key, m, tilts, seeds, norm_code)
