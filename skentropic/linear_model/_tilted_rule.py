@@ -42,7 +42,9 @@ from .._core._projections import ascent_rows
 from .._core._threads import single_blas_thread
 from .._core._tilted import TILTED_POINTS, mean_matched_tilts
 
-BLOCK_FLOATS = 2**20  # draws per block of points (8 MB of float64; blocks run on threads)
+# draws per block of points (4 MB of float64; blocks run on threads). With 8 MB the 10-class
+# digits' aiming rounds (8 samples per point) were one block on one thread
+BLOCK_FLOATS = 2**19
 CACHE_BYTES = 2**27  # the draws of all points are kept between evaluations up to this size
 
 
@@ -260,8 +262,8 @@ def _block(scores, y, sign, sw, W, U, log_w, m, rho, eta, loss_code, value, ess,
     if se is not None:  # the terms of D over 1 + D; F = η log(1 + D)
         se[:] = eta * np.std(np.exp(vals - log_z[:, None]), axis=1) / np.sqrt(m)
     gs[:] = np.einsum("ij,ijk->ik", p, S3)
-    C = S * (p * (rho * sw * sign)[:, None]).reshape(rows, 1)
-    return (U.T @ C).T
+    S *= (p * (rho * sw * sign)[:, None]).reshape(rows, 1)  # in place: S is not needed again
+    return (U.T @ S).T
 
 
 def tilt_coefficients(y, anchor_W, anchor_scores, rho, norm_code, loss_code):
