@@ -144,7 +144,7 @@ constants once per point, and the tilts of an anchor kept when only the sample c
 Thirteenth session (2026-11-28; ``--multiclass --etas 0.01 --rho 0.05 --repeats 5 --norms
 l-inf,l2``, two runs alternated with 240f9fa, scikit-learn 0.033-0.034 s with one BLAS thread,
 load average 1.2-1.3): the mean-matched tilts by an Anderson-accelerated iteration evaluated on
-the points still stepping (``_core._tilted.mean_matched_tilts``; the l-inf fit matches 4
+the points still stepping (``_core._tilt_matching.mean_matched_tilts``; the l-inf fit matches 4
 anchors' tilts, the l2 fit 2): multinomial l-inf 0.62-0.64 s to 0.57-0.59 s (18.3-19.1x to
 16.2-17.0x), l2 0.19 s to 0.17 s (5.6x to 4.8x).
 

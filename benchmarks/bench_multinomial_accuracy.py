@@ -7,7 +7,7 @@ point (another seed): an estimate whose proposal misses the region that dominate
 ``E exp(l/eta)`` keeps rising with the sample count; a good one does not move. For the l-inf ball
 the rows are given twice: with the tilt at the fast-gradient vertex (``MATCH_ITER = 0``: the
 proposal before 2026-11-27) and with the mean-matched tilt
-(:func:`skentropic._core._tilted.mean_matched_tilts`, the default).
+(:func:`skentropic._core._tilt_matching.mean_matched_tilts`, the default).
 
 ``--convergence`` takes a scikit-learn ``LogisticRegression`` fitted on 300 digits (``d = 64``)
 and compares 32 with 4096 samples per point for each ball, radius and ``eta`` (no fit): the mean
@@ -247,7 +247,7 @@ import warnings
 import numpy as np
 from sklearn.datasets import load_digits
 
-import skentropic._core._tilted as tilted
+import skentropic._core._tilt_matching as matching
 import skentropic.linear_model._lbfgs as lbfgs
 from skentropic import EntropicRobustLogisticRegression
 
@@ -278,15 +278,15 @@ def accuracy(args):
     print(f"{'ball':<7}{'tilt':<9}{'reported':>10}" + "".join(f"{'m=' + str(m):>13}" for m in (128, 512, 2048))
           + f"{'2048/reported-1':>18}")
     for name in args.norms.split(","):
-        modes = [("vertex", 0), ("matched", tilted.MATCH_ITER)] if name == "inf" else [("matched", tilted.MATCH_ITER)]
+        modes = [("vertex", 0), ("matched", matching.MATCH_ITER)] if name == "inf" else [("matched", matching.MATCH_ITER)]
         for label, n_iter in modes:
-            saved, tilted.MATCH_ITER = tilted.MATCH_ITER, n_iter
+            saved, matching.MATCH_ITER = matching.MATCH_ITER, n_iter
             try:
                 fitted = _model(NORMS[name], args.rho, args.eta).fit(X, y)
                 reported = fitted.entropic_risk(X, y, rtol=None)
                 more = [_risk_with(fitted, X, y, m) for m in (128, 512, 2048)]
             finally:
-                tilted.MATCH_ITER = saved
+                matching.MATCH_ITER = saved
             print(f"{name:<7}{label:<9}{reported:10.6f}" + "".join(f"{v:13.6f}" for v in more)
                   + f"{more[-1] / reported - 1:+18.2e}", flush=True)
 

@@ -17,7 +17,8 @@ from scipy.special import logsumexp
 from ._core._norms import NORM_INF, NORM_L2
 from ._core._projections import ascent_rows
 from ._core._sampling import draw_seed
-from ._core._tilted import mean_matched_tilts, sample_tilted_pairs, sample_tilted_rows
+from ._core._tilt_matching import mean_matched_tilts
+from ._core._tilted import sample_tilted_pairs, sample_tilted_rows
 
 _CHUNK_FLOATS = 2_000_000  # rows per chunk: about this many perturbed coordinates
 
@@ -30,7 +31,7 @@ def tilts(part, X, rho, eta, code):
     margin for a network (``_loss_models._ClassifierPart``); a local search, so a network's
     maxima that no start reaches are missed); for the ``l_∞`` and ``l_2``
     balls then moved to the proposal's own mean
-    (:func:`~skentropic._core._tilted.mean_matched_tilts`)."""
+    (:func:`~skentropic._core._tilt_matching.mean_matched_tilts`)."""
     eta = max(eta, 1e-12)
     step = part.tilt_start(X, rho, code)
     if step is None:

@@ -270,7 +270,7 @@ def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0, gradien
     """``F_i = η log E_u exp(CE(W(x_i + ρu) + b, y_i)/η)`` per point by multiple importance sampling
     over one proposal per class: the library's tilted proposal
     (:func:`skentropic._core._tilted.fill_tilted`) with its tilt moved to its own mean
-    (:func:`~skentropic._core._tilted.mean_matched_tilts`, ``l_∞`` and ``l_2``) from the worst
+    (:func:`~skentropic._core._tilt_matching.mean_matched_tilts`, ``l_∞`` and ``l_2``) from the worst
     case of each margin ``(w_c − w_y)·u`` (``c ≠ y``) and from the ``(ρ/η)``-scaled gradient at
     the point itself. ``n_samples`` draws from each, weighted against their equal mixture
     (balance heuristic: ``1/w(u) = mean_j 1/w_j(u)``), so that a region of the ball that any
@@ -283,7 +283,8 @@ def softmax_mis(W, b, X, y, rho, eta, norm_code, n_samples=4096, seed=0, gradien
     """
     from skentropic._core._norms import NORM_INF, NORM_L2
     from skentropic._core._projections import ascent_rows
-    from skentropic._core._tilted import mean_matched_tilts, sample_tilted_rows, tilted_log_weight
+    from skentropic._core._tilt_matching import mean_matched_tilts
+    from skentropic._core._tilted import sample_tilted_rows, tilted_log_weight
 
     def ce(S, labels):
         return logsumexp(S, axis=-1) - np.take_along_axis(S, labels[..., None], axis=-1)[..., 0]

@@ -149,7 +149,7 @@ def test_tilted_uniform_mean_is_the_derivative_of_log_sinhc():
     from scipy.integrate import quad
 
     from skentropic._core._sinhc import log_sinhc_derivatives
-    from skentropic._core._tilted import tilted_uniform_mean
+    from skentropic._core._tilt_matching import tilted_uniform_mean
 
     thetas = np.array([0.0, 1e-8, -0.03, 0.0999, 0.1, -0.5, 2.0, 29.0, 31.0, -400.0, 1e6])
     got = tilted_uniform_mean(thetas)
@@ -179,7 +179,7 @@ def test_matched_tilt_is_a_fixed_point(norm, rho, eta, moved):
     """The matched tilt moved from the fast-gradient one and is the gradient at its proposal's
     mean, to the matching tolerance at every point (the damped iteration used until 2026-11-28
     left points at 4.6e-5 (l_inf, rho = 0.1) and 5.4e-5 (l2) after its 20 steps)."""
-    from skentropic._core._tilted import MATCH_TOL, l2_proposal_mean, mean_matched_tilts, tilted_uniform_mean
+    from skentropic._core._tilt_matching import MATCH_TOL, l2_proposal_mean, mean_matched_tilts, tilted_uniform_mean
 
     mean = tilted_uniform_mean if norm == NORM_INF else l2_proposal_mean
     X, y, W, b = _digits_softmax_model(100)
@@ -199,7 +199,7 @@ def test_matched_tilt_of_a_point_depends_on_that_point_alone(norm):
     those of the same rows in the whole set up to the rounding of the matrix products
     (scikit-learn's weighted-versus-repeated check; when every point stepped until all had
     converged they differed by up to the matching tolerance)."""
-    from skentropic._core._tilted import mean_matched_tilts
+    from skentropic._core._tilt_matching import mean_matched_tilts
 
     X, y, W, b = _digits_softmax_model(100)
     rho, eta = 0.5, 0.01
@@ -230,7 +230,8 @@ def test_softmax_linf_estimate_does_not_move_with_more_samples(eta):
 def test_l2_proposal_mean_is_the_mode_of_the_tilted_law_and_the_beta_mean():
     """``t*`` solves ``d/dt [ν log(1 − t²) + κt] = 0`` and is the mean of the Beta proposal of
     ``t`` (:func:`l2_beta_parameters`); the mean points along ``θ``; ``d = 1`` is the exact tilt."""
-    from skentropic._core._tilted import l2_beta_parameters, l2_proposal_mean, tilted_uniform_mean
+    from skentropic._core._tilt_matching import l2_proposal_mean, tilted_uniform_mean
+    from skentropic._core._tilted import l2_beta_parameters
 
     rng = np.random.RandomState(0)
     for d in (2, 8, 64, 784):

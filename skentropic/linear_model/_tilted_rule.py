@@ -16,7 +16,7 @@ sample size fraction of the gradient weights ``w e^{ℓ/η}``. The tilt of point
 worst case ``s_i − ρ||w||_*``; for the softmax loss at one fast-gradient step from ``x_i`` or
 at the worst case of the competing class that loses most (:func:`_softmax_start`), and under
 the ``l_∞`` and ``l_2`` balls then at the proposal's own mean
-(:func:`~skentropic._core._tilted.mean_matched_tilts`). The anchor is held fixed while L-BFGS
+(:func:`~skentropic._core._tilt_matching.mean_matched_tilts`). The anchor is held fixed while L-BFGS
 runs (the objective is then a smooth deterministic function of ``(W, b)`` with an exact
 gradient) and is moved to the solution between rounds
 (:func:`skentropic.linear_model._lbfgs.fit_lbfgs`).
@@ -40,7 +40,8 @@ from .._core._losses import SOFTMAX, margin_losses, softmax_cross_entropy
 from .._core._norms import NORM_INF, NORM_L2, dual_norm
 from .._core._projections import ascent_rows
 from .._core._threads import single_blas_thread
-from .._core._tilted import TILTED_POINTS, mean_matched_tilts
+from .._core._tilt_matching import mean_matched_tilts
+from .._core._tilted import TILTED_POINTS
 
 # draws per block of points (4 MB of float64; blocks run on threads). With 8 MB the 10-class
 # digits' aiming rounds (8 samples per point) were one block on one thread
@@ -54,7 +55,7 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
 
     The tilt of point ``i`` is ``θ_i = (ρ/η) sign_i coeff_i @ anchor_W``
     (:func:`tilt_coefficients`; softmax and the ``l_∞`` or ``l_2`` ball: moved to the
-    proposal's mean by :func:`~skentropic._core._tilted.mean_matched_tilts`; ``0``, the uniform
+    proposal's mean by :func:`~skentropic._core._tilt_matching.mean_matched_tilts`; ``0``, the uniform
     proposal, where it is not finite), its seed :func:`point_seeds`, and ``draws = (U, log_w)``
     the ``m`` draws of every point (:func:`draw_tilted`) when there is a ``cache`` and they take
     at most ``CACHE_BYTES`` (else ``None``: they are made block by block at each evaluation).
