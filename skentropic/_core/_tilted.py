@@ -106,12 +106,6 @@ def fill_tilted_linf_fast(out, theta, expm, log_norm):
 
 
 @njit(cache=True)
-def _fill_tilted_linf(out, theta):
-    expm = np.empty(theta.shape[0])
-    return fill_tilted_linf_fast(out, theta, expm, linf_tilt_constants(theta, expm))
-
-
-@njit(cache=True)
 def l2_beta_parameters(kappa, d):
     """``(α, β)`` of the Beta proposal of ``(1 + t)/2`` for tilt ``κ = |θ| >= 0`` in dimension ``d``."""
     nu = 0.5 * (d - 1.0)
@@ -157,13 +151,6 @@ def _log_weight_l2_fast(u, theta, kappa, alpha, beta, c):
     x = min(max(0.5 * (1.0 + t / kappa), 1e-300), 1.0 - 1e-16)
     half = 0.5 * (d + 1.0)
     return (half - alpha) * math.log(x) + (half - beta) * math.log1p(-x) - c
-
-
-@njit(cache=True)
-def _log_weight_l2(u, theta):
-    """``log(p(u)/q_θ(u))`` of the ``l_2`` proposal at any ``u`` of the ball (``d >= 2``, ``θ != 0``)."""
-    kappa, alpha, beta, c = l2_constants(theta)
-    return _log_weight_l2_fast(u, theta, kappa, alpha, beta, c)
 
 
 @njit(cache=True)
@@ -292,13 +279,6 @@ def _log_weight_l1_fast(u, theta, lam, c, log_k):
 
 
 @njit(cache=True)
-def _log_weight_l1(u, theta):
-    gk = np.empty(theta.shape[0])
-    lam, c, log_k, _ = l1_tilt_constants(theta, gk)
-    return _log_weight_l1_fast(u, theta, lam, c, log_k)
-
-
-@njit(cache=True)
 def l1_sides(theta, u0, sides):
     """Fill rows 1-5 of ``sides`` (shape ``(6, d)``) from its row 0, ``g_k``
     (:func:`l1_tilt_constants`): the probability ``π_k = 1 − g_k/2`` of the side toward
@@ -354,28 +334,15 @@ def fill_tilted(out, theta, norm_code):
     mode there). ``θ = 0`` gives the uniform law with weight 1. Uses numba's generator (seed
     it first).
     """
-    if norm_code == NORM_INF:
-        return _fill_tilted_linf(out, theta)
-    if norm_code == NORM_L2:
-        return _fill_l2_mixture(out, theta)
-    sides = np.empty((6, theta.shape[0]))
-    lam, c, log_k, u0 = l1_tilt_constants(theta, sides[0])
-    l1_sides(theta, u0, sides)
-    return _fill_l1_mixture(out, theta, sides, lam, c, log_k, u0)
-
-
-@njit(cache=True)
-def _fill_l2_mixture(out, theta):
-    """:func:`fill_tilted` for the ``l_2`` ball (the exact tilt in ``d = 1``, uniform at ``θ = 0``)."""
-    if out.shape[0] == 1 or _no_tilt(theta):
-        return _fill_tilted_l2(out, theta)
-    kappa, alpha, beta, c = l2_constants(theta)
-    return _fill_l2_mixture_fast(out, theta, kappa, alpha, beta, c)
+    log_w = np.empty(1)
+    fill_tilted_rows(out.reshape((1, out.shape[0])), 1, theta, norm_code, log_w)
+    return log_w[0]
 
 
 @njit(cache=True)
 def _fill_l2_mixture_fast(out, theta, kappa, alpha, beta, c):
-    """:func:`_fill_l2_mixture` with the constants of :func:`l2_constants` (``d >= 2``, a tilt)."""
+    """:func:`fill_tilted` for the ``l_2`` ball with the constants of :func:`l2_constants` (``d >= 2``,
+    a tilt)."""
     if np.random.random() < DEFENSIVE:
         fill_unit_ball(out, np.int64(NORM_L2))
         log_w = _log_weight_l2_fast(out, theta, kappa, alpha, beta, c)
@@ -483,20 +450,40 @@ def fill_tilted_rows(U, m, theta, norm_code, log_w):
 @njit(cache=True)
 def tilted_log_weight(u, theta, norm_code):
     """``log(p(u)/q(u))`` at any ``u`` of the ball for the proposal :func:`fill_tilted` draws from."""
+    return _log_weight_with(u, theta, norm_code, _weight_constants(theta, norm_code, np.empty(theta.shape[0])))
+
+
+@njit(cache=True)
+def _weight_constants(theta, norm_code, scratch):
+    """The constants of :func:`_log_weight_with` at the tilt ``θ`` (``scratch`` of shape ``(d,)``):
+    ``Σ_k log(sinh θ_k/θ_k)`` (``l_∞``), :func:`l2_constants` or the first three of
+    :func:`l1_tilt_constants`; zeros where no tilt (or ``d = 1`` for ``l_2``) needs none."""
     if norm_code == NORM_INF:
-        acc = 0.0
+        return linf_tilt_constants(theta, scratch), 0.0, 0.0, 0.0
+    if _no_tilt(theta) or (norm_code == NORM_L2 and theta.shape[0] == 1):
+        return 0.0, 0.0, 0.0, 0.0
+    if norm_code == NORM_L2:
+        return l2_constants(theta)
+    lam, c, log_k, _ = l1_tilt_constants(theta, scratch)
+    return lam, c, log_k, 0.0
+
+
+@njit(cache=True)
+def _log_weight_with(u, theta, norm_code, consts):
+    """:func:`tilted_log_weight` given the tilt's :func:`_weight_constants` (once per tilt, not per
+    draw: they cost ``d`` log-sinhc, or six ``lgamma``, or a root)."""
+    if norm_code == NORM_INF:
+        acc = consts[0]
         for k in range(u.shape[0]):
-            acc += log_sinhc(theta[k]) - theta[k] * u[k]
+            acc -= theta[k] * u[k]
         return _defensive(acc, DEFENSIVE_LINF)
     if _no_tilt(theta):
         return 0.0
     if norm_code == NORM_L2:
         if u.shape[0] == 1:
             return log_sinhc(theta[0]) - theta[0] * u[0]
-        log_w = _log_weight_l2(u, theta)
-    else:
-        log_w = _log_weight_l1(u, theta)
-    return _defensive(log_w)
+        return _defensive(_log_weight_l2_fast(u, theta, consts[0], consts[1], consts[2], consts[3]))
+    return _defensive(_log_weight_l1_fast(u, theta, consts[0], consts[1], consts[2]))
 
 
 @njit(cache=True)
@@ -565,20 +552,14 @@ def sample_tilted_pairs(theta, n_pairs, norm_code, seed):
     n, d = theta.shape
     U = np.empty((n, 2 * n_pairs, d))
     log_w = np.empty((n, 2 * n_pairs))
-    gk = np.empty(d)
+    scratch = np.empty(d)
     for i in range(n):
         fill_tilted_rows(U[i], n_pairs, theta[i], norm_code, log_w[i])
-        fast_l1 = norm_code == NORM_L1 and not _no_tilt(theta[i])
-        lam, c, log_k = 0.0, 0.0, 0.0
-        if fast_l1:
-            lam, c, log_k, _ = l1_tilt_constants(theta[i], gk)
+        consts = _weight_constants(theta[i], norm_code, scratch)
         for j in range(n_pairs):
             for k in range(d):
                 U[i, n_pairs + j, k] = -U[i, j, k]
-            if fast_l1:
-                b = _defensive(_log_weight_l1_fast(U[i, n_pairs + j], theta[i], lam, c, log_k))
-            else:
-                b = tilted_log_weight(U[i, n_pairs + j], theta[i], norm_code)
+            b = _log_weight_with(U[i, n_pairs + j], theta[i], norm_code, consts)
             a = log_w[i, j]
             top = max(-a, -b)
             value = math.log(2.0) - (top + math.log(math.exp(-a - top) + math.exp(-b - top)))
