@@ -142,11 +142,17 @@ constants once per point, and the tilts of an anchor kept when only the sample c
 0.16-0.18 s (7.0-7.3x to 4.9-5.4x, at the 5x target).
 
 Thirteenth session (2026-11-28; ``--multiclass --etas 0.01 --rho 0.05 --repeats 5 --norms
-l-inf,l2``, two runs alternated with 240f9fa, scikit-learn 0.033-0.034 s with one BLAS thread,
-load average 1.2-1.3): the mean-matched tilts by an Anderson-accelerated iteration evaluated on
+l-inf,l2``, two runs alternated with 240f9fa, scikit-learn 0.034-0.047 s with one BLAS thread,
+load average 1.4-1.5): the mean-matched tilts by an Anderson-accelerated iteration evaluated on
 the points still stepping (``_core._tilt_matching.mean_matched_tilts``; the l-inf fit matches 4
-anchors' tilts, the l2 fit 2): multinomial l-inf 0.62-0.64 s to 0.57-0.59 s (18.3-19.1x to
-16.2-17.0x), l2 0.19 s to 0.17 s (5.6x to 4.8x).
+anchors' tilts, the l2 fit 2), the tilted rule's blocks of 4 MB instead of 8 (the aiming
+rounds' evaluations, 8 samples per point, were one block on one thread) and its gradient
+weights applied in place: multinomial l-inf 0.65-0.66 s to 0.51-0.57 s (18.8-19.1x to
+14.5-16.8x against 0.034 s), l2 0.19-0.20 s to 0.16-0.17 s (5.5-5.8x to 4.7-5.0x). The mean
+matching alone, the same command alternated with 240f9fa before the other two changes: l-inf
+0.62-0.64 s to 0.57-0.59 s, l2 0.19 s to 0.17 s. With all balls and both modes (``--repeats
+3``, two runs alternated; noisier, load average 0.7-1.1): l1 multinomial 0.12-0.14 s to
+0.11-0.12 s; one-vs-rest unchanged within the noise.
 
 Still above the targets (tenth session): the digits (l2 at ``eta = 1e-3``, l-inf, l1), l1 at
 1000 x 64, l-inf below ``eta = 1`` and l1 at 1000 x 784 (the contour integral: tens of
