@@ -18,6 +18,25 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
+Thirteenth session (2026-11-28; ``--cases l2,linf --repeats 3 --top 2``, two runs alternated
+with 240f9fa, from ``/tmp``): l2 2.19-2.35 s against 2.28-2.44 s, l-inf 4.32-4.54 s against
+4.73-4.76 s; the session changed no kernel of these fits, and l2 is above 2 s in every run of
+the day (2.02-2.08 s in the eleventh session). Tried and not kept, each alternated with
+240f9fa the same way:
+
+- ``inline="always"`` for the five small loss helpers (``margin_loss``, its two derivatives,
+  ``_loss_and_derivative``, ``_log_integrand``): l2 3.08-3.36 s against 2.33-2.53 s with 7
+  compiled functions instead of 12 (numba's IR inlining costs more than the compilations it
+  saves), l-inf 4.76-4.86 s against 4.77-5.00 s;
+- the opposite, no ``inline="always"`` in the cube rule (six helpers compiled on their own):
+  l-inf 5.17-5.22 s against 5.00-5.20 s, 22 functions;
+- ``error_model="numpy"`` on every kernel (no division-by-zero checks): l2 2.30-2.36 s against
+  2.42-2.49 s, l-inf 4.87-5.06 s against 4.85-5.23 s;
+- ``NUMBA_OPT`` 0, 1, 2 (one run each, ``--cases linf --exclusive``): l-inf 3.80, 3.96, 4.11 s
+  against 4.49-4.58 s at the default 3 (warm fit 2.76 s at 0): LLVM's optimisation is a small
+  part; ``cube_atoms_gradient`` alone spends 0.6 s in numba's lowering and 0.3 s in its type
+  inference (its compile metadata, ad hoc).
+
 Eleventh session (2026-11-27; ``--cases linf,l2 --repeats 3 --top 3``, two runs alternated
 with ea7b214, load average about 1): the fits now start with an ERM fit (``_lbfgs.py``). l2
 1.79-1.82 s before, 2.11-2.26 s with the ERM fit on the numba margin-loss kernel (13 compiled
