@@ -55,6 +55,13 @@ both seeds against 0.2021200 and 0.2021199. The true objective is itself a 1024-
 drawn with the l2 proposal, whose random stream changed that day; evaluated with one and the
 same code and seeds, today's l2 model was not the higher of the two (an ad-hoc check).
 
+Rerun 2026-11-28 (thirteenth session, at 7696aca: mean matching by Anderson acceleration, 4 MB
+blocks): true objectives l-inf 0.2589473 / 0.2589523 (seeds 0 / 1), l2 0.2021204 / 0.2021204,
+l1 0.1996071 / 0.1996071, within 1.2e-6 relative of the twelfth session's; the l-inf fits still
+end at ``max_iter = 100`` with a warning (260 iterations with the ERM start's and the aiming
+rounds'), 4.1e-6 and 7.1e-7 above the runs to 500; neither l2 fit warns. The default accuracy
+table (no option) reads +5.59e-05 (l-inf matched), +6.85e-05 (l2), +2.30e-06 (l1).
+
 With the default ``tol`` the l-inf fits (and one l2 fit) end at ``max_iter = 100`` with a
 ``ConvergenceWarning`` (``n_iter`` counts the 60 iterations of the aiming rounds too), although
 500 iterations move the true objective by less than 5e-7 relative: the last run cannot bring
