@@ -34,7 +34,7 @@ the day (2.02-2.08 s in the eleventh session). Tried and not kept, each alternat
   2.42-2.49 s, l-inf 4.87-5.06 s against 4.85-5.23 s;
 - ``NUMBA_OPT`` 0, 1, 2 (one run each, ``--cases linf --exclusive``): l-inf 3.80, 3.96, 4.11 s
   against 4.49-4.58 s at the default 3 (warm fit 2.76 s at 0): LLVM's optimisation is a small
-  part; ``cube_atoms_gradient`` alone spends 0.6 s in numba's lowering and 0.3 s in its type
+  part; most of ``cube_atoms_gradient``'s compilation is numba's own lowering and type
   inference (its compile metadata, ad hoc).
 
 Eleventh session (2026-11-27; ``--cases linf,l2 --repeats 3 --top 3``, two runs alternated
