@@ -1,44 +1,12 @@
 """l2 quadrature of the entropic margin loss against scipy.integrate.quad (high precision)."""
 
 import itertools
-import math
 
 import numpy as np
 import pytest
-from scipy import integrate
-from scipy.special import gammaln
+from _references import l2_quad as reference
 
 from skentropic.linear_model._quadrature import bulk_half_width, entropic_margin_l2, log_sphere_normaliser
-
-
-def _phi(z, loss):
-    z = np.asarray(z, float)
-    if loss == 0:
-        return np.logaddexp(0, -z)
-    g = np.maximum(0, 1 - z)
-    return g if loss == 1 else g * g
-
-
-def reference(s, r, eta, d, loss):
-    """η log E exp(φ(s + rT)/η) by adaptive quad on θ-pieces around a dense-grid argmax."""
-    G = lambda th: _phi(s - r * np.cos(th), loss) / eta + d * np.log(np.sin(th))  # noqa: E731
-    grid = np.unique(np.concatenate([np.linspace(1e-12, np.pi - 1e-12, 4001), np.geomspace(1e-12, 0.1, 1000)]))
-    g = G(grid)
-    gmax = g.max()
-    inner = (g[1:-1] >= g[:-2]) & (g[1:-1] >= g[2:]) & (g[1:-1] > gmax - 60)
-    centres = [grid[np.argmax(g)]] + list(grid[1:-1][inner])[:4]
-    pts = {0.0, np.pi}
-    c = (s - (0.0 if loss == 0 else 1.0)) / r
-    if -1 < c < 1:
-        pts.add(math.acos(c))
-    for t0 in centres:
-        for h in np.geomspace(1e-9, np.pi, 30):
-            pts.update(p for p in (t0 - h, t0 + h) if 0 < p < np.pi)
-    pts = np.array(sorted(pts))
-    f = lambda th: math.exp(G(th) - gmax) if 0 < th < math.pi else 0.0  # noqa: E731
-    tot = sum(integrate.quad(f, a, b, epsabs=0, epsrel=1e-13, limit=100)[0] for a, b in zip(pts[:-1], pts[1:]))
-    logz = 0.5 * math.log(math.pi) + gammaln((d + 1) / 2) - gammaln(d / 2 + 1)
-    return eta * (gmax + math.log(tot) - logz)
 
 
 def _quad(s, r, eta, d, loss, n=32):

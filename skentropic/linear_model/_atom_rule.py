@@ -8,7 +8,8 @@ the perturbation of the signed score ``s_i`` takes the value ``δ_j`` with proba
 
 - fixed antithetic ball samples ``±u_j``: ``δ_j = ρ u_j·w``, ``ω_j = 1/m`` (the set is symmetric,
   so the label does not enter);
-- the exact ``l_∞`` rule (:mod:`._cube_rule`): ``δ_j = −t_j``, ``ω_j`` its normalised weights.
+- the exact ``l_∞`` rule (:mod:`._cube_rule`): ``δ_j = −t_j``, ``ω_j`` its normalised weights;
+- the ``l_2`` rule of the logistic loss (:mod:`._sphere_rule`): ``δ_j = −ρ||w||_2 τ_j``.
 
 With ``π_ij = ω_j exp(φ(s_i + δ_j)/η) / Σ_l ω_l exp(φ(s_i + δ_l)/η)`` the derivatives are
 ``∂F_i/∂s_i = Σ_j π_ij φ'_ij``, ``∂F_i/∂δ_j = π_ij φ'_ij`` and ``∂F_i/∂ℓ_j = η(π_ij − ω_j)``.

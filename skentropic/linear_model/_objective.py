@@ -5,8 +5,10 @@
 Binary margin losses (``K = 1``, ``y ∈ {−1, +1}``, ``s_i = y_i (w·x_i + b)``):
 
 - ``η = 0``: ``F_i = φ(s_i − ρ ||w||_q)`` (exact adversarial loss, ``q`` the dual exponent);
-- ``l_2`` ball: ``F_i = η log E exp(φ(s_i + ρ||w||_2 T)/η)`` by one-dimensional quadrature
-  (:mod:`skentropic.linear_model._quadrature`, relative error about ``1e-8`` or better);
+- ``l_2`` ball: ``F_i = η log E exp(φ(s_i + ρ||w||_2 T)/η)``, a one-dimensional integral: the
+  atoms of the law of ``T`` for the logistic loss (:mod:`._sphere_rule`), per-point quadrature
+  split at the kink for the (squared) hinge (:mod:`._quadrature`); relative error about ``1e-8``
+  or better;
 - ``l_∞`` / ``l_1`` balls: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt`` with ``T = ρ|w|·u``,
   from the weighted atoms of the law of ``T`` (:mod:`._cube_rule`, :mod:`._l1_rule`);
 - ``uniform=True`` in :func:`make_inner_rule` (the talk's estimator, kept for comparison):
@@ -67,6 +69,7 @@ from ._cube_rule import (
 from ._l1_rule import L1_NODE_WORK, l1_atoms, l1_atoms_parallel, l1_grid
 from ._quadrature import bulk_half_width, log_sphere_normaliser
 from ._score_grid import atom_margin, l2_margin
+from ._sphere_rule import sphere_law
 from ._tilted_rule import tilted_linear, tilted_setup
 
 _ETA0_SOFTMAX = (
@@ -92,10 +95,11 @@ class InnerRule:
     Attributes
     ----------
     kind : {"quadrature", "cube", "cross", "tilted", "samples"}
-        ``l_2`` quadrature, ``l_∞`` and ``l_1`` atoms for binary losses (exact rules), per-point
+        ``l_2`` (atoms for the logistic loss, per-point quadrature for the hinges), ``l_∞`` and
+        ``l_1`` atoms for binary losses (exact rules), per-point
         tilted importance samples (softmax loss), or fixed uniform ball samples.
     nodes, weights : ndarray of shape (n_nodes,)
-        Gauss–Legendre rule on ``[−1, 1]`` (quadrature only).
+        Gauss–Legendre rule on ``[−1, 1]`` (quadrature with the (squared) hinge only).
     log_z, bulk : float
         ``log Z_d`` and the bulk half-width of ``sin^d`` (quadrature only).
     samples : ndarray of shape (m, d)
@@ -130,8 +134,9 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
                     uniform=False):
     """Build the :class:`InnerRule` for a norm, a dimension and a loss.
 
-    Binary margin losses get an exact rule: ``l_2`` quadrature or the atoms of the law of
-    ``w·u`` for ``l_∞`` (:mod:`skentropic.linear_model._cube_rule`) and ``l_1``
+    Binary margin losses get an exact rule: for ``l_2`` the atoms of the law of ``w·u``
+    (:mod:`skentropic.linear_model._sphere_rule`, logistic loss) or per-point quadrature (the
+    (squared) hinge), for ``l_∞`` (:mod:`skentropic.linear_model._cube_rule`) and ``l_1``
     (:mod:`skentropic.linear_model._l1_rule`). The softmax loss gets
     ``n_inner_samples`` tilted importance samples per point
     (:mod:`skentropic.linear_model._tilted_rule`). ``uniform=True`` uses ``n_inner_samples``
@@ -146,7 +151,7 @@ def make_inner_rule(norm_code, n_features, loss_code, *, n_nodes=32, n_inner_sam
     loss_code : int
         Loss code from ``_losses``.
     n_nodes : int, default=32
-        Gauss–Legendre nodes per quadrature piece (binary ``l_2`` only).
+        Gauss–Legendre nodes per quadrature piece (binary ``l_2`` with the (squared) hinge only).
     n_inner_samples : int, default=256
         Number ``m`` of samples: per point for the tilted rule, shared (even; ``m/2`` drawn and
         mirrored) for the uniform one.
@@ -293,6 +298,8 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
     if rule.kind != SAMPLES and rule.kind != expected:
         raise ValueError(f"The inner rule ({rule.kind}) does not match the norm; build it with "
                          "make_inner_rule(norm_code, n_features, loss_code).")
+    if rule.kind == QUADRATURE and loss_code == LOGISTIC:
+        return values, _sphere_margin(w, scores, sw, rho, eta, values, ds, score_grid)
     if rule.kind == QUADRATURE:
         norm = float(np.linalg.norm(w))
         dr = np.empty(n)
@@ -429,6 +436,20 @@ def _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     return "margin", ds, None, extra
 
 
+def _sphere_margin(w, scores, sw, rho, eta, values, ds, score_grid):
+    """``l_2`` ball, logistic loss: ``F_i = η log ∫ p(τ) exp(φ(s_i − rτ)/η) dτ``, ``r = ρ||w||_2``,
+    from the atoms of :mod:`._sphere_rule`; the perturbation part of ``∂/∂w`` is
+    ``−ρ (Σ_j τ_j Σ_i sw_i ∂F_i/∂δ_j) w/||w||_2`` (shifts ``δ_j = −rτ_j``)."""
+    norm = float(np.linalg.norm(w))
+    if norm == 0.0:  # T = 0
+        values[:], ds[:] = margin_losses_numpy(scores, LOGISTIC)
+        return "margin", ds, None, None
+    tau, log_w = sphere_law(rho * norm, w.shape[0], eta)
+    dshift = _atom_margin(scores, sw, np.ascontiguousarray(-rho * norm * tau), log_w, eta, LOGISTIC, values, ds,
+                          score_grid)[0]
+    return "margin", ds, None, (-rho * float(dshift @ tau) / norm) * w
+
+
 def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     """Exact ``l_∞`` rule: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt``, ``T = Σ_k ρ|w_k| u_k``.
 
@@ -526,7 +547,7 @@ def linear_objective(coef, intercept, X, y, sample_weight, rho, eta, norm_code, 
     """Weighted entropic risk ``Σ_i sw_i F_i`` of a linear model and its exact gradient.
 
     Chain rule: binary, ``∂F_i/∂w = (∂F_i/∂s_i) y_i x_i + ∂F_i/∂w|_perturbation`` where the
-    second term is ``(∂F_i/∂r) ρ ∇||w||_q`` (``l_2`` quadrature and ``η = 0``) or
+    second term is ``(∂F_i/∂r) ρ ∇||w||_q`` (``l_2`` balls and ``η = 0``) or
     ``ρ y_i Σ_j π_ij φ'_ij u_j`` (fixed samples); softmax,
     ``∂F_i/∂W = G_i ⊗ x_i + ρ Σ_j π_ij (p_ij − e_{y_i}) ⊗ u_j``. The ``u``-parts are summed
     over ``i`` first, so the cost is ``O(n m K + n d K + m d K)``.

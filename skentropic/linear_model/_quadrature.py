@@ -10,6 +10,11 @@ perturbation ``u ~ U(B_1)`` (unit ``l_2`` ball in ``R^d``) enters only through
 after the substitution ``t = −cos θ`` (which removes the endpoint singularities of the
 Jacobi weight: ``sin^d θ`` is smooth for every integer ``d``).
 
+The fits use this rule for the hinge and the squared hinge, whose kinks it puts at a piece's
+end; the logistic loss takes the atoms of :mod:`._sphere_rule`, one rule for all points, whose
+kernels are the other rules' (a first fit in a fresh process compiles less:
+``benchmarks/bench_cold_start.py``).
+
 Quadrature rule (per data point, all in log space with max-subtraction)
 ----------------------------------------------------------------------
 The log-integrand ``G(θ) = φ(s − r cos θ)/η + d log sin θ`` has all its local maxima in
