@@ -18,6 +18,18 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
+Fourteenth session (2026-11-28; ``--cases l2 --repeats 3 --top 6``, two runs alternated with
+74431a2, from ``/tmp``; a slow machine that day: 74431a2's l2 fit read 3.0 s against 2.2-2.4 s
+the session before), after the l2 ball's logistic loss took one set of atoms for all points
+(``linear_model/_sphere_rule.py``, NumPy) instead of the per-point quadrature: the fit compiles
+the atom rules' node and interpolation kernels and the losses, 6 functions instead of 12::
+
+    case    import  cold fit  warm fit  kernels   largest compile events (cold, inclusive)
+    l2        1.61-1.70  3.03-3.04  0.27  12   entropic_margin_l2 2.3-2.4s, _l2_points 1.5-1.6s, _window 0.5s, ...
+    l2        1.67-2.01  1.27-1.33  0.28-0.29  6   atom_nodes 0.6s, interpolate_grid 0.4-0.5s, ...
+
+The hinge losses (``EntropicRobustSVC``) keep the quadrature and its compilation.
+
 Thirteenth session (2026-11-28; ``--cases l2,linf --repeats 3 --top 2``, two runs alternated
 with 240f9fa, from ``/tmp``): l2 2.19-2.35 s against 2.28-2.44 s, l-inf 4.32-4.54 s against
 4.73-4.76 s; the session changed no kernel of these fits, and l2 is above 2 s in every run of

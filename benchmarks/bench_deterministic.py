@@ -31,6 +31,20 @@ before, 0.212-0.230 / 0.279-0.309 / 0.808-0.849 after; d = 64: 0.177-0.181 / 0.1
 after; the other cells moved within their noise (the law is a part of an evaluation: at
 1000 x 784, ``eta = 1e-3`` the node kernel of the score grid costs about as much).
 
+Fourteenth session (2026-11-28; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
+--etas 1,0.1,0.01,0.001 --rho 0.05 --norms l2 --times --repeats 5``, two runs alternated with
+74431a2, ms; ``eta`` 1 / 0.1 / 0.01 / 1e-3), after the l2 ball's logistic loss took the atoms of
+``linear_model/_sphere_rule.py`` (one law for all points, the score grid's atom kernels) instead
+of the per-point quadrature::
+
+    cell         74431a2                                   after
+    digits       6.2-10.2 / 22.5-24.6 / 24.3-26.3 / 29.1-35.5    6.2-6.9 / 16.6-17.2 / 22.2-25.5 / 22.3-28.8
+    1000x64      4.4-4.7 / 3.4-4.7 / 8.0-11.6 / 10.5-11.7       3.2-4.5 / 3.3-3.5 / 7.5-10.2 / 7.3-8.4
+
+The other sizes moved within their noise (10000 x 64 15.7-23.8 against 16.5-23.1, 1000 x 784
+14.3-18.6 against 15.3-18.5, 10000 x 784 59.2-84.6 against 59.2-84.6); scikit-learn took 9-15 ms
+on the digits with one BLAS thread in these runs (5-6 ms two days before).
+
 Twelfth session (2026-11-28; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
 --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs at 8d1a851), after the cube rule's
 longer series and the ERM start's cheaper test (the multinomial changes do not touch these
