@@ -42,7 +42,7 @@ of the per-point quadrature::
     1000x64      4.4-4.7 / 3.4-4.7 / 8.0-11.6 / 10.5-11.7       3.2-4.5 / 3.3-3.5 / 7.5-10.2 / 7.3-8.4
 
 The other sizes moved within their noise (10000 x 64 15.7-23.8 against 16.5-23.1, 1000 x 784
-14.3-18.6 against 15.3-18.5, 10000 x 784 59.2-84.6 against 59.2-84.6); scikit-learn took 9-15 ms
+14.3-18.6 against 15.3-18.5, 10000 x 784 60.3-84.6 against 59.2-83.9); scikit-learn took 9-15 ms
 on the digits with one BLAS thread in these runs (5-6 ms two days before).
 
 Twelfth session (2026-11-28; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
