@@ -425,7 +425,7 @@ def _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     """
     law = cross_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))), with_grad=True)
     if law is None:
-        margin_losses(scores, 0.0, loss_code, values, ds)
+        values[:], ds[:] = margin_losses_numpy(scores, loss_code)
         return "margin", ds, None, None
     t, log_w, index, a, (fold, grads) = law
     _, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid, kink=loss_code == HINGE)
@@ -459,7 +459,7 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     """
     law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
     if law is None:  # w = 0: T = 0
-        margin_losses(scores, 0.0, loss_code, values, ds)
+        values[:], ds[:] = margin_losses_numpy(scores, loss_code)
         return "margin", ds, None, None
     t, log_w, index, a, grid = law
     dshift, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid,
