@@ -64,12 +64,24 @@ def test_values_and_derivatives_match_the_quadrature():
     assert worst_slope <= 1.0, worst_slope
 
 
-@pytest.mark.parametrize("d, eta, s, r", [(5, 0.1, 0.3, 2.0), (64, 0.01, -1.0, 0.7), (784, 1e-3, 0.5, 3.0)])
+@pytest.mark.parametrize("d, eta, s, r", [(5, 0.1, 0.3, 1.9), (64, 0.01, -1.0, 0.7), (784, 1e-3, 0.5, 3.0)])
 def test_derivatives_match_finite_differences(d, eta, s, r):
+    # (r ± h within one bucket of the rule: F is an exact smooth function of r there)
+    assert np.array_equal(sphere_law(r - 1e-6, d, eta)[0], sphere_law(r + 1e-6, d, eta)[0])
     value, ds, dr = atoms(s, r, eta, d)
     h = 1e-6
-    assert ds == pytest.approx((atoms(s + h, r, eta, d)[0] - atoms(s - h, r, eta, d)[0]) / (2 * h), rel=1e-6)
-    assert dr == pytest.approx((atoms(s, r + h, eta, d)[0] - atoms(s, r - h, eta, d)[0]) / (2 * h), rel=1e-6)
+    assert ds == pytest.approx((atoms(s + h, r, eta, d)[0] - atoms(s - h, r, eta, d)[0]) / (2 * h), rel=1e-7)
+    assert dr == pytest.approx((atoms(s, r + h, eta, d)[0] - atoms(s, r - h, eta, d)[0]) / (2 * h), rel=1e-7)
+
+
+@pytest.mark.parametrize("d, eta, s", [(3, 1e-3, 0.5), (64, 0.05, -0.2), (784, 10.0, 1.0)])
+def test_one_rule_per_bucket_and_continuity_across_buckets(d, eta, s):
+    edge = 2.0 ** (-3 / 8)  # a bucket's radius: the rule below it is made for it, above it for the next
+    below, above = edge * (1 - 1e-12), edge * (1 + 1e-12)
+    assert np.array_equal(sphere_law(below, d, eta)[0], sphere_law(edge * 0.95, d, eta)[0])
+    assert not np.array_equal(sphere_law(below, d, eta)[0], sphere_law(above, d, eta)[0])
+    # the two rules agree at the edge within their error (1e-8 relative against scipy, above)
+    assert atoms(s, above, eta, d)[0] == pytest.approx(atoms(s, below, eta, d)[0], rel=1e-9)
 
 
 @pytest.mark.parametrize("d, eta, r", [(1, 1e-6, 10.0), (64, 0.01, 0.7), (784, 1e3, 1e-3), (3, 1e-300, 5.0)])

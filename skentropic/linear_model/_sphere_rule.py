@@ -41,11 +41,13 @@ between two of them at every point, and the error of the rule then falls only li
 the step (even with the hinge's correction in :func:`._atom_rule.margin_atoms`) instead of
 exponentially, so ``1e-8`` would take tens of times more atoms.
 
-Gradients: ``∂F/∂s`` and ``∂F/∂r = −Σ_j (∂F/∂δ_j) τ_j`` are taken with the atoms held fixed
-(their places depend on ``r`` and ``η`` through the grid), which changes the computed value by
-no more than the trapezoidal error.
+Gradients: ``∂F/∂s`` and ``∂F/∂r = −Σ_j (∂F/∂δ_j) τ_j`` with the atoms held fixed. The rule
+is made for a radius ``r_q >= r`` rounded up to a power of ``2^{1/8}`` (:func:`sphere_law`), so
+the atoms are the same for every radius of a bucket and these are the exact derivatives of the
+computed ``F`` there; from one bucket to the next ``F`` moves by the trapezoidal error.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -115,7 +117,11 @@ def sphere_law(r, n_features, eta):
     """Atoms ``τ_j`` (increasing) and normalised log weights ``ℓ_j`` of the law of ``w·u/||w||_2``.
 
     ``Σ_j e^{ℓ_j} g(τ_j) ≈ ∫ p(τ) g(τ) dτ`` for the integrands of the logistic loss at radius
-    ``r > 0`` and temperature ``η > 0`` (see the module docstring).
+    ``r > 0`` and temperature ``η > 0`` (see the module docstring). The rule is made for the
+    radius ``r_q = 2^{⌈8 log₂ r⌉/8} >= r`` (its steps and ends only get safer for ``r <= r_q``),
+    so one rule serves every radius within 9% below ``r_q``: the computed ``F`` is then an exact
+    smooth function of ``r`` there, and a fit computes a rule once per bucket it visits (kept
+    by :func:`_bucket_law`).
 
     Parameters
     ----------
@@ -129,8 +135,16 @@ def sphere_law(r, n_features, eta):
     Returns
     -------
     tau, log_w : ndarray of shape (m,)
+        New arrays (the kept rule is not exposed to writes).
     """
-    dims = float(n_features) + 1.0
+    tau, log_w = _bucket_law(2.0 ** (math.ceil(8.0 * math.log2(r)) / 8.0), float(n_features), float(eta))
+    return tau.copy(), log_w.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _bucket_law(r, n_features, eta):
+    """:func:`sphere_law` at the bucket's radius ``r``."""
+    dims = n_features + 1.0
     k = r * _H_DENSITY / (_H_LOSS * math.sqrt(dims))
     dv = _H_LOSS / r
     y_lo = -math.acosh(math.exp(_DROP / dims))
