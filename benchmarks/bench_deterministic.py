@@ -45,6 +45,18 @@ The other sizes moved within their noise (10000 x 64 15.7-23.8 against 16.5-23.1
 14.3-18.6 against 15.3-18.5, 10000 x 784 60.3-84.6 against 59.2-83.9); scikit-learn took 9-15 ms
 on the digits with one BLAS thread in these runs (5-6 ms two days before).
 
+Then the rule became one per bucket of radii (``ρ||w||_2`` rounded up to a power of
+``2^{1/8}``), kept between evaluations instead of computed at each (about 65 µs of NumPy). Same
+command with ``--sizes digits,1000x64,10000x64``, two runs alternated with 74431a2 (ms)::
+
+    cell         74431a2                                      after
+    digits       7.9-10.4 / 25.6-28.6 / 24.2-28.9 / 32.1-41.6   7.7-10.1 / 12.8-15.0 / 19.2-20.9 / 18.9-19.0
+    1000x64      3.4-4.4 / 3.7-5.0 / 9.9-11.4 / 10.4-14.5       4.9-6.2 / 3.6-4.5 / 6.9-8.0 / 6.7-7.8
+    10000x64     18.3-19.0 / 21.3 / 19.0-28.1 / 18.7-24.6        21.0-23.4 / 20.4-21.5 / 18.2-21.2 / 17.0-22.5
+
+(scikit-learn 11-16 ms on the digits with one BLAS thread in these runs.) The 1000 x 64 cell at
+``eta = 1``, where the fit from the ERM start makes few evaluations, read slower in both runs.
+
 Twelfth session (2026-11-28; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
 --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs at 8d1a851), after the cube rule's
 longer series and the ERM start's cheaper test (the multinomial changes do not touch these
