@@ -55,7 +55,9 @@ command with ``--sizes digits,1000x64,10000x64``, two runs alternated with 74431
     10000x64     18.3-19.0 / 21.3 / 19.0-28.1 / 18.7-24.6        21.0-23.4 / 20.4-21.5 / 18.2-21.2 / 17.0-22.5
 
 (scikit-learn 11-16 ms on the digits with one BLAS thread in these runs.) The 1000 x 64 cell at
-``eta = 1``, where the fit from the ERM start makes few evaluations, read slower in both runs.
+``eta = 1``, where the fit from the ERM start makes few evaluations, read slower in both runs;
+alone with ``--sizes 1000x64 --etas 1 --repeats 15`` (two runs alternated) it read 3.7-3.8 ms
+against 4.4-4.9 ms: noise of a 4 ms fit.
 
 Twelfth session (2026-11-28; ``--sweep --sizes digits,1000x64,10000x64,1000x784,10000x784
 --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 3``, two runs at 8d1a851), after the cube rule's
