@@ -57,7 +57,7 @@ from ._atom_rule import normalise_log_weights
 _H_DENSITY = 0.45  # y-steps <= _H_DENSITY / sqrt(d + 1): the tilted densities have width >= 1/sqrt(2(d + 1))
 _H_LOSS = 0.3  # steps of the score r τ: the logistic loss's poles are π from the real axis
 _DROP = 40.0  # the rule ends where the integrand has provably fallen by e^{-_DROP}
-_NEWTON_TOL = 1e-12  # Newton's method stops when its step in y is below this (|y| < 50 here)
+_NEWTON_TOL = 1e-12  # Newton's method stops when its step in y is below this (absolute; |y| < 400)
 
 
 def _log_cosh(y):
