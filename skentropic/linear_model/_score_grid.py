@@ -3,13 +3,14 @@
 For a binary margin loss every point's entropic loss depends on the point only through its
 signed score ``s_i = y_i (w·x_i + b)``: ``F_i = f(s_i)`` with one function ``f`` for all points.
 
-- ``l_2`` quadrature (the (squared) hinge): ``f(s) = F(s, r)`` of :mod:`skentropic.linear_model._quadrature`,
-  ``r = ρ ||w||_2``;
-  the gradient also needs ``f_r = ∂F/∂r``;
+- ``l_2`` quadrature (the (squared) hinge): ``f(s) = F(s, r)`` of
+  :mod:`skentropic.linear_model._quadrature`, ``r = ρ ||w||_2``; the gradient also needs
+  ``f_r = ∂F/∂r``;
 - atom rules (:mod:`skentropic.linear_model._atom_rule`: fixed antithetic samples, the exact
   ``l_∞`` and ``l_1`` rules, the ``l_2`` rule of the logistic loss):
-  ``f(s) = η log Σ_j ω_j exp(φ(s + δ_j)/η)``, and the gradient needs the atom adjoints ``Σ_i sw_i ψ_j(s_i)`` and ``Σ_i sw_i π_j(s_i)`` with
-  ``π = softmax(ℓ + φ(s + δ)/η)`` and ``ψ_j = π_j φ'(s + δ_j)``.
+  ``f(s) = η log Σ_j ω_j exp(φ(s + δ_j)/η)``, and the gradient needs the atom adjoints
+  ``Σ_i sw_i ψ_j(s_i)`` and ``Σ_i sw_i π_j(s_i)`` with ``π = softmax(ℓ + φ(s + δ)/η)`` and
+  ``ψ_j = π_j φ'(s + δ_j)``.
 
 Piecewise Chebyshev interpolation
 ---------------------------------
