@@ -100,3 +100,25 @@ def test_tiny_eta_and_huge_losses_stay_finite():
     # η = 1e-6 with a loss of 1e3: F is the adversarial loss φ(s − r) to O(η d log(1/η))
     value = atoms(-1000.0, 5.0, 1e-6, 100)[0]
     assert np.isfinite(value) and value == pytest.approx(1005.0, rel=1e-6)
+
+
+def test_radii_beyond_the_atom_cap_take_the_per_point_quadrature():
+    from skentropic._core._norms import NORM_L2
+    from skentropic.linear_model._objective import make_inner_rule, per_sample_objective
+    from skentropic.linear_model._sphere_rule import MAX_ATOMS
+
+    rng = np.random.RandomState(0)
+    d, eta, rho = 8, 1e-2, 1.0
+    X, y = rng.randn(20, d), np.where(rng.rand(20) < 0.5, -1.0, 1.0)
+    rule = make_inner_rule(NORM_L2, d, LOGISTIC)
+    for r, capped in [(100.0, False), (3000.0, True)]:
+        law = sphere_law(r, d, eta)
+        assert (law is None) == capped and (capped or law[0].shape[0] <= MAX_ATOMS)
+        w = rng.randn(d)
+        w *= r / (rho * np.linalg.norm(w))
+        got = per_sample_objective(w[None], np.zeros(1), X, y, rho, eta, NORM_L2, LOGISTIC, rule)
+        ref = np.array([quadrature(s, r, eta, d)[0] for s in y * (X @ w)])
+        if capped:  # the quadrature itself
+            np.testing.assert_array_equal(got, ref)
+        else:
+            np.testing.assert_allclose(got, ref, rtol=1e-8, atol=1e-12 * eta)

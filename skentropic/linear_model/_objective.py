@@ -69,7 +69,7 @@ from ._cube_rule import (
 from ._l1_rule import L1_NODE_WORK, l1_atoms, l1_atoms_parallel, l1_grid
 from ._quadrature import bulk_half_width, log_sphere_normaliser
 from ._score_grid import atom_margin, l2_margin
-from ._sphere_rule import sphere_law
+from ._sphere_rule import sphere_margin
 from ._tilted_rule import tilted_linear, tilted_setup
 
 _ETA0_SOFTMAX = (
@@ -299,7 +299,9 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
         raise ValueError(f"The inner rule ({rule.kind}) does not match the norm; build it with "
                          "make_inner_rule(norm_code, n_features, loss_code).")
     if rule.kind == QUADRATURE and loss_code == LOGISTIC:
-        return values, _sphere_margin(w, scores, sw, rho, eta, values, ds, score_grid)
+        parts = sphere_margin(w, scores, sw, rho, eta, values, ds, score_grid)
+        if parts is not None:
+            return values, parts
     if rule.kind == QUADRATURE:
         norm = float(np.linalg.norm(w))
         dr = np.empty(n)
@@ -434,20 +436,6 @@ def _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return "margin", ds, None, extra
-
-
-def _sphere_margin(w, scores, sw, rho, eta, values, ds, score_grid):
-    """``l_2`` ball, logistic loss: ``F_i = η log ∫ p(τ) exp(φ(s_i − rτ)/η) dτ``, ``r = ρ||w||_2``,
-    from the atoms of :mod:`._sphere_rule`; the perturbation part of ``∂/∂w`` is
-    ``−ρ (Σ_j τ_j Σ_i sw_i ∂F_i/∂δ_j) w/||w||_2`` (shifts ``δ_j = −rτ_j``)."""
-    norm = float(np.linalg.norm(w))
-    if norm == 0.0:  # T = 0
-        values[:], ds[:] = margin_losses_numpy(scores, LOGISTIC)
-        return "margin", ds, None, None
-    tau, log_w = sphere_law(rho * norm, w.shape[0], eta)
-    dshift = _atom_margin(scores, sw, np.ascontiguousarray(-rho * norm * tau), log_w, eta, LOGISTIC, values, ds,
-                          score_grid)[0]
-    return "margin", ds, None, (-rho * float(dshift @ tau) / norm) * w
 
 
 def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):

@@ -41,6 +41,11 @@ between two of them at every point, and the error of the rule then falls only li
 the step (even with the hinge's correction in :func:`._atom_rule.margin_atoms`) instead of
 exponentially, so ``1e-8`` would take tens of times more atoms.
 
+Where the rule would need more than ``MAX_ATOMS`` atoms (``ρ||w||_2`` of several hundred, as
+at a trial point of a line search far from the solution) :func:`sphere_law` gives none and the
+per-point quadrature takes the evaluation: its cost and memory do not grow with ``r``, the
+atoms' do (the score grid holds nodes × atoms floats).
+
 Gradients: ``∂F/∂s`` and ``∂F/∂r = −Σ_j (∂F/∂δ_j) τ_j`` with the atoms held fixed. The rule
 is made for a radius ``r_q >= r`` rounded up to a power of ``2^{1/8}`` (:func:`sphere_law`), so
 the atoms are the same for every radius of a bucket and these are the exact derivatives of the
@@ -52,11 +57,17 @@ import math
 
 import numpy as np
 
+from .._core._losses import LOGISTIC, margin_losses_numpy
 from ._atom_rule import normalise_log_weights
+from ._score_grid import atom_margin
 
 _H_DENSITY = 0.45  # y-steps <= _H_DENSITY / sqrt(d + 1): the tilted densities have width >= 1/sqrt(2(d + 1))
 _H_LOSS = 0.3  # steps of the score r τ: the logistic loss's poles are π from the real axis
 _DROP = 40.0  # the rule ends where the integrand has provably fallen by e^{-_DROP}
+# beyond this many atoms (ρ||w||_2 of several hundred: about 2r/_H_LOSS of them) sphere_law gives
+# no rule and the caller takes the per-point quadrature, whose cost does not grow with r (the
+# grid's node arrays hold nodes x atoms floats)
+MAX_ATOMS = 4096
 _NEWTON_TOL = 1e-12  # Newton's method stops when its step in y is below this (absolute; |y| < 400)
 
 
@@ -134,11 +145,12 @@ def sphere_law(r, n_features, eta):
 
     Returns
     -------
-    tau, log_w : ndarray of shape (m,)
-        New arrays (the kept rule is not exposed to writes).
+    (tau, log_w) : tuple of ndarray of shape (m,), or None
+        New arrays (the kept rule is not exposed to writes); ``None`` where the rule would need
+        more than ``MAX_ATOMS`` atoms.
     """
-    tau, log_w = _bucket_law(2.0 ** (math.ceil(8.0 * math.log2(r)) / 8.0), float(n_features), float(eta))
-    return tau.copy(), log_w.copy()
+    law = _bucket_law(2.0 ** (math.ceil(8.0 * math.log2(r)) / 8.0), float(n_features), float(eta))
+    return None if law is None else (law[0].copy(), law[1].copy())
 
 
 @functools.lru_cache(maxsize=64)
@@ -151,6 +163,29 @@ def _bucket_law(r, n_features, eta):
     y_hi = _adversarial_end(r / eta, dims)
     j_lo = math.floor((math.tanh(y_lo) + y_lo / k) / dv)
     j_hi = math.ceil((math.tanh(y_hi) + y_hi / k) / dv)
+    if j_hi - j_lo + 1 > MAX_ATOMS:
+        return None
     y = _solve_map(np.arange(j_lo, j_hi + 1) * dv, k)
     log_w = -dims * _log_cosh(y) - np.log(_sech2(y) + 1.0 / k)
     return np.tanh(y), normalise_log_weights(log_w)
+
+
+def sphere_margin(w, scores, sw, rho, eta, values, ds, score_grid):
+    """Fill ``F_i = η log ∫ p(τ) exp(φ(s_i − rτ)/η) dτ`` (logistic ``φ``, ``r = ρ||w||_2``) and
+    ``∂F_i/∂s_i`` from the atoms of :func:`sphere_law`; return the gradient parts of
+    :func:`~._objective.linear_objective`, whose perturbation part of ``∂/∂w`` is
+    ``−ρ (Σ_j τ_j Σ_i sw_i ∂F_i/∂δ_j) w/||w||_2`` (shifts ``δ_j = −rτ_j``), or ``None`` (nothing
+    filled) where ``r`` needs more than ``MAX_ATOMS`` atoms: the caller then takes the per-point
+    quadrature. ``score_grid``: tabulate (:func:`._score_grid.atom_margin`).
+    """
+    norm = float(np.linalg.norm(w))
+    if norm == 0.0:  # T = 0
+        values[:], ds[:] = margin_losses_numpy(scores, LOGISTIC)
+        return "margin", ds, None, None
+    law = sphere_law(rho * norm, w.shape[0], eta)
+    if law is None:
+        return None
+    tau, log_w = law
+    dshift = atom_margin(scores, sw, np.ascontiguousarray(-rho * norm * tau), log_w, eta, LOGISTIC, False, values,
+                         ds, score_grid)[0]
+    return "margin", ds, None, (-rho * float(dshift @ tau) / norm) * w
