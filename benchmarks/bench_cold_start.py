@@ -28,7 +28,10 @@ the atom rules' node and interpolation kernels and the losses, 6 functions inste
     l2        1.61-1.70  3.03-3.04  0.27  12   entropic_margin_l2 2.3-2.4s, _l2_points 1.5-1.6s, _window 0.5s, ...
     l2        1.67-2.01  1.27-1.33  0.28-0.29  6   atom_nodes 0.6s, interpolate_grid 0.4-0.5s, ...
 
-The hinge losses (``EntropicRobustSVC``) keep the quadrature and its compilation.
+The hinge losses (``EntropicRobustSVC``) keep the quadrature and its compilation. Rerun at
+9024080 (the rule per bucket of radii, the atom cap), same command with ``--top 3``, two runs
+alternated with 74431a2 an hour later, when the machine was slower still: 74431a2 4.52-4.83 s,
+9024080 1.59-2.12 s (import 1.83-2.38 s, warm fit 0.37-0.42 s).
 
 Thirteenth session (2026-11-28; ``--cases l2,linf --repeats 3 --top 2``, two runs alternated
 with 240f9fa, from ``/tmp``): l2 2.19-2.35 s against 2.28-2.44 s, l-inf 4.32-4.54 s against
