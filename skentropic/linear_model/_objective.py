@@ -7,8 +7,8 @@ Binary margin losses (``K = 1``, ``y ∈ {−1, +1}``, ``s_i = y_i (w·x_i + b)`
 - ``η = 0``: ``F_i = φ(s_i − ρ ||w||_q)`` (exact adversarial loss, ``q`` the dual exponent);
 - ``l_2`` ball: ``F_i = η log E exp(φ(s_i + ρ||w||_2 T)/η)``, a one-dimensional integral: the
   atoms of the law of ``T`` for the logistic loss (:mod:`._sphere_rule`), per-point quadrature
-  split at the kink for the (squared) hinge (:mod:`._quadrature`); relative error about ``1e-8``
-  or better;
+  split at the kink for the (squared) hinge and for radii beyond the atoms' cap
+  (:mod:`._quadrature`); relative error about ``1e-8`` or better;
 - ``l_∞`` / ``l_1`` balls: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt`` with ``T = ρ|w|·u``,
   from the weighted atoms of the law of ``T`` (:mod:`._cube_rule`, :mod:`._l1_rule`);
 - ``uniform=True`` in :func:`make_inner_rule` (the talk's estimator, kept for comparison):

@@ -11,7 +11,8 @@ after the substitution ``t = −cos θ`` (which removes the endpoint singulariti
 Jacobi weight: ``sin^d θ`` is smooth for every integer ``d``).
 
 The fits use this rule for the hinge and the squared hinge, whose kinks it puts at a piece's
-end; the logistic loss takes the atoms of :mod:`._sphere_rule`, one rule for all points, whose
+end, and for the logistic loss only at radii whose atom rule would pass ``MAX_ATOMS``; otherwise
+the logistic loss takes the atoms of :mod:`._sphere_rule`, one rule for all points, whose
 kernels are the other rules' (a first fit in a fresh process compiles less:
 ``benchmarks/bench_cold_start.py``).
 
