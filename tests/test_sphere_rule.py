@@ -54,7 +54,7 @@ def test_values_and_derivatives_match_the_quadrature():
     """A wider grid (``η`` from 1e-6 to 1e3, ``r`` from 1e-3, far scores) against the per-point
     quadrature, whose values hold to ``1e-8`` against scipy (``tests/test_quadrature.py``)."""
     worst_value = worst_slope = 0.0
-    for d, eta, s, r in itertools.product([1, 2, 30, 784], [1e-6, 1e-3, 0.1, 10.0, 1e3], [-3.0, 0.2, 30.0],
+    for d, eta, s, r in itertools.product([1, 2, 30, 64, 784], [1e-6, 1e-3, 0.1, 10.0, 1e3], [-3.0, 0.2, 30.0],
                                           [1e-3, 0.3, 10.0]):
         got, ref = atoms(s, r, eta, d), quadrature(s, r, eta, d)
         worst_value = max(worst_value, abs(got[0] - ref[0]) / (1e-8 * abs(ref[0]) + 1e-12 * eta))
