@@ -122,3 +122,20 @@ def test_radii_beyond_the_atom_cap_take_the_per_point_quadrature():
             np.testing.assert_array_equal(got, ref)
         else:
             np.testing.assert_allclose(got, ref, rtol=1e-8, atol=1e-12 * eta)
+
+
+@pytest.mark.parametrize("d", [64, 784])
+@pytest.mark.parametrize("eta", [1e-3, 0.1, 10.0])
+def test_objective_gradient_matches_finite_differences(d, eta):
+    """Through the score grid and the chain rule to ``w``: central differences of the objective."""
+    from _references import gradient_errors, linear_problem
+
+    from skentropic._core._norms import NORM_L2
+    from skentropic.linear_model._objective import linear_objective, make_inner_rule
+
+    X, y, sw, W, b = linear_problem(d)
+    W = W / np.linalg.norm(W)  # ρ||w||_2 = 0.7: inside one bucket of the rule for every step below
+    rule = make_inner_rule(NORM_L2, d, LOGISTIC)
+    f = lambda W, b: linear_objective(W, b, X, y, sw, 0.7, eta, NORM_L2, LOGISTIC, rule)  # noqa: E731
+    for analytic, fd in gradient_errors(f, W, b, [0, 1, 5, 33, int(np.argmax(np.abs(W[0])))]):
+        assert analytic == pytest.approx(fd, rel=1e-5, abs=1e-8)
