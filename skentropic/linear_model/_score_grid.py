@@ -65,6 +65,7 @@ _DEGREE = 16
 _LOBATTO = np.cos(np.pi * np.arange(_DEGREE + 1) / _DEGREE)  # Chebyshev–Lobatto points, 1 to −1
 _TOL = 1e-10
 _N_START = 4  # pieces of the initial grid
+_START = np.arange(_N_START + 1, dtype=np.float64)
 _SPLIT_POINTS = 2 * (_DEGREE + 1)  # two pieces' worth of nodes
 _MAX_SPLIT = 8  # a failing piece is cut into at most this many parts (_split_factor)
 _MAX_NODES = 16384
@@ -265,16 +266,21 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     shift = np.empty(0) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
     log_w = np.empty(0) if log_w is None else np.ascontiguousarray(log_w, dtype=np.float64)
     tab = _Tabulator(bool(quadrature), r, eta, d, loss_code, log_z, bulk, nodes, weights, shift, log_w)
-    bins = np.minimum(((scores - lo) * (_BINS / (hi - lo))).astype(np.int64), _BINS - 1)
-    cum = np.concatenate([[0], np.cumsum(np.bincount(bins, minlength=_BINS))])
+    per_bin = _BINS / (hi - lo)
+    cum = None  # the histogram of the scores, made when a piece first fails
 
     def points_in(a, b):  # at least the points of [a, b] (whole bins)
-        ia = np.clip(np.floor((a - lo) * (_BINS / (hi - lo))).astype(np.int64), 0, _BINS)
-        ib = np.clip(np.ceil((b - lo) * (_BINS / (hi - lo))).astype(np.int64), 0, _BINS)
+        nonlocal cum
+        if cum is None:
+            bins = np.minimum(((scores - lo) * per_bin).astype(np.int64), _BINS - 1)
+            cum = np.concatenate([[0], np.cumsum(np.bincount(bins, minlength=_BINS))])
+        ia = np.clip(np.floor((a - lo) * per_bin).astype(np.int64), 0, _BINS)
+        ib = np.clip(np.ceil((b - lo) * per_bin).astype(np.int64), 0, _BINS)
         return cum[ib] - cum[ia]
 
     budget = min(_MAX_NODES, n)
-    edges = np.linspace(lo, hi, _N_START + 1)
+    edges = _START * ((hi - lo) / _N_START) + lo  # np.linspace(lo, hi, _N_START + 1), bit for bit
+    edges[-1] = hi
     a, b = edges[:-1], edges[1:]
     done, direct = [], []
     used = 0
@@ -288,6 +294,8 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         excess = tab.excess(f, f_r)
         ok = excess <= 1.0
         if ok.all():  # (the usual last level: nothing to cut)
+            if not done and not direct:  # the first level passed: its pieces are the grid, in order
+                return edges, np.zeros(a.shape[0], dtype=np.bool_), svals, f, f_r, psi, pi
             done.append((a, b, svals, f, f_r, psi, pi))
             break
         done.append((a[ok], b[ok], svals[ok], f[ok], f_r[ok], psi[ok], pi[ok]))
