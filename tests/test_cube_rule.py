@@ -33,6 +33,7 @@ from skentropic.linear_model._cube_rule import (
     cube_atoms,
     cube_atoms_gradient,
     cube_atoms_gradient_parallel,
+    spline_atoms_gradient,
     suffix_power_sums,
 )
 from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule, per_sample_objective
@@ -339,6 +340,41 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
         down[k] -= step
         fd = (objective(up) - objective(down)) / (2 * step)
         assert out[k] == pytest.approx(fd, rel=1e-5, abs=1e-6 * np.abs(out).max()), k
+
+
+@pytest.mark.parametrize("d", [1, 3, 8])
+def test_spline_gradient_is_the_derivative_of_the_atoms(d):
+    # few comparable coordinates: the exact spline density and its own gradient kernel;
+    # central differences of cube_atoms at fixed tilts, and the recomputed cumulants bit for bit
+    rng = np.random.RandomState(d)
+    w = rng.uniform(0.5, 2.0, d) * rng.choice([-1.0, 1.0], d)
+    for eta in [1e-3, 0.1, 10.0]:
+        t, log_w, index, a, grid = cube_law(w, 0.2, eta, LOGISTIC, 3.0)
+        n_big, s0, h, j_lo, gh_z, gh_w = grid[:6]
+        suffix, saved, rows = grid[-3:]
+        assert n_big == d and np.all(saved[:, 0] != 0.0) and np.any(saved[:, 0] == 1.0)  # spline atoms
+        # adjoints carry the atoms' mass, as a fit's do (atoms within rounding of the edge, where
+        # central differences of the spline's log density are noise, weigh e^{-70})
+        omega = np.exp(log_w)
+        alpha, beta = rng.randn(t.shape[0]) * omega, rng.randn(t.shape[0]) * omega
+        out, recomputed = np.empty(d), np.empty(d)
+        spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows, alpha, beta, out)
+        spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows[:0], alpha, beta, recomputed)
+        np.testing.assert_array_equal(recomputed, out)
+
+        def objective(a_new):
+            tt, ll = np.empty_like(t), np.empty_like(t)
+            cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a_new), suffix_power_sums(a_new),
+                       np.empty_like(saved), rows[:0], tt, ll)
+            return alpha @ tt + beta @ ll
+
+        for k in range(d):
+            step = 1e-6 * a[k]
+            up, down = a.copy(), a.copy()
+            up[k] += step
+            down[k] -= step
+            fd = (objective(up) - objective(down)) / (2 * step)
+            assert out[k] == pytest.approx(fd, rel=1e-6, abs=1e-7 * np.abs(out).max()), (eta, k)
 
 
 @pytest.mark.parametrize("d", [64, 200, 784])

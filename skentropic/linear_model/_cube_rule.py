@@ -56,7 +56,9 @@ Gradients
 The derivatives of ``(t_j, ℓ_j)`` with respect to ``a_k`` are taken at fixed ``λ_j`` (the
 change of variables is exact for every ``a``), so the gradient is the exact derivative of
 the continuous approximation; the grid itself (``σ₀``, ``h``) is held fixed, which changes
-the computed value by no more than the trapezoidal error.
+the computed value by no more than the trapezoidal error. Two kernels compute it: one for the
+exact spline's rule (:func:`spline_atoms_gradient`), one for the Edgeworth and hybrid densities
+(:func:`cube_atoms_gradient`), so a fit compiles only the one its rule takes.
 """
 
 import functools
@@ -446,13 +448,13 @@ def _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha_j, beta_j, dk):
 def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, out):
     """``out[k] = Σ_j α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` (derivatives at fixed ``λ_j``).
 
-    ``saved`` and ``rows`` are what :func:`cube_atoms` saved of the same atoms (kinds, spline
-    partials, hybrid aggregates, cumulants and, if ``rows`` has a row per atom, the
-    ``g^{(r)}(λ a_k)``; else these are recomputed).
+    ``saved`` and ``rows`` are what :func:`cube_atoms` saved of the same atoms (kinds, hybrid
+    aggregates, cumulants and, if ``rows`` has a row per atom, the ``g^{(r)}(λ a_k)``; else these
+    are recomputed). For the rules with the Edgeworth or hybrid density (``n_big < len(a)``);
+    the exact spline's rule (``n_big == len(a)``) takes :func:`spline_atoms_gradient`.
     With ``dK^{(r)}_k = ∂K^{(r)}/∂a_k`` (:func:`_cumulant_gradient`): ``∂t_j/∂a_k = dK'_k`` and
     ``∂ℓ_j/∂a_k = ∂ log p_T(t_j)/∂a_k + dK''_k / K''``, where, at fixed ``λ``,
     Edgeworth: ``∂ log p_T = dK_k − λ dK'_k − dK''_k/(2K'') + ∂E/(1 + E)``;
-    exact spline: ``∂ log p_B|_t + ∂_t log p_B · dK'_k``;
     hybrid: big ``k``: ``D_k + C_x dK'_k``; small ``k``:
     ``dK_k − λ dK'_k + C_σ ∂σ_S + A₃ ∂ρ₃ + A₄ ∂ρ₄`` (aggregates of :func:`~._cube_density._hybrid_density`).
 
@@ -499,14 +501,6 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
             _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
         agg = saved[j, 1:]
         k2 = cum[2]
-        if kind == 1:
-            ts = agg
-            dlog_t = ((d - 1.0) * ts[1] / ts[0] if d >= 2 else 0.0) * (-1.0 if cum[1] > 0.0 else 1.0)
-            for k in range(d):
-                _cumulant_gradient(lam, a[k], gk[k], dk)
-                dlog_p = ((d - 1.0) * ts[2 + k] / ts[0] if d >= 2 else 0.0) - 1.0 / a[k] + dlog_t * dk[1]
-                out[k] += alpha[j] * dk[1] + beta[j] * (dlog_p + dk[2] / k2)
-            continue
         corr = _edgeworth(cum) if kind == 0 else 1.0
         sig = math.sqrt(cum_small[2])
         r3 = cum_small[3] / sig ** 3
@@ -552,6 +546,44 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
             active = active or acc[n] != 0.0
         if active:
             out[k] += total / a[k]
+
+
+@njit(cache=True)
+def spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows, alpha, beta, out):
+    """:func:`cube_atoms_gradient` for the rule with the exact spline density (``n_big == len(a)``).
+
+    With ``p_T = S_{d−1}(t)/N`` (:func:`~._cube_density._spline_terms`, ``N = (d−1)! 2^d Π a_k``),
+    at fixed ``λ``: ``∂ log p_T(t_j)/∂a_k = (d − 1) S'_k/S_{d−1} − 1/a_k + ∂_t log p_T · dK'_k``
+    with ``∂_t log p_T = ∓(d − 1) S_{d−2}/S_{d−1}`` (``t ≷ 0``), ``S'_k`` the spline partial
+    saved by :func:`cube_atoms`. A kernel of its own: only rules of at most ``_SPLINE_MAX``
+    coordinates take it, and compiling it inside the general kernel cost a first fit in d = 64
+    about a tenth of its time (``benchmarks/bench_cold_start.py``).
+    """
+    d = a.shape[0]
+    cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
+    scratch = np.empty((d, N_DERIV))
+    kept = rows.shape[0] == saved.shape[0]
+    dk = np.empty(5)
+    for k in range(d):
+        out[k] = 0.0
+    for j in range(alpha.shape[0]):
+        if alpha[j] == 0.0 and beta[j] == 0.0 or saved[j, 0] < 0.0:
+            continue
+        lam = math.sinh((j_lo + j) * h) / s0
+        if kept:
+            gk = rows[j]
+            for r in range(5):
+                cum[r] = saved[j, _CUM_COLUMN + d + r]
+        else:
+            gk = scratch
+            _atom_cumulants(lam, a, d, gk, cum, cum_big, cum_small, suffix)
+        ts = saved[j, 1:]
+        k2 = cum[2]
+        dlog_t = ((d - 1.0) * ts[1] / ts[0] if d >= 2 else 0.0) * (-1.0 if cum[1] > 0.0 else 1.0)
+        for k in range(d):
+            _cumulant_gradient(lam, a[k], gk[k], dk)
+            dlog_p = ((d - 1.0) * ts[2 + k] / ts[0] if d >= 2 else 0.0) - 1.0 / a[k] + dlog_t * dk[1]
+            out[k] += alpha[j] * dk[1] + beta[j] * (dlog_p + dk[2] / k2)
 
 
 @njit(cache=True, parallel=True)

@@ -64,6 +64,7 @@ from ._cube_rule import (
     cube_atoms_gradient_parallel,
     cube_atoms_parallel,
     gauss_hermite,
+    spline_atoms_gradient,
     suffix_power_sums,
 )
 from ._l1_rule import L1_NODE_WORK, l1_atoms, l1_atoms_parallel, l1_grid
@@ -455,10 +456,13 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     omega = np.exp(log_w)
     beta = eta * (pi - float(sw.sum()) * omega)
     grad_a = np.empty(index.shape[0])
-    gradient = cube_atoms_gradient_parallel if t.shape[0] * a.shape[0] > PARALLEL_WORK else cube_atoms_gradient
     n_big, s0, h, j_lo = grid[:4]
     suffix, saved, rows = grid[-3:]
-    gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
+    if n_big == a.shape[0]:  # the exact spline density (at most _SPLINE_MAX coordinates: serial)
+        spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
+    else:
+        gradient = cube_atoms_gradient_parallel if t.shape[0] * a.shape[0] > PARALLEL_WORK else cube_atoms_gradient
+        gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return "margin", ds, None, extra
