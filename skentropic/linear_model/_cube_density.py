@@ -144,8 +144,8 @@ def _hybrid_density(lam, a_big, corners, signs, signed_eps, cum_big, cum_small, 
     m = a_big.shape[0]
     mu_b = cum_big[1]
     sig = math.sqrt(cum_small[2])
-    r3 = cum_small[3] / sig ** 3
-    r4 = cum_small[4] / sig ** 4
+    r3 = cum_small[3] / (sig * (sig * sig))  # (products, not powers: see _cube_rule._atom_cumulants)
+    r4 = cum_small[4] / ((sig * sig) * (sig * sig))
     nq = gh_z.shape[0]
     top = -np.inf
     for q in range(nq):  # one spline pass per node, then the scale: largest log p_B(x_q) − λσz_q

@@ -332,8 +332,10 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
         dm = gk[k] * u0
         dp = (2.0 - gk[k]) * u0
         log_k -= math.log(gk[k] * (2.0 - gk[k]))
-        qm = ((a[k] - t) / dm) ** 2
-        qp = ((a[k] + t) / dp) ** 2
+        qm = (a[k] - t) / dm
+        qp = (a[k] + t) / dp
+        qm *= qm  # (products, not powers: see _cube_rule._atom_cumulants)
+        qp *= qp
         k2 += qm + qp
         pole = max(pole, qm, qp)
     # y = s sinh(βv)/β: linear near the saddle (where the integrand is nearly Gaussian and a
