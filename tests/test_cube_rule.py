@@ -28,14 +28,12 @@ from skentropic._core._norms import NORM_INF
 from skentropic._core._sinhc import N_DERIV, cube_cumulants, log_sinhc_derivatives
 from skentropic.linear_model._chunks import PARALLEL_WORK
 from skentropic.linear_model._cube_density import _spline_terms, spline_corners, spline_prefix
-from skentropic.linear_model._cube_rule import (
-    _atom_cumulants,
-    cube_atoms,
+from skentropic.linear_model._cube_gradient import (
     cube_atoms_gradient,
     cube_atoms_gradient_parallel,
     spline_atoms_gradient,
-    suffix_power_sums,
 )
+from skentropic.linear_model._cube_rule import _atom_cumulants, cube_atoms, suffix_power_sums
 from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule, per_sample_objective
 
 

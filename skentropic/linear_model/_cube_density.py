@@ -138,7 +138,7 @@ def _hybrid_density(lam, a_big, corners, signs, signed_eps, cum_big, cum_small, 
     ``λ``; Gauss–Hermite nodes ``gh_z`` with weights ``gh_w`` (summing to one).
 
     Also fills ``agg = (C_x, C_σ, A₃, A₄, D_1..D_m)`` for the gradient (see
-    :func:`cube_atoms_gradient`). ``terms`` is scratch of shape ``(len(gh_z), 2 + m)``. Returns
+    :func:`~._cube_gradient.cube_atoms_gradient`). ``terms`` is scratch of shape ``(len(gh_z), 2 + m)``. Returns
     ``log p_T``, or ``nan`` when the quadrature sum is not positive.
     """
     m = a_big.shape[0]

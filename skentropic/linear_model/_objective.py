@@ -54,17 +54,15 @@ from .._core._sinhc import N_DERIV
 from ._atom_rule import normalise_log_weights
 from ._chunks import PARALLEL_WORK, chunk_count, sum_chunks
 from ._cube_density import spline_corners
+from ._cube_gradient import cube_atoms_gradient, cube_atoms_gradient_parallel, spline_atoms_gradient
 from ._cube_rule import (
     KEPT_ROWS_FLOATS,
     SAVED_COLUMNS,
     active_coordinates,
     atom_grid,
     cube_atoms,
-    cube_atoms_gradient,
-    cube_atoms_gradient_parallel,
     cube_atoms_parallel,
     gauss_hermite,
-    spline_atoms_gradient,
     suffix_power_sums,
 )
 from ._l1_rule import L1_NODE_WORK, l1_atoms, l1_atoms_parallel, l1_grid
