@@ -33,6 +33,20 @@ def _cumulant_gradient(lam, ak, g, dk):
 
 
 @njit(cache=True, inline="always")
+def _atom_state(j, lam, a, n_big, rows, scratch, saved, cum, cum_big, cum_small, suffix):
+    """Atom ``j``'s ``g^{(r)}(λ_j a_k)`` (returned) and cumulants ``cum``, ``cum_small``: those
+    :func:`~._cube_rule.cube_atoms` kept, or recomputed into ``scratch`` where ``rows`` has no
+    row per atom."""
+    if rows.shape[0] == saved.shape[0]:
+        for r in range(5):
+            cum[r] = saved[j, _CUM_COLUMN + n_big + r]
+            cum_small[r] = saved[j, _CUM_SMALL_COLUMN + n_big + r]
+        return rows[j]
+    _atom_cumulants(lam, a, n_big, scratch, cum, cum_big, cum_small, suffix)
+    return scratch
+
+
+@njit(cache=True, inline="always")
 def _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha_j, beta_j, dk):
     """``α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k`` for a coordinate of the Edgeworth part, given its ``dk``.
 
@@ -76,7 +90,6 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     scratch = np.empty((d, N_DERIV))
-    kept = rows.shape[0] == saved.shape[0]
     dk = np.empty(5)
     unit = np.empty(5)
     coef = np.empty(5)
@@ -97,14 +110,7 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
         kind = saved[j, 0]
         v = (j_lo + j) * h
         lam = math.sinh(v) / s0
-        if kept:
-            gk = rows[j]
-            for r in range(5):
-                cum[r] = saved[j, _CUM_COLUMN + n_big + r]
-                cum_small[r] = saved[j, _CUM_SMALL_COLUMN + n_big + r]
-        else:
-            gk = scratch
-            _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix)
+        gk = _atom_state(j, lam, a, n_big, rows, scratch, saved, cum, cum_big, cum_small, suffix)
         agg = saved[j, 1:]
         k2 = cum[2]
         corr = _edgeworth(cum) if kind == 0 else 1.0
@@ -169,7 +175,6 @@ def spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows, alpha, beta, out)
     d = a.shape[0]
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     scratch = np.empty((d, N_DERIV))
-    kept = rows.shape[0] == saved.shape[0]
     dk = np.empty(5)
     for k in range(d):
         out[k] = 0.0
@@ -177,13 +182,7 @@ def spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows, alpha, beta, out)
         if alpha[j] == 0.0 and beta[j] == 0.0 or saved[j, 0] < 0.0:
             continue
         lam = math.sinh((j_lo + j) * h) / s0
-        if kept:
-            gk = rows[j]
-            for r in range(5):
-                cum[r] = saved[j, _CUM_COLUMN + d + r]
-        else:
-            gk = scratch
-            _atom_cumulants(lam, a, d, gk, cum, cum_big, cum_small, suffix)
+        gk = _atom_state(j, lam, a, d, rows, scratch, saved, cum, cum_big, cum_small, suffix)
         ts = saved[j, 1:]
         k2 = cum[2]
         dlog_t = ((d - 1.0) * ts[1] / ts[0] if d >= 2 else 0.0) * (-1.0 if cum[1] > 0.0 else 1.0)
