@@ -18,6 +18,27 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
+Fifteenth session (2026-11-28; ``--cases linf,l2 --repeats 3 --top 3``, four runs alternated with
+256a7ec, from ``/tmp``, on a machine slower and noisier than the day's others): the exact
+spline's gradient got a kernel of its own (``_cube_gradient.spline_atoms_gradient``), which a fit
+in more than 10 coordinates does not compile, and the cube and l1 kernels lost their integer
+powers (every ``float ** int`` there, literal exponents included, compiled numba's integer-power
+routine: 0.09-0.10 s once per process). The fits are bit for bit the same; the cold fit moved
+within the noise::
+
+    commit    case  import  cold fit     warm fit   kernels
+    256a7ec   linf  2.24-2.84  7.83-10.87  0.49-0.58  15
+    HEAD      linf  2.22-3.03  8.15-10.90  0.51-0.60  15
+    256a7ec   l2    2.35-2.75  1.83-2.58   0.39-0.46   6
+    HEAD      l2    2.20-2.72  1.92-2.39   0.36-0.48   6
+
+(HEAD: b80ff68 in the first two runs, 6125416 in the last two, the same kernels.) Where the
+l-inf time goes (numba's ``numba:run_pass`` and ``numba:llvm_lock`` events, ad hoc): LLVM 2.6-2.9
+s of a 7.7-9.3 s cold fit (each kernel optimises again the callees linked into it), and numba's
+own typing, which resolves every operator and call one by one: about 1300 resolutions in
+``cube_atoms_gradient`` alone, 1.9 s of its compilation under cProfile, much of it spent hashing
+and comparing numba's ``TargetConfig`` flags.
+
 Fourteenth session (2026-11-28; ``--cases l2 --repeats 3 --top 6``, two runs alternated with
 74431a2, from ``/tmp``; a slow machine that day: 74431a2's l2 fit read 3.0 s against 2.2-2.4 s
 the session before), after the l2 ball's logistic loss took one set of atoms for all points
