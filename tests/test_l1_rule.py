@@ -79,24 +79,31 @@ def test_small_d_matches_the_exact_density(d, loss):
 
 # hypothesis found it (tests/test_entropic_properties.py::test_eta_to_infinity_is_noise_average,
 # 2026-11-28): one coordinate carries nearly all of ||a||, the others round off the kink of its
-# law at t = 0 over ~a_2 = 1.3e-3, below the atoms' step (~9e-3 in t); the trapezoidal rule then
-# errs by O(h² p'(0+)) in the mass on either side of 0, which the hinge's flat side turns into a
-# relative error of F where only the tail t > s - 1 >= 0 counts
+# law at t = 0 over ~a_2 = 1.3e-3, below the bulk step (~9e-3 in t). Without the fine core of
+# l1_grid's map the trapezoidal rule erred by O(h² p'(0+)) in the mass on either side of 0, which
+# the hinge's flat side turned into 1.3e-4 of F where only the tail t > s - 1 >= 0 counts
 _ROUNDED_KINK = np.array([9.08479353e-01, 1.31983691e-03, 1.16493679e-05, 1.91374156e-06, 5.75723208e-10])
 
 
-@pytest.mark.parametrize("s", [1.0, 1.5])
-def test_rounded_kink_at_zero_within_the_issue_bound(s):
-    ref = l1_quad(s, _ROUNDED_KINK, 1.0, "hinge")
-    assert _value(s, _ROUNDED_KINK, 1.0, "hinge") == pytest.approx(ref, rel=1e-3)
+@pytest.mark.parametrize("loss", ["hinge", "log"])
+def test_rounded_kink_at_zero_is_resolved(loss):
+    for s in [0.0, 1.0, 1.5]:
+        ref = l1_quad(s, _ROUNDED_KINK, 1.0, loss)
+        assert _value(s, _ROUNDED_KINK, 1.0, loss) == pytest.approx(ref, rel=1e-5), s
 
 
-@pytest.mark.xfail(strict=True, reason="known: 1.3e-4 relative; atoms clustered at t = 0 (a fine core of the "
-                                       "map z(v)) would resolve the rounded kink")
-@pytest.mark.parametrize("s", [1.0, 1.5])
-def test_rounded_kink_at_zero_within_the_aim(s):
-    ref = l1_quad(s, _ROUNDED_KINK, 1.0, "hinge")
-    assert _value(s, _ROUNDED_KINK, 1.0, "hinge") == pytest.approx(ref, rel=1e-4)
+def test_single_coordinate_kink_at_zero_is_resolved():
+    # one non-zero weight in d = 5: p_T ∝ (1 − |t|/A)^4 has a true kink at t = 0 (1.7e-4 relative
+    # for the hinge before the core)
+    d, s = 5, np.array([0.0, 0.6, 1.0, 1.5])
+    X = np.zeros((4, d))
+    X[:, 0] = s / 0.9
+    coef = np.array([[0.9, 0.0, 0.0, 0.0, 0.0]])
+    for loss, name in [(HINGE, "hinge"), (LOGISTIC, "log")]:
+        got = per_sample_objective(coef, np.zeros(1), X, np.ones(4), 1.0, 1.0, NORM_L1, loss,
+                                   make_inner_rule(NORM_L1, d, loss))
+        ref = [l1_quad(si, np.array([0.9]), 1.0, name, d=d) for si in s]
+        np.testing.assert_allclose(got, ref, rtol=1e-5)
 
 
 def test_d64_matches_the_exact_density():
