@@ -8,7 +8,8 @@ relative and the worst error. The error is taken relative to ``max(|F|, 1e-10 η
 ``η log(1 + T/η + …)`` is rounding, not the rule.
 
 Run: ``python benchmarks/bench_cube_accuracy.py [--trials 40] [--seed 0]`` (to compare a commit,
-``PYTHONPATH=<checkout> python benchmarks/bench_cube_accuracy.py``).
+``PYTHONPATH=<checkout> python benchmarks/bench_cube_accuracy.py``); ``--steps`` for the
+(squared) hinge's discretization error (:func:`steps`).
 
 Measured 2026-11-27 (``--trials 40 --seed 0``), the commit before (3e6e383) and after the exact
 density was kept to a well-conditioned prefix of the weights (``_cube_rule.spline_prefix``;
@@ -28,6 +29,20 @@ Rerun 2026-11-28 (twelfth session, after the cube rule's series went up to ``λa
 Rerun 2026-11-28 (eleventh session, after ``log_sinhc_derivatives`` changed its rounding):
 ``> 1e-4`` 0 / 0 / 0 / 0, ``> 1e-6`` 55 / 52 / 40 / 33, worst 8.2e-05 / 2.3e-05 / 2.3e-05 /
 7.9e-06 for spreads 0 / 3 / 6 / 9.
+
+``--steps --trials 60 --seed 7`` (2026-11-29): the (squared) hinge with weights of a few large,
+a few medium and many tiny coordinates (``d`` 12 to 200, 480 cells), against the same rule with
+every step 8 times finer, before (7a80105's steps) and after the bulk steps of the hybrid
+density were kept below half the ``σ`` of the coordinates beyond the exact ones
+(``_cube_rule._ROUND_STEPS``)::
+
+              > 1e-4  > 1e-5  worst                                        atoms
+    before        14      41  5.5e-03 (d 12, hinge, eta 0.1, s 2)          311208
+    after          2      26  1.3e-03 (d 12, squared hinge, eta 1, s 2)    383586
+
+The one cell left above ``1e-3`` is the squared hinge's own kink (a jump of ``φ''``, with no
+kink correction) where ``F`` is tiny (``8e-6``, the tail beyond ``T = 1``): its step
+``0.03/σ₀`` divided by 4 brings it to ``2e-5``.
 
 Before, a large coordinate beside tiny ones (``d <= 10``, or among the 8 largest beyond) made
 the exact density's alternating terms cancel to nothing: ``F`` off by up to 96%.
@@ -52,11 +67,61 @@ def rule_value(a, eta):
     return eta * float(logsumexp(log_w + t / eta))
 
 
+def steps(args):
+    """``--steps``: the (squared) hinge's discretization error for weights with a few large, a
+    few medium and many tiny coordinates (the hybrid density), against the same rule with steps
+    8 times finer."""
+    from skentropic._core._losses import HINGE, SQUARED_HINGE
+    from skentropic.linear_model import _cube_rule
+    from skentropic.linear_model._objective import _atom_margin
+
+    rng = np.random.default_rng(args.seed)
+    steps = ("_H_DENSITY", "_H_HINGE", "_H_SQUARED_HINGE", "_H_MAX")
+    normal = {name: getattr(_cube_rule, name) for name in steps}
+
+    def value(s, a, eta, code, refine):
+        for name in steps:
+            setattr(_cube_rule, name, normal[name] / refine)
+        try:
+            t, log_w = cube_law(a, 1.0, eta, code, 4.0)[:2]
+        finally:
+            for name in steps:
+                setattr(_cube_rule, name, normal[name])
+        out, ds = np.empty(1), np.empty(1)  # with the hinge's kink correction, as the fits
+        _atom_margin(np.array([s]), np.ones(1), -t, log_w, eta, code, out, ds, False, kink=code == HINGE)
+        return float(out[0]), t.shape[0]
+
+    errors, atoms = [], 0
+    for _ in range(args.trials):
+        d = int(rng.choice([12, 20, 64, 200]))
+        n_big = int(rng.choice([1, 2, 3, 4, 6]))
+        n_mid = int(rng.integers(0, min(8, d - n_big)))
+        a = np.concatenate([rng.uniform(0.3, 1.5, n_big), rng.uniform(0.02, 0.3, n_mid),
+                            10 ** rng.uniform(-4, -1.5, d - n_big - n_mid)])
+        a = np.sort(a)[::-1] * rng.choice([0.3, 1.0, 3.0])
+        for eta in (0.01, 0.1, 1.0, 10.0):
+            for name, code in (("hinge", HINGE), ("sqhinge", SQUARED_HINGE)):
+                s = float(rng.choice([-1.0, 0.5, 1.0, 2.0, 3.0]))
+                got, n = value(s, a, eta, code, 1.0)
+                fine = value(s, a, eta, code, 8.0)[0]
+                atoms += n
+                errors.append((abs(got - fine) / max(abs(fine), 1e-10 * eta), d, n_big, n_mid, eta, name, s))
+    errs = np.array([e[0] for e in errors])
+    print(f"cells {errs.size}, > 1e-4: {int(np.sum(errs > 1e-4))}, > 1e-5: {int(np.sum(errs > 1e-5))}, "
+          f"atoms {atoms}")
+    for e in sorted(errors, reverse=True)[:5]:
+        print("  %.1e  d %d, %d large, %d medium, eta %g, %s, s %g" % e)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=40, help="weight vectors per spread")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", action="store_true", help="the hinge's discretization error (see steps())")
     args = parser.parse_args(argv)
+    if args.steps:
+        steps(args)
+        return
     rng = np.random.default_rng(args.seed)
     print(f"{'spread':>8s}{'cells':>7s}{'> 1e-4':>8s}{'> 1e-6':>8s}{'worst':>10s}   worst case")
     for spread in (0, 3, 6, 9):

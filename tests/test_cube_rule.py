@@ -19,6 +19,7 @@ from _references import (
     phi,
     spline_pdf_vec,
     spline_quad,
+    split_quad,
     tilted_is,
 )
 from _rule_values import rule_value
@@ -153,6 +154,31 @@ def test_disparate_weights_hinge_matches_conditional_sampling(a, scores):
         for s in scores:
             ref, se = hinge_conditional_mc(s, a, eta, n_samples=500_000, seed=len(a))
             assert abs(_value(s, a, eta, "hinge") - ref) <= max(1e-4 * abs(ref), 4 * se), (eta, s, se)
+
+
+# found by a random stress (2026-11-29; benchmarks/bench_cube_accuracy.py --steps): two large
+# coordinates, ten of 0.016-0.032 and many tiny ones. The exact part's density has kinks near
+# t = 1, the hinge's kink at s = 2, which the rest rounds off over its σ ≈ 0.026, under two atoms'
+# steps: the hinge erred by 3.2e-4 and 3.9e-4 relative (η = 0.1, 1) before the finer steps of
+# _cube_rule._ROUND_STEPS
+_ROUNDED_KINKS = np.array([
+    0.746, 0.287, 0.0316, 0.0282, 0.0246, 0.0218, 0.0213, 0.0206, 0.0182, 0.0165, 0.0162, 0.0118, 0.0116, 0.0105,
+    0.00959, 0.00958, 0.00947, 0.00937, 0.00824, 0.00779, 0.00599, 0.0055, 0.00514, 0.00486, 0.0046, 0.00454,
+    0.00448, 0.00389, 0.00353, 0.00326, 0.00323, 0.00284, 0.00281, 0.00226, 0.00199, 0.00182, 0.00163, 0.00162,
+    0.00146, 0.00127, 0.0012, 0.00112, 0.00112, 0.00106, 0.00105, 0.0009, 0.000874, 0.000693, 0.000568, 0.0005,
+    0.000457, 0.000456, 0.000384, 0.000369, 0.000334, 0.000325, 0.000317, 0.000255, 0.000245, 0.000239, 0.00022,
+    0.000186, 0.000144, 0.000135])
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+@pytest.mark.parametrize("loss", ["hinge", "sqhinge"])
+def test_hinge_beside_rounded_kinks_matches_the_split_reference(loss):
+    """The hybrid density (8 coordinates exact, the rest Edgeworth) against the exact density
+    of the two largest convolved with the inverted characteristic function of the rest."""
+    for eta in [0.1, 1.0]:
+        ref = split_quad(2.0, _ROUNDED_KINKS, eta, loss)
+        assert _value(2.0, _ROUNDED_KINKS, eta, loss) == pytest.approx(ref, rel=1e-4), eta
 
 
 @pytest.mark.parametrize("loss", [LOGISTIC, HINGE])

@@ -42,11 +42,16 @@ part and an Edgeworth part, or the saddle-point density with its Edgeworth corre
 
 Error budget (measured in ``tests/test_cube_rule.py`` against independent references):
 the trapezoidal error is spectrally small (``h <= 0.9/√d`` resolves the tilted densities,
-``h <= 0.3/σ₀`` resolves the loss in ``t``); the density error makes ``F`` err by about
-``η`` times the change of the Edgeworth remainder between the bulk and the tilt that
-dominates ``F``: below ``1e-4`` relative for spread-out weights, up to a few ``1e-3``
-relative at ``η ≈ 1`` when two or three coordinates carry most of ``||a||₂`` among more than
-``_SPLINE_MAX`` non-zero ones. Where a few large coordinates sit beside many tiny ones, the
+``h <= 0.3/σ₀`` resolves the loss in ``t``; for the (squared) hinge with the hybrid density
+the bulk steps also stay below half the ``σ`` of the coordinates beyond the exact ones, which
+round off the exact part's kinks: with the density's step alone the hinge erred by up to
+``1.8e-3`` relative against steps 8 times finer, ``benchmarks/bench_cube_accuracy.py
+--steps``); the density error makes ``F`` err by about ``η`` times the change of the
+Edgeworth remainder between the bulk and the tilt that dominates ``F``: below ``1e-4``
+relative for spread-out weights, and where a few coordinates carry most of ``||a||₂`` the
+hybrid density keeps it there (``tests/test_cube_rule.py``, against tilted sampling and the
+exact density of the largest coordinates convolved with the inverted characteristic function
+of the rest). Where a few large coordinates sit beside many tiny ones, the
 tilts that saturate the tiny ones take the Edgeworth density of few effective coordinates:
 the hinge with ``a = (1, 1e-3 × 15)`` at ``s = 2`` (``F ≈ 6e-7``, the mass beyond ``T = 1``)
 errs by 0.75%; the closed form of the linear loss holds to ``1e-5`` there.
@@ -85,6 +90,11 @@ _H_SPLINE = 0.02  # the exact density has kinks (its (d−2)-th derivative jumps
 # eta = 1e5 (a hypothesis example of tests/test_entropic_properties.py) with a 4x finer step
 _H_SPLINE_2 = 0.005
 _KINK_ATOMS = 3.0  # ... also where the coordinates beyond the exact ones (or beyond two) span < 3 atoms
+# the (squared) hinge with the hybrid density: bulk steps at most 1/2 of the σ of the coordinates
+# beyond the exact ones, which round off the exact part's kinks (atom_grid). With the density's
+# step alone hypothesis-style weights (a few large, a few medium, many tiny) erred by up to
+# 1.8e-3 relative (tests/test_cube_rule.py)
+_ROUND_STEPS = 2.0
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
 _TAIL_WIDTHS = 12.0  # beyond the largest saddle point: the bulk margin plus this many log-widths
 _TAIL_DROP = 40.0  # ... or fewer, where the integrand provably falls by e^{-40} (tail_margin)
@@ -192,6 +202,11 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     # (hypothesis found d = 3 with a = (1.1, 0.55, 1.7e-4): 1.4e-5 relative)
     kinked = d >= 2 and float(np.sum(a_active[2:])) < kink_span
     h_bulk = min((_H_SPLINE_2 if kinked else _H_SPLINE) if spline else _H_MAX, h_loss)
+    if not spline and n_big < d and (loss_code == HINGE or loss_code == SQUARED_HINGE):
+        # the hinge's kink beside the big part's kinks, which the rest rounds off over about its
+        # σ: at least _ROUND_STEPS bulk steps (σ₀ h in t) to that width
+        sigma_rest = math.sqrt(float(np.sum(a_active[n_big:] * a_active[n_big:])) / 3.0)
+        h_bulk = min(h_bulk, max(_H_SPLINE, sigma_rest / (_ROUND_STEPS * s0)))
     h = min(h_bulk, _H_DENSITY / math.sqrt(d))
     stretch = 1.0
     big = float(np.sum(a_active[:n_big] * a_active[:n_big]))
