@@ -18,6 +18,23 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
+Sixteenth session (2026-11-29; ``--cases linf,l2,mlp --repeats 3 --top 6``, one run from
+``/tmp`` on a faster machine than the days before, an AMD EPYC with AVX-512; no kernel of these
+fits changed)::
+
+    case    import  cold fit  warm fit  kernels   largest compile events (cold, inclusive)
+    linf      1.16      4.24      0.27       15   cube_atoms 1.8s, cube_atoms_gradient 1.2s, atom_nodes 0.6s, ...
+    l2        1.17      0.97      0.24        6   atom_nodes 0.5s, interpolate_grid 0.3s, ...
+    mlp       1.19      0.04      0.04        0
+
+l2 and the MLP meet the 2 s target with room, l-inf does not. With ``--exclusive``
+(``--cases linf --top 16``, cold fit 4.14 s): ``cube_atoms_gradient`` 1.1 s, ``cube_atoms`` 0.5 s,
+``_hybrid_density``, ``_atom_cumulants``, ``_spline_terms``, ``interpolate_grid`` and
+``log_sinhc_derivatives`` 0.3 s each, ``_loss_and_derivative`` and ``atom_nodes`` 0.2 s. numba's
+own pass timers (ad hoc): ``cube_atoms_gradient`` 1.1 s, of which lowering 0.68 s (LLVM 0.30 s)
+and typing 0.24 s; a gradient kernel that never recomputes the cumulants (so that
+``_atom_cumulants`` is not linked into it) saved only 0.1 s.
+
 Fifteenth session (2026-11-28; ``--cases linf,l2 --repeats 3 --top 3``, four runs alternated with
 256a7ec, from ``/tmp``, on a machine slower and noisier than the day's others): the exact
 spline's gradient got a kernel of its own (``_cube_gradient.spline_atoms_gradient``), which a fit
