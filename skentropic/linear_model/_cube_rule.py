@@ -45,7 +45,7 @@ the trapezoidal error is spectrally small (``h <= 0.9/√d`` resolves the tilted
 ``h <= 0.3/σ₀`` resolves the loss in ``t``; for the (squared) hinge with the hybrid density
 the bulk steps also stay below half the ``σ`` of the coordinates beyond the exact ones, which
 round off the exact part's kinks: with the density's step alone the hinge erred by up to
-``1.8e-3`` relative against steps 8 times finer, ``benchmarks/bench_cube_accuracy.py
+``5.5e-3`` relative against steps 8 times finer, ``benchmarks/bench_cube_accuracy.py
 --steps``); the density error makes ``F`` err by about ``η`` times the change of the
 Edgeworth remainder between the bulk and the tilt that dominates ``F``: below ``1e-4``
 relative for spread-out weights, and where a few coordinates carry most of ``||a||₂`` the
@@ -92,8 +92,10 @@ _H_SPLINE_2 = 0.005
 _KINK_ATOMS = 3.0  # ... also where the coordinates beyond the exact ones (or beyond two) span < 3 atoms
 # the (squared) hinge with the hybrid density: bulk steps at most 1/2 of the σ of the coordinates
 # beyond the exact ones, which round off the exact part's kinks (atom_grid). With the density's
-# step alone hypothesis-style weights (a few large, a few medium, many tiny) erred by up to
-# 1.8e-3 relative (tests/test_cube_rule.py)
+# step alone weights of a few large, a few medium and many tiny coordinates erred by up to
+# 5.5e-3 relative (benchmarks/bench_cube_accuracy.py --steps). A quarter (4.0) left fewer cells
+# above 1e-4 there but made the digits SVC fit at eta = 0.01 take 128 atoms instead of 101
+# (25% slower) for no gain on its scores
 _ROUND_STEPS = 2.0
 _V_LOW = -3.2  # bulk margin: λ = ∓sinh(3.2)/σ₀ puts atoms ~12σ₀ from the mean (plus tail widths)
 _TAIL_WIDTHS = 12.0  # beyond the largest saddle point: the bulk margin plus this many log-widths
