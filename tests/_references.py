@@ -261,16 +261,17 @@ def split_quad(s, a, eta, loss, n_exact=2, pieces=8, n_nodes=40):
     knots = {float(np.dot(e, big)) for e in itertools.product([1.0, -1.0], repeat=big.shape[0])}
     cuts = sorted({-r_max, r_max} | ({kink - k for k in knots if -r_max < kink - k < r_max} if kink is not None
                                      else set()))
+    top = float(phi(s - big.sum() - r_max, loss))  # the largest loss: e^{(φ − top)/η} <= 1
     x, w = np.polynomial.legendre.leggauss(n_nodes)
     log_terms = []
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         edges = np.linspace(lo, hi, pieces + 1)
         for c, b in zip(edges[:-1], edges[1:]):
             for r, wr in zip(0.5 * (b - c) * x + 0.5 * (b + c), 0.5 * (b - c) * w):
-                inner = cube_expectation(lambda t: np.exp(phi(s - t - r, loss) / eta - phi(s - big.sum() - r_max, loss) / eta),
-                                         big, kinks=() if kink is None else (kink - r,))
+                inner = cube_expectation(lambda t: np.exp((phi(s - t - r, loss) - top) / eta), big,
+                                         kinks=() if kink is None else (kink - r,))
                 log_terms.append(fourier_log_pdf(r, rest) + np.log(wr * inner))
-    return eta * float(logsumexp(log_terms)) + float(phi(s - big.sum() - r_max, loss))
+    return eta * float(logsumexp(log_terms)) + top
 
 
 def linear_problem(d, n=300, seed=0):
