@@ -21,7 +21,8 @@ TOP = 3  # skentropic itself, metrics, regularization, worst_case, datasets, rl,
 def _modules():
     names = ["skentropic"]
     for info in pkgutil.walk_packages(skentropic.__path__, prefix="skentropic."):
-        names.append(info.name)
+        if importlib.util.find_spec(info.name).origin.endswith(".py"):  # not the compiled kernels
+            names.append(info.name)
     return sorted(names)
 
 

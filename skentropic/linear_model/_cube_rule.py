@@ -71,6 +71,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .._core._aot import kernel
 from .._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from .._core._sinhc import N_DERIV, SERIES_TABLE, log_sinhc_derivatives
 from ._chunks import chunk_count
@@ -128,7 +129,7 @@ def suffix_power_sums(a):
     ``n = 34`` overflows from ``λ ≈ 3e4``)."""
     a = np.ascontiguousarray(a, dtype=np.float64)
     out = np.empty((_N_POWERS, a.shape[0] + 1))
-    _scaled_suffix_sums(a, out)
+    _suffix_sums(a, out)
     return out
 
 
@@ -145,6 +146,10 @@ def _scaled_suffix_sums(a, out):
         for n in range(out.shape[0]):
             out[n, k] = 1.0 + p * out[n, k + 1]
             p *= r2
+
+
+# the form compiled ahead of time at install where it exists (skentropic/_core/_aot.py)
+_suffix_sums = kernel("scaled_suffix_sums", _scaled_suffix_sums)
 
 
 def active_coordinates(a):

@@ -48,6 +48,7 @@ from .._core._losses import (
     softmax_cross_entropy,
     softmax_loss,
 )
+from .._core._aot import kernel
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
@@ -70,6 +71,11 @@ from ._quadrature import bulk_half_width, log_sphere_normaliser
 from ._score_grid import atom_margin, l2_margin
 from ._sphere_rule import sphere_margin
 from ._tilted_rule import tilted_linear, tilted_setup
+
+# the forms compiled ahead of time at install where they exist (skentropic/_core/_aot.py)
+cube_atoms = kernel("cube_atoms", cube_atoms)
+cube_atoms_gradient = kernel("cube_atoms_gradient", cube_atoms_gradient)
+spline_atoms_gradient = kernel("spline_atoms_gradient", spline_atoms_gradient)
 
 _ETA0_SOFTMAX = (
     "eta=0 (the exact adversarial risk) is only tractable for binary margin losses; "

@@ -56,6 +56,7 @@ thread: a level of a few hundred nodes does not pay for waking the thread pool).
 import numpy as np
 from numba import njit
 
+from .._core._aot import kernel
 from .._core._logmeanexp import exp_shifted
 from .._core._losses import LOGISTIC
 from ._atom_rule import margin_atoms
@@ -164,6 +165,11 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
     return count
 
 
+# the forms compiled ahead of time at install where they exist (skentropic/_core/_aot.py)
+_atom_nodes = kernel("atom_nodes", atom_nodes)
+_interpolate_grid = kernel("interpolate_grid", interpolate_grid)
+
+
 def _tail(values, scale):
     """Largest of the last two Chebyshev coefficients per piece, relative to ``scale``;
     ``values`` has shape ``(pieces, _DEGREE + 1)``."""
@@ -191,7 +197,7 @@ class _Tabulator:
         if self.quadrature:
             entropic_margin_l2(flat, *self.args, f, np.empty(flat.shape[0]), f_r)
         else:
-            atom_nodes(flat, *self.atom_args, f, psi, pi)
+            _atom_nodes(flat, *self.atom_args, f, psi, pi)
         shape = svals.shape
         return f.reshape(shape), f_r.reshape(shape), psi.reshape(shape + (-1,)), pi.reshape(shape + (-1,))
 
@@ -341,7 +347,7 @@ def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
     coef_r = f_r @ _COEF.T
     moments = np.empty_like(coef_f) if with_spread else np.empty((0, coef_f.shape[1]))
     direct_idx = np.empty(scores.shape[0], dtype=np.int64)
-    count = interpolate_grid(scores, sw, edges, coef_f, coef_r, flags, values, ds, dr, moments, direct_idx)
+    count = _interpolate_grid(scores, sw, edges, coef_f, coef_r, flags, values, ds, dr, moments, direct_idx)
     return ((moments @ _COEF).ravel() if with_spread else None), direct_idx[:count]
 
 
@@ -393,7 +399,7 @@ def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, scor
         # few points: the serial node kernel (no parallel launch, which cost 0.1-10 ms on the
         # direct piece of a 1000-point fit), adjoints summed here
         v, psi, pi_direct = np.empty(idx.shape[0]), np.empty((idx.shape[0], m)), np.empty((idx.shape[0], m))
-        atom_nodes(np.ascontiguousarray(scores[idx]), np.ascontiguousarray(shift, dtype=np.float64),
+        _atom_nodes(np.ascontiguousarray(scores[idx]), np.ascontiguousarray(shift, dtype=np.float64),
                    np.ascontiguousarray(log_w, dtype=np.float64), float(eta), int(loss_code), v, psi, pi_direct)
         values[idx], ds[idx] = v, psi.sum(axis=1)
         dshift += sw[idx] @ psi
