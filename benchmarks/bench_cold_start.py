@@ -269,8 +269,11 @@ print(json.dumps({"first": t1 - t0, "small": sorted(times)[2]}))
 """
 
 
-def run(case, cache):
+def run(case, cache, jit=False):
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONWARNINGS="ignore")
+    env.pop("SKENTROPIC_JIT", None)
+    if jit:  # numba's dispatchers even where the install compiled the kernels ahead of time
+        env["SKENTROPIC_JIT"] = "1"
     out = subprocess.run([sys.executable, "-c", CHILD, case], env=env, capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -296,26 +299,36 @@ def main(argv=None):
                         help="also time the compilation of a trivial and of a one-loop function")
     parser.add_argument("--exclusive", action="store_true",
                         help="compile events without the functions each one compiles inside it")
+    parser.add_argument("--jit", choices=("no", "yes", "both"), default="no",
+                        help="numba's dispatchers instead of the kernels compiled ahead of time at install "
+                             "(SKENTROPIC_JIT=1); both: a row each, alternated")
     args = parser.parse_args(argv)
     if args.floor:
         floor()
     kind = "exclusive" if args.exclusive else "inclusive"
-    print(f"{'case':6s}{'import':>8s}{'cold fit':>10s}{'warm fit':>10s}{'kernels':>9s}   "
+    print(f"{'case':10s}{'import':>8s}{'cold fit':>10s}{'warm fit':>10s}{'kernels':>9s}   "
           f"largest compile events (cold, {kind})")
+    modes = {"no": (False,), "yes": (True,), "both": (False, True)}[args.jit]
     for case in args.cases.split(","):
-        pairs = []
+        runs = {jit: [] for jit in modes}
         for _ in range(args.repeats):
-            with tempfile.TemporaryDirectory() as cache:
-                pairs.append((run(case, cache), run(case, cache)))
-        pairs.sort(key=lambda pair: pair[0]["fit"])
-        cold, _ = pairs[len(pairs) // 2]  # the median cold fit, with its compile events
-        warm = statistics.median(w["fit"] for _, w in pairs)
-        imported = statistics.median(c["import"] for c, _ in pairs)
-        top = sorted(cold["own" if args.exclusive else "compile"].items(), key=lambda kv: -kv[1])[:args.top]
-        events = ", ".join(f"{name} {t:.1f}s" for name, t in top)
-        print(f"{case:6s}{imported:8.2f}{cold['fit']:10.2f}{warm:10.2f}{len(cold['compile']):9d}   {events}",
-              flush=True)
+            for jit in modes:
+                with tempfile.TemporaryDirectory() as cache:
+                    runs[jit].append((run(case, cache, jit), run(case, cache, jit)))
+        for jit in modes:
+            report(case + (" jit" if jit else ""), runs[jit], args)
 
+
+def report(label, pairs, args):
+    """One row: the medians of the cold/warm ``pairs`` and the median cold fit's compile events."""
+    pairs.sort(key=lambda pair: pair[0]["fit"])
+    cold, _ = pairs[len(pairs) // 2]  # the median cold fit, with its compile events
+    warm = statistics.median(w["fit"] for _, w in pairs)
+    imported = statistics.median(c["import"] for c, _ in pairs)
+    top = sorted(cold["own" if args.exclusive else "compile"].items(), key=lambda kv: -kv[1])[:args.top]
+    events = ", ".join(f"{name} {t:.1f}s" for name, t in top)
+    print(f"{label:10s}{imported:8.2f}{cold['fit']:10.2f}{warm:10.2f}{len(cold['compile']):9d}   {events}",
+          flush=True)
 
 if __name__ == "__main__":
     main()
