@@ -20,7 +20,7 @@ class BuildKernels(build_ext):
             spec.loader.exec_module(aot)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             aot.build(os.path.dirname(target), os.path.basename(target), root=os.path.join(HERE, "skentropic"))
-        except Exception as exc:  # the package works without them: numba compiles at first use
+        except Exception as exc:  # noqa: BLE001 (the package works without them: numba compiles at first use)
             print(f"skentropic: kernels not compiled ahead of time ({type(exc).__name__}: {exc}); "
                   f"numba will compile them at first use")
 

@@ -88,9 +88,9 @@ def _compiled_module():
     except ImportError:
         return None
     if module.source_digest() != source_digest():
-        warnings.warn(f"skentropic: the ahead-of-time compiled kernels were built from other sources and are "
-                      f"not used (numba compiles the kernels at first use); reinstall skentropic "
-                      f"(pip install -e .) to rebuild them", RuntimeWarning, stacklevel=2)
+        warnings.warn("skentropic: the ahead-of-time compiled kernels were built from other sources and are "
+                      "not used (numba compiles the kernels at first use); reinstall skentropic "
+                      "(pip install -e .) to rebuild them", RuntimeWarning, stacklevel=2)
         return None
     return module
 

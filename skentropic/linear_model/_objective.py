@@ -39,6 +39,7 @@ import numpy as np
 from numba import njit, prange
 from sklearn.exceptions import ConvergenceWarning
 
+from .._core._aot import kernel
 from .._core._losses import (
     HINGE,
     LOGISTIC,
@@ -48,7 +49,6 @@ from .._core._losses import (
     softmax_cross_entropy,
     softmax_loss,
 )
-from .._core._aot import kernel
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
