@@ -9,14 +9,32 @@ events (``numba.core.event``), so the table shows which kernels the time goes to
 times: a kernel's time contains the kernels it calls).
 
 Run: ``python benchmarks/bench_cold_start.py [--cases l2,linf,mlp,mlmc] [--top 6] [--repeats 3]
-[--floor] [--exclusive]`` (``--exclusive``: each compile event without the functions compiled
-inside it; with repeats, the median of each column; the compile events are those of the
-median cold fit; ``kernels``: the number of distinct functions compiled, ours and numba's
-own implementations of NumPy calls; ``--floor`` first
-times the compilation of a trivial and of a one-loop function in a fresh process).
+[--floor] [--exclusive] [--jit no|yes|both]``. ``--exclusive``: each compile event without the
+functions compiled inside it; with repeats, the median of each column; the compile events are
+those of the median cold fit; ``kernels``: the number of distinct functions compiled, ours and
+numba's own implementations of NumPy calls; ``--floor`` first times the compilation of a
+trivial and of a one-loop function in a fresh process; ``--jit``: numba's dispatchers instead
+of the kernels the install compiled ahead of time (``SKENTROPIC_JIT=1``; ``both``: a row of
+each, alternated).
 The fresh processes put their current directory first on ``sys.path``: to time another
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
+
+Seventeenth session (2026-11-29; ``--cases linf,l2,mlp --repeats 3 --top 4 --jit both``, one run
+from ``/tmp``, the rows of a case alternated): the install compiles the kernels of the binary
+l2 and l-inf logistic fits ahead of time (``skentropic/_core/_aot.py``); ``jit`` rows set
+``SKENTROPIC_JIT=1`` (numba's dispatchers, as without a C compiler)::
+
+    case        import  cold fit  warm fit  kernels   largest compile events (cold, inclusive)
+    linf          1.20      0.05      0.05        0
+    linf jit      1.13      4.03      0.26       15   cube_atoms 1.7s, cube_atoms_gradient 1.1s, atom_nodes 0.6s, _atom_cumulants 0.5s
+    l2            1.13      0.03      0.03        0
+    l2 jit        1.14      0.93      0.24        6   atom_nodes 0.4s, interpolate_grid 0.3s, _loss_and_derivative 0.2s, margin_loss 0.1s
+    mlp           1.15      0.03      0.03        0
+    mlp jit       1.13      0.03      0.03        0
+
+The warm fits fall too (0.26 to 0.05 s for l-inf): a warm numba fit still loads each kernel
+from the on-disk cache.
 
 Sixteenth session (2026-11-29; ``--cases linf,l2,mlp --repeats 3 --top 6``, one run from
 ``/tmp`` on a faster machine than the days before, an AMD EPYC with AVX-512; no kernel of these
