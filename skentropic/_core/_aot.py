@@ -85,7 +85,7 @@ def _compiled_module():
         return None
     try:
         module = importlib.import_module(f"{__package__}.{MODULE}")
-    except ImportError:
+    except Exception:  # noqa: BLE001 (absent, or built against another NumPy: numba compiles instead)
         return None
     if module.source_digest() != source_digest():
         warnings.warn("skentropic: the ahead-of-time compiled kernels were built from other sources and are "
