@@ -1,8 +1,9 @@
 """Cold start: the first fit in a fresh process with an empty numba cache, kernel by kernel.
 
 For each case a fresh Python process imports skentropic and fits once on the digits
-(binary digit >= 5 for the linear models; 10 classes, one epoch for the MLP and for ``mlmc``,
-the stochastic solver of the linear model, not run by default), with
+(binary digit >= 5 for the linear models, the cases ``svc_l2`` and ``svc_linf`` with the hinge
+loss, not run by default; 10 classes, one epoch for the MLP and for ``mlmc``, the stochastic
+solver of the linear model, not run by default), with
 ``NUMBA_CACHE_DIR`` pointing to an empty directory ("cold"); a second process then repeats the
 fit with the cache the first one wrote ("warm"). The cold process records numba's compile
 events (``numba.core.event``), so the table shows which kernels the time goes to (inclusive
@@ -229,7 +230,7 @@ import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
 from numba.core import event
-from skentropic import EntropicRobustLogisticRegression, EntropicRobustMLPClassifier
+from skentropic import EntropicRobustLogisticRegression, EntropicRobustMLPClassifier, EntropicRobustSVC
 from skentropic.datasets import load_digits_unit
 X, y = load_digits_unit()
 t1 = time.perf_counter()
@@ -240,6 +241,9 @@ with event.install_recorder("numba:compile") as rec:
         EntropicRobustLogisticRegression(rho=0.5, eta=0.01, norm=2).fit(X, y >= 5)
     elif case == "linf":
         EntropicRobustLogisticRegression(rho=0.05, eta=0.01, norm=np.inf).fit(X, y >= 5)
+    elif case in ("svc_l2", "svc_linf"):  # the hinge loss
+        EntropicRobustSVC(rho=0.5 if case == "svc_l2" else 0.05, eta=0.01, norm=2 if case == "svc_l2" else np.inf
+                          ).fit(X, y >= 5)
     elif case == "mlmc":  # the stochastic solver, 10 classes (softmax tilts), one epoch
         EntropicRobustLogisticRegression(rho=0.05, eta=0.01, norm=np.inf, solver="rt-mlmc", max_iter=1,
                                          random_state=0).fit(X, y)
@@ -324,7 +328,7 @@ def main(argv=None):
     if args.floor:
         floor()
     kind = "exclusive" if args.exclusive else "inclusive"
-    print(f"{'case':10s}{'import':>8s}{'cold fit':>10s}{'warm fit':>10s}{'kernels':>9s}   "
+    print(f"{'case':14s}{'import':>8s}{'cold fit':>10s}{'warm fit':>10s}{'kernels':>9s}   "
           f"largest compile events (cold, {kind})")
     modes = {"no": (False,), "yes": (True,), "both": (False, True)}[args.jit]
     for case in args.cases.split(","):
@@ -345,7 +349,7 @@ def report(label, pairs, args):
     imported = statistics.median(c["import"] for c, _ in pairs)
     top = sorted(cold["own" if args.exclusive else "compile"].items(), key=lambda kv: -kv[1])[:args.top]
     events = ", ".join(f"{name} {t:.1f}s" for name, t in top)
-    print(f"{label:10s}{imported:8.2f}{cold['fit']:10.2f}{warm:10.2f}{len(cold['compile']):9d}   {events}",
+    print(f"{label:14s}{imported:8.2f}{cold['fit']:10.2f}{warm:10.2f}{len(cold['compile']):9d}   {events}",
           flush=True)
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ _USES = [
     (_cube_rule, "_suffix_sums", "scaled_suffix_sums"),
     (_score_grid, "_atom_nodes", "atom_nodes"),
     (_score_grid, "_interpolate_grid", "interpolate_grid"),
+    (_score_grid, "_margin_l2", "entropic_margin_l2"),
 ]
 
 
@@ -47,6 +48,7 @@ def _fits():
         EntropicRobustLogisticRegression(rho=0.05, eta=1e-3, norm=np.inf).fit(X[:, 20:26], y),  # exact spline
         EntropicRobustSVC(rho=0.05, eta=0.1, norm=np.inf).fit(X, y),
         EntropicRobustLogisticRegression(rho=0.5, eta=0.01, norm=2).fit(X, y),
+        EntropicRobustSVC(rho=0.5, eta=0.01, norm=2).fit(X, y),
     ]
 
 

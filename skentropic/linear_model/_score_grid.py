@@ -168,6 +168,7 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
 # the forms compiled ahead of time at install where they exist (skentropic/_core/_aot.py)
 _atom_nodes = kernel("atom_nodes", atom_nodes)
 _interpolate_grid = kernel("interpolate_grid", interpolate_grid)
+_margin_l2 = kernel("entropic_margin_l2", entropic_margin_l2)
 
 
 def _tail(values, scale):
@@ -195,7 +196,7 @@ class _Tabulator:
         psi = np.empty((flat.shape[0], self.m))
         pi = np.empty((flat.shape[0], self.m))
         if self.quadrature:
-            entropic_margin_l2(flat, *self.args, f, np.empty(flat.shape[0]), f_r)
+            _margin_l2(flat, *self.args, f, np.empty(flat.shape[0]), f_r)
         else:
             _atom_nodes(flat, *self.atom_args, f, psi, pi)
         shape = svals.shape
@@ -371,7 +372,7 @@ def l2_margin(scores, sw, r, eta, d, loss_code, log_z, bulk, nodes, weights, val
 def _l2_direct(scores, args, values, ds, dr):
     """Every point by the quadrature: on one thread for few points or ``r = 0`` (``F = φ``)."""
     if args[0] == 0.0 or scores.shape[0] < _SERIAL_POINTS:
-        entropic_margin_l2(scores, *args, values, ds, dr)
+        _margin_l2(scores, *args, values, ds, dr)
     else:
         entropic_margin_l2_batch(scores, *args, values, ds, dr)
 
