@@ -23,6 +23,7 @@ _USES = [
     (_objective, "cube_atoms_gradient", "cube_atoms_gradient"),
     (_objective, "spline_atoms_gradient", "spline_atoms_gradient"),
     (_cube_rule, "_suffix_sums", "scaled_suffix_sums"),
+    (_cube_rule, "_grid", "atom_grid"),
     (_score_grid, "_atom_nodes", "atom_nodes"),
     (_score_grid, "_interpolate_grid", "interpolate_grid"),
     (_score_grid, "_margin_l2", "entropic_margin_l2"),

@@ -40,13 +40,15 @@ _ARGS = {
     "F3": ("f8[:,:,::1]", np.float64, 3),
     "B1": ("b1[::1]", np.bool_, 1),
     "I1": ("i8[::1]", np.int64, 1),
-    "f": ("f8", float, 0),
-    "i": ("i8", int, 0),
+    "f": ("f8", (float, int, np.floating, np.integer), 0),
+    "i": ("i8", (int, np.integer), 0),
+    "b": ("b1", (bool, np.bool_), 0),
 }
 
 # name: (module under skentropic, kernel, return type, argument kinds)
 EXPORTS = {
     "scaled_suffix_sums": ("linear_model._cube_rule", "_scaled_suffix_sums", "void", ("F1", "F2")),
+    "atom_grid": ("linear_model._cube_rule", "_atom_grid", "void", ("F1", "f", "i", "f", "b", "f", "f", "f", "f", "F1")),
     "cube_atoms": ("linear_model._cube_rule", "cube_atoms", "void",
                    ("F1", "i", "f", "f", "i", "F1", "F1", "F1", "F1", "F2", "F2", "F2", "F3", "F1", "F1")),
     "cube_atoms_gradient": ("linear_model._cube_gradient", "cube_atoms_gradient", "void",
@@ -107,7 +109,7 @@ def _checked(compiled, jit, kinds):
                 same = (type(arg) is np.ndarray and arg.dtype == dtype and arg.ndim == ndim
                         and arg.flags.c_contiguous and arg.flags.aligned)
             else:
-                same = isinstance(arg, (dtype, np.integer) if dtype is int else (float, int, np.floating, np.integer))
+                same = isinstance(arg, dtype)  # the Python types taken
             if not same:
                 call.fallbacks += 1
                 return jit(*args)

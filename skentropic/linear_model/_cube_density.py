@@ -32,6 +32,7 @@ _SPLINE_MAX = 10  # exact piecewise-polynomial density up to this many non-zero 
 _SPLINE_CONDITION = 1e6
 
 
+@njit(cache=True)
 def spline_prefix(a):
     """Largest ``m <= _SPLINE_MAX`` such that the exact density of ``a_1..a_m`` (sorted, largest
     first) is well conditioned: ``κ_m = a_1 (Σ_{k<=m} a_k)^{m−1} / ((m−1)! 2^{m−1} Π_{k<=m} a_k)
@@ -39,15 +40,21 @@ def spline_prefix(a):
 
     ``κ_m`` bounds the terms of :func:`_spline_terms`, ``(Σ a_k)^{m−1}/((m−1)! 2^m Π a_k)``, over
     the density at the centre (at least ``1/(2 a_1)``): the relative rounding error of the exact
-    density is about ``1e-16 κ_m``. ``κ_1 = 1``.
+    density is about ``1e-16 κ_m``. ``κ_1 = 1``. ``a``: contiguous float64.
     """
-    a = np.asarray(a, dtype=np.float64)[:_SPLINE_MAX]
-    k = np.arange(a.shape[0])  # m − 1
-    log_factorial = np.cumsum(np.log(np.maximum(k, 1)))
-    log_kappa = (math.log(a[0]) + k * np.log(np.cumsum(a)) - np.cumsum(np.log(a)) - log_factorial
-                 - k * math.log(2.0))
-    bad = np.flatnonzero(log_kappa > math.log(_SPLINE_CONDITION))
-    return int(bad[0]) if bad.shape[0] else a.shape[0]
+    limit = math.log(_SPLINE_CONDITION)
+    total = 0.0
+    log_prod = 0.0
+    log_factorial = 0.0  # log (m − 1)!
+    m = a.shape[0] if a.shape[0] < _SPLINE_MAX else _SPLINE_MAX
+    for k in range(m):  # k = m − 1
+        total += a[k]
+        log_prod += math.log(a[k])
+        if k > 1:
+            log_factorial += math.log(k)
+        if math.log(a[0]) + k * (math.log(total) - math.log(2.0)) - log_prod - log_factorial > limit:
+            return k
+    return m
 
 
 def spline_corners(a):

@@ -192,85 +192,128 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
     plain : bool
         No stretch and no early end (:func:`tail_margin`): the tests' reference grid.
     """
+    out = np.empty(5)
+    # the steps are read at each call (benchmarks/bench_cube_accuracy.py --steps refines them)
+    _grid(np.ascontiguousarray(a_active, dtype=np.float64), float(eta), int(loss_code), float(score_span),
+          bool(plain), _H_DENSITY, _H_HINGE, _H_SQUARED_HINGE, _H_MAX, out)
+    return float(out[0]), float(out[1]), int(out[2]), int(out[3]), int(out[4])
+
+
+@njit(cache=True)
+def _atom_grid(a_active, eta, loss_code, score_span, plain, h_density, h_hinge, h_squared_hinge, h_max, out):
+    """:func:`atom_grid` into ``out = (scale, h, j_lo, n_atoms, n_big)``, with the steps
+    ``_H_DENSITY, _H_HINGE, _H_SQUARED_HINGE, _H_MAX`` as arguments."""
     d = a_active.shape[0]
-    s0 = math.sqrt(float(np.sum(a_active * a_active)) / 3.0)
-    total = float(np.sum(a_active))
+    total = 0.0
+    sq = 0.0
+    for k in range(d):
+        total += a_active[k]
+        sq += a_active[k] * a_active[k]
+    s0 = math.sqrt(sq / 3.0)
     n_exact = spline_prefix(a_active)
-    n_big = d if d <= _SPLINE_MAX and n_exact == d else min(_N_BIG, n_exact)
-    h_loss = (_H_HINGE if loss_code == HINGE else _H_SQUARED_HINGE if loss_code == SQUARED_HINGE
+    n_big = d if d <= _SPLINE_MAX and n_exact == d else (n_exact if n_exact < _N_BIG else _N_BIG)
+    big = 0.0  # Σ a_k² of the n_big first
+    for k in range(n_big):
+        big += a_active[k] * a_active[k]
+    h_loss = (h_hinge if loss_code == HINGE else h_squared_hinge if loss_code == SQUARED_HINGE
               else _H_LOSS) / s0
     # coordinates round off the kinks of the exact density of those before them only if they
     # span a few atoms of the fine step
     kink_span = _KINK_ATOMS * s0 * _H_SPLINE
     # the exact density's kinks need fine steps unless the rest (the hybrid's Edgeworth part)
     # rounds them off
-    spline = float(np.sum(a_active[n_big:])) < kink_span
+    spline = _tail_sum(a_active, n_big) < kink_span
     # two coordinates give p_T kinks (slope jumps), a finer step unless the rest rounds them off
     # (hypothesis found d = 3 with a = (1.1, 0.55, 1.7e-4): 1.4e-5 relative)
-    kinked = d >= 2 and float(np.sum(a_active[2:])) < kink_span
-    h_bulk = min((_H_SPLINE_2 if kinked else _H_SPLINE) if spline else _H_MAX, h_loss)
+    kinked = d >= 2 and _tail_sum(a_active, 2) < kink_span
+    h_bulk = (_H_SPLINE_2 if kinked else _H_SPLINE) if spline else h_max
+    h_bulk = h_loss if h_loss < h_bulk else h_bulk
     if not spline and n_big < d and (loss_code == HINGE or loss_code == SQUARED_HINGE):
         # the hinge's kink beside the big part's kinks, which the rest rounds off over about its
         # σ: at least _ROUND_STEPS bulk steps (σ₀ h in t) to that width
-        sigma_rest = math.sqrt(float(np.sum(a_active[n_big:] * a_active[n_big:])) / 3.0)
-        h_bulk = min(h_bulk, max(_H_SPLINE, sigma_rest / (_ROUND_STEPS * s0)))
-    h = min(h_bulk, _H_DENSITY / math.sqrt(d))
+        rest = 0.0
+        for k in range(n_big, d):
+            rest += a_active[k] * a_active[k]
+        sigma_rest = math.sqrt(rest / 3.0)
+        step = sigma_rest / (_ROUND_STEPS * s0)
+        step = step if step > _H_SPLINE else _H_SPLINE
+        h_bulk = step if step < h_bulk else h_bulk
+    h = h_density / math.sqrt(d)
+    h = h_bulk if h_bulk < h else h
     stretch = 1.0
-    big = float(np.sum(a_active[:n_big] * a_active[:n_big]))
     if loss_code == LOGISTIC and 3.0 * s0 * s0 - big > big and not plain:
         # λ = stretch sinh(v)/σ₀: bulk steps of h_bulk, tail steps of h (module docstring); not
         # where the bulk takes the hybrid density, whose big coordinates' kinks need fine steps
         stretch = h_bulk / h
-    if loss_code == LOGISTIC or loss_code == HINGE:
-        slope = 1.0
-    else:
-        slope = 2.0 * (1.0 + total + score_span)
+    slope = 1.0 if loss_code == LOGISTIC or loss_code == HINGE else 2.0 * (1.0 + total + score_span)
     # tilts beyond ~1e15 d / A put the atoms within rounding of the edge A
     lam_cap = 1e15 * d / total
-    lam_top = min(slope / eta, lam_cap)
+    lam_top = slope / eta if slope / eta < lam_cap else lam_cap
     margin = -_V_LOW + _TAIL_WIDTHS / math.sqrt(d)
-    lam_hi = min(math.sinh(min(math.asinh(s0 * lam_top) + margin, 700.0)) / s0, lam_cap)
-    k_top, _, n_top = tilt_sums(lam_top, a_active, with_n=not plain)
+    v_top = math.asinh(s0 * lam_top) + margin
+    lam_hi = math.sinh(v_top if v_top < 700.0 else 700.0) / s0
+    lam_hi = lam_hi if lam_hi < lam_cap else lam_cap
+    k_top, _, n_top = tilt_sums(lam_top, a_active, not plain)
     if not plain:
-        lam_hi = lam_top * math.exp(tail_margin(n_top, math.log(lam_hi / lam_top)))
-    lam_lo = min(math.sinh(margin) / s0, lam_cap)
+        lam_hi = lam_top * math.exp(tail_margin(n_top, math.log(lam_hi / lam_top), _TAIL_DROP))
+    lam_lo = math.sinh(margin) / s0
+    lam_lo = lam_lo if lam_lo < lam_cap else lam_cap
     # few saturated coordinates leave heavy tails (d = 1: e^{-v}; one large a_k among tiny ones:
     # e^{-v} over decades of λ): go on until the integrand has provably fallen by e^{-_SATURATED_DROP}
     scale = s0 / stretch
     while lam_hi < lam_cap and tail_drop(lam_top, k_top, lam_hi, a_active, scale) < _SATURATED_DROP:
-        lam_hi = min(lam_hi * _EXTEND, lam_cap)
+        lam_hi = lam_hi * _EXTEND if lam_hi * _EXTEND < lam_cap else lam_cap
     while lam_lo < lam_cap and tail_drop(0.0, 0.0, lam_lo, a_active, scale) < _SATURATED_DROP:
-        lam_lo = min(lam_lo * _EXTEND, lam_cap)
-    v_hi = math.asinh(scale * lam_hi)
-    j_lo = int(math.floor(-math.asinh(scale * lam_lo) / h))
-    n_atoms = int(math.ceil(v_hi / h)) - j_lo + 1
-    return s0 / stretch, h, j_lo, n_atoms, n_big
+        lam_lo = lam_lo * _EXTEND if lam_lo * _EXTEND < lam_cap else lam_cap
+    j_lo = math.floor(-math.asinh(scale * lam_lo) / h)
+    out[0] = scale
+    out[1] = h
+    out[2] = j_lo
+    out[3] = math.ceil(math.asinh(scale * lam_hi) / h) - j_lo + 1
+    out[4] = n_big
 
 
+@njit(cache=True, inline="always")
+def _tail_sum(a, first):
+    """``Σ_{k >= first} a_k``."""
+    acc = 0.0
+    for k in range(first, a.shape[0]):
+        acc += a[k]
+    return acc
+
+
+@njit(cache=True)
 def tilt_sums(lam, a, with_n=False):
     """``(K(λ), K'(λ), N(λ))`` of ``T = Σ_k a_k u_k`` at a tilt ``λ >= 0``, ``N = λ² K''(λ) =
-    Σ_k 1 − (λa_k / sinh λa_k)²`` (``0`` unless ``with_n``): NumPy, for the ends of the grid.
+    Σ_k 1 − (λa_k / sinh λa_k)²`` (``0`` unless ``with_n``), for the ends of the grid.
 
     ``K = Σ_k log(sinh x_k / x_k)`` and ``K' = Σ_k a_k (coth x_k − 1/x_k)``, ``x_k = λ a_k``
     (series below ``x = 0.1``: ``x²/6 − x⁴/180`` for ``K`` and ``x/3 − x³/45 + 2x⁵/945`` for
     ``K'``, ``1e-6`` relative at worst; ``x/3`` alone overstated ``K'``, and the fall of
     :func:`tail_drop` with it, by up to ``x²/15``).
     """
-    if lam == 0.0:
-        return 0.0, 0.0, 0.0
-    x = lam * a
-    big = x >= 0.1
-    xb = np.where(big, x, 1.0)
-    k = np.where(big, xb - np.log(2.0 * xb) + np.log1p(-np.exp(-2.0 * xb)), x * x / 6.0 - x ** 4 / 180.0)
-    slope = np.where(big, a * (1.0 / np.tanh(xb) - 1.0 / xb), a * x * (1.0 / 3.0 - x * x / 45.0 + x ** 4 * 2.0 / 945.0))
+    k = 0.0
+    slope = 0.0
     n = 0.0
-    if with_n:
-        xc = np.minimum(x, 700.0)
-        small = xc < 1e-4
-        n = float(np.sum(np.where(small, xc * xc / 3.0, 1.0 - (xc / np.where(small, 1.0, np.sinh(xc))) ** 2)))
-    return float(np.sum(k)), float(np.sum(slope)), n
+    if lam == 0.0:
+        return k, slope, n
+    for i in range(a.shape[0]):
+        x = lam * a[i]
+        if x >= 0.1:
+            k += x - math.log(2.0 * x) + math.log1p(-math.exp(-2.0 * x))
+            slope += a[i] * (1.0 / math.tanh(x) - 1.0 / x)
+        else:
+            x2 = x * x
+            k += x2 / 6.0 - x2 * x2 / 180.0
+            slope += a[i] * x * (1.0 / 3.0 - x2 / 45.0 + x2 * x2 * 2.0 / 945.0)
+        if with_n:
+            xc = x if x < 700.0 else 700.0
+            ratio = xc / math.sinh(xc) if xc >= 1e-4 else 1.0
+            n += xc * xc / 3.0 if xc < 1e-4 else 1.0 - ratio * ratio
+    return k, slope, n
 
 
+@njit(cache=True)
 def tail_margin(n_top, limit, drop=_TAIL_DROP):
     """Steps ``Δ`` in ``log λ`` beyond the largest saddle point ``λ_top`` after which the integrand
     has fallen by ``e^{−drop}``, or ``limit`` if that is smaller or the bound does not apply.
@@ -281,18 +324,17 @@ def tail_margin(n_top, limit, drop=_TAIL_DROP):
     increases with ``λ``. So it falls by at least ``N(Δ − 1 + e^{−Δ}) − Δ`` over ``Δ`` (solved
     for ``drop`` by Newton's method, whose iterates stay above the root).
     """
-    def fall(delta):
-        return n_top * (delta - 1.0 + math.exp(-delta)) - delta - drop
-
-    if fall(limit) <= 0.0:
+    if n_top * (limit - 1.0 + math.exp(-limit)) - limit - drop <= 0.0:
         return limit
     # Newton from the right on a convex increasing function: every iterate stays above the root
     delta = limit
     for _ in range(8):
-        delta -= fall(delta) / (n_top * (1.0 - math.exp(-delta)) - 1.0)
+        fall = n_top * (delta - 1.0 + math.exp(-delta)) - delta - drop
+        delta -= fall / (n_top * (1.0 - math.exp(-delta)) - 1.0)
     return delta
 
 
+@njit(cache=True)
 def tail_drop(lam_from, k_from, lam_end, a, scale):
     """A lower bound on how far the log-integrand of ``F`` falls from the tilt ``λ_from`` to
     ``λ_end > λ_from >= 0``, for any loss tilt ``κ = −φ'/η <= λ_from``, in the grid's variable;
@@ -304,8 +346,12 @@ def tail_drop(lam_from, k_from, lam_end, a, scale):
     (``K''`` falls: its half-log helps and is left out). The same holds for ``−λ`` below ``0``
     (``T`` is symmetric and ``κ >= 0``).
     """
-    k_end, slope_end, _ = tilt_sums(lam_end, a)
+    k_end, slope_end, _ = tilt_sums(lam_end, a, False)
     return (lam_end - lam_from) * slope_end - k_end + k_from - math.log1p(scale * lam_end)
+
+
+# the form compiled ahead of time at install where it exists (skentropic/_core/_aot.py)
+_grid = kernel("atom_grid", _atom_grid)
 
 
 @njit(cache=True, inline="always")
