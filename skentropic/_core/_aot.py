@@ -94,7 +94,7 @@ def _compiled_module():
     if module.source_digest() != source_digest():
         warnings.warn("skentropic: the ahead-of-time compiled kernels were built from other sources and are "
                       "not used (numba compiles the kernels at first use); reinstall skentropic "
-                      "(pip install -e .) to rebuild them", RuntimeWarning, stacklevel=2)
+                      "(pip install -e .) to rebuild them", RuntimeWarning, stacklevel=3)
         return None
     return module
 
