@@ -15,7 +15,8 @@ class BuildKernels(build_ext):
     def build_extension(self, ext):
         target = self.get_ext_fullpath(ext.name)
         try:
-            spec = importlib.util.spec_from_file_location("_skentropic_aot", os.path.join(HERE, "skentropic", "_core", "_aot.py"))
+            path = os.path.join(HERE, "skentropic", "_core", "_aot.py")
+            spec = importlib.util.spec_from_file_location("_skentropic_aot", path)
             aot = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(aot)
             os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -28,7 +28,13 @@ from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF
 from skentropic._core._sinhc import N_DERIV, cube_cumulants, log_sinhc_derivatives
 from skentropic.linear_model._chunks import PARALLEL_WORK
-from skentropic.linear_model._cube_density import _spline_terms, spline_corners, spline_prefix
+from skentropic.linear_model._cube_density import (
+    _spline_terms,
+    _table_terms,
+    spline_corners,
+    spline_prefix,
+    spline_table,
+)
 from skentropic.linear_model._cube_gradient import (
     cube_atoms_gradient,
     cube_atoms_gradient_parallel,
@@ -79,6 +85,28 @@ def test_spline_terms_match_numpy(d):
                 _spline_terms(t, *spline_corners(a + e), plus)
                 _spline_terms(t, *spline_corners(a - e), minus)
                 assert (d - 1) * out[2 + k] == pytest.approx((plus[0] - minus[0]) / (2 * h), rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5, 8])
+def test_spline_table_matches_the_direct_sums(d):
+    """The sums as polynomials between the corners (the hybrid density's nodes) against the sums
+    over the corners, to the rounding of the terms, ties included; the density against NumPy."""
+    rng = np.random.default_rng(10 + d)
+    for a in [rng.uniform(0.1, 2.0, d), np.exp(rng.normal(0.0, 0.7, d)), np.round(rng.uniform(0.5, 1.5, d), 1)]:
+        a = np.sort(a)[::-1].copy()
+        corners, signs, signed_eps = spline_corners(a)
+        table = spline_table(corners, signs, signed_eps)
+        assert table.shape[0] == np.count_nonzero(corners > 0.0)
+        norm = np.prod(2 * a) * np.prod(np.arange(1, d))
+        for t in np.concatenate([rng.uniform(-1.1 * a.sum(), 1.1 * a.sum(), 40), corners[:5], [0.0]]):
+            direct, got = np.empty(2 + d), np.empty(2 + d)
+            _spline_terms(t, corners, signs, signed_eps, direct)
+            _table_terms(t, corners, table, d, got)
+            x = np.maximum(corners - abs(t), 0.0)
+            scale = np.sum(x ** max(d - 2, 0) * np.maximum(x, 1.0))  # the terms' size
+            np.testing.assert_allclose(got, direct, rtol=0, atol=1e-13 * max(scale, 1.0))
+            if direct[0] > 1e-8 * scale:
+                assert got[0] / norm == pytest.approx(spline_pdf_vec(np.array([t]), a)[0], rel=1e-9)
 
 
 @pytest.mark.parametrize("d", [2, 8, 64, 784])
@@ -353,7 +381,8 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
 
     def objective(a_new):
         tt, ll = np.empty_like(t), np.empty_like(t)
-        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a_new[:n_big]), suffix_power_sums(a_new),
+        corners = spline_corners(a_new[:n_big])
+        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *corners, spline_table(*corners), suffix_power_sums(a_new),
                    np.empty_like(saved), rows[:0], tt, ll)
         return alpha @ tt + beta @ ll
 
@@ -388,8 +417,9 @@ def test_spline_gradient_is_the_derivative_of_the_atoms(d):
 
         def objective(a_new):
             tt, ll = np.empty_like(t), np.empty_like(t)
-            cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a_new), suffix_power_sums(a_new),
-                       np.empty_like(saved), rows[:0], tt, ll)
+            corners = spline_corners(a_new)
+            cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *corners, spline_table(*corners),
+                       suffix_power_sums(a_new), np.empty_like(saved), rows[:0], tt, ll)
             return alpha @ tt + beta @ ll
 
         for k in range(d):

@@ -108,6 +108,85 @@ def _spline_terms(t, corners, signs, signed_eps, out):
             out[2 + k] += signed_eps[i, k] * p2
 
 
+def spline_table(corners, signs, signed_eps):
+    """The sums of :func:`_spline_terms` as polynomials between the positive corners (see
+    :func:`_fill_spline_table`), for the many evaluations of the hybrid density."""
+    d = signed_eps.shape[1]
+    n_pos = int(np.count_nonzero(corners > 0.0))
+    table = np.empty((n_pos, max(d + (d + 1) * (d - 1), 0)))
+    _fill_spline_table(corners, signs, signed_eps, table)
+    return table
+
+
+@njit(cache=True)
+def _fill_spline_table(corners, signs, signed_eps, table):
+    """Row ``I − 1``: the coefficients in ``δ = c_{I−1} − u`` of ``S_{d−1}``, ``S_{d−2}`` and the
+    ``d`` partials of :func:`_spline_terms` at ``u = |t|`` where the corners ``c_i > u`` are
+    ``c_0..c_{I−1}`` (``c_I <= u < c_{I−1}``, corners decreasing; one row for each positive one).
+
+    The sums are ``Σ_{i<I} s_i (c_i − u)^n`` with ``c_i − u = (c_i − c_{I−1}) + δ``; row ``I`` is
+    row ``I − 1`` moved by a Taylor shift to the next corner (``δ_old = δ + g``, ``g >= 0``:
+    only sums of non-negative multiples, so the rounding stays that of the terms themselves)
+    plus corner ``I − 1``'s own term ``s δ^n``. Column blocks: ``d`` coefficients of
+    ``S_{d−1}``, then ``d − 1`` of ``S_{d−2}`` and of each partial.
+    """
+    d = signed_eps.shape[1]
+    width = table.shape[1]
+    for c in range(width):
+        table[0, c] = 0.0
+    for row in range(table.shape[0]):
+        if row > 0:
+            g = corners[row - 1] - corners[row]
+            for c in range(width):
+                table[row, c] = table[row - 1, c]
+            if g > 0.0:
+                _taylor_shift(table[row], 0, d, g)
+                for block in range(d + 1):
+                    _taylor_shift(table[row], d + block * (d - 1), d - 1, g)
+        table[row, d - 1] += signs[row]
+        if d >= 2:
+            table[row, d + d - 2] += signs[row]
+            for k in range(d):
+                table[row, d + (k + 1) * (d - 1) + d - 2] += signed_eps[row, k]
+
+
+@njit(cache=True, inline="always")
+def _taylor_shift(coef, start, n, g):
+    """``coef[start:start + n]`` (a polynomial in ``δ + g``) rewritten in ``δ`` (``g >= 0``)."""
+    for j in range(n - 1):
+        for r in range(n - 2, j - 1, -1):
+            coef[start + r] += g * coef[start + r + 1]
+
+
+@njit(cache=True, inline="always")
+def _table_terms(t, corners, table, d, out):
+    """:func:`_spline_terms` at ``t`` from the rows of :func:`spline_table` (``d`` coordinates)."""
+    u = abs(t)
+    for q in range(2 + d):
+        out[q] = 0.0
+    lo, hi = 0, table.shape[0]  # rows I − 1 with c_{I−1} > u form a prefix: find its length I
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if corners[mid] > u:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo == 0:
+        return
+    row = table[lo - 1]
+    delta = corners[lo - 1] - u
+    acc = 0.0
+    for r in range(d - 1, -1, -1):
+        acc = acc * delta + row[r]
+    out[0] = acc
+    for block in range(d + 1):
+        acc = 0.0
+        base = d + block * (d - 1)
+        for r in range(d - 2, -1, -1):
+            acc = acc * delta + row[base + r]
+        out[1 if block == 0 else 1 + block] = acc
+
+
 @njit(cache=True, inline="always")
 def _log_spline_norm(a):
     """``log((d−1)! 2^d Π a_k)``."""
@@ -134,18 +213,17 @@ def _edgeworth_gradient(cum, dk):
 
 
 @njit(cache=True)
-def _hybrid_density(lam, a_big, corners, signs, signed_eps, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms,
-                    agg):
+def _hybrid_density(lam, a_big, corners, table, cum_big, cum_small, log_norm_big, gh_z, gh_w, terms, agg):
     """``log p_T(t)`` at ``t = K'(λ)`` for ``T = T_B + T_S`` with ``T_B`` exact and ``T_S`` Edgeworth.
 
     ``p_T(t) = e^{K_S(λ) − λμ_S} ∫ p_B(μ_B − σ_S z) e^{−λσ_S z} φ(z)(1 + E(z)) dz`` with ``μ, σ``
     the tilted means and standard deviation, ``p_B`` the exact density of the big coordinates
-    ``a_big`` (their sign patterns ``corners, signs, signed_eps``: :func:`spline_corners`)
-    and ``E(z) = ρ₃He₃/6 + ρ₄He₄/24 + ρ₃²He₆/72`` the Edgeworth polynomial of ``T_S`` tilted by
-    ``λ``; Gauss–Hermite nodes ``gh_z`` with weights ``gh_w`` (summing to one).
+    ``a_big`` (their corners ``ε·a``, :func:`spline_corners`, and their sums as polynomials between
+    them, :func:`spline_table`) and ``E(z) = ρ₃He₃/6 + ρ₄He₄/24 + ρ₃²He₆/72`` the Edgeworth
+    polynomial of ``T_S`` tilted by ``λ``; Gauss–Hermite nodes ``gh_z`` with weights ``gh_w`` (summing to one).
 
     Also fills ``agg = (C_x, C_σ, A₃, A₄, D_1..D_m)`` for the gradient (see
-    :func:`~._cube_gradient.cube_atoms_gradient`). ``terms`` is scratch of shape ``(len(gh_z), 2 + m)``. Returns
+    :func:`~._cube_gradient.cube_atoms_gradient`). ``terms`` is scratch of shape ``(len(gh_z), 3 + m)``. Returns
     ``log p_T``, or ``nan`` when the quadrature sum is not positive.
     """
     m = a_big.shape[0]
@@ -156,11 +234,11 @@ def _hybrid_density(lam, a_big, corners, signs, signed_eps, cum_big, cum_small, 
     nq = gh_z.shape[0]
     top = -np.inf
     for q in range(nq):  # one spline pass per node, then the scale: largest log p_B(x_q) − λσz_q
-        _spline_terms(mu_b - sig * gh_z[q], corners, signs, signed_eps, terms[q])
-        if terms[q, 0] > 0.0:
-            v = math.log(terms[q, 0]) - lam * sig * gh_z[q]
-            if v > top:
-                top = v
+        _table_terms(mu_b - sig * gh_z[q], corners, table, m, terms[q])
+        v = math.log(terms[q, 0]) - lam * sig * gh_z[q] if terms[q, 0] > 0.0 else -np.inf
+        terms[q, 2 + m] = v
+        if v > top:
+            top = v
     for i in range(agg.shape[0]):
         agg[i] = 0.0
     if top == -np.inf:
@@ -177,16 +255,18 @@ def _hybrid_density(lam, a_big, corners, signs, signed_eps, cum_big, cum_small, 
         he4 = z2 * (z2 - 6.0) + 3.0
         he6 = z2 * (z2 * (z2 - 15.0) + 45.0) - 15.0
         e = r3 * he3 / 6.0 + r4 * he4 / 24.0 + r3 * r3 * he6 / 72.0
-        pq = gh_w[q] * math.exp(math.log(tq[0]) - lam * sig * z - top)
+        pq = gh_w[q] * math.exp(tq[2 + m] - top)
         wq = pq * (1.0 + e)
         total += wq
-        dlog_x = (m - 1.0) * tq[1] / tq[0] * (-1.0 if x > 0.0 else 1.0) if m >= 2 else 0.0
+        ratio = (m - 1.0) / tq[0]  # ∂ log S_{m−1}/∂x = (m − 1) S_{m−2}/S_{m−1}, ∂_k likewise
+        dlog_x = ratio * tq[1] * (-1.0 if x > 0.0 else 1.0)
         agg[0] += wq * dlog_x
         agg[1] += wq * (dlog_x + lam) * (-z)
         agg[2] += pq * (he3 / 6.0 + r3 * he6 / 36.0)
         agg[3] += pq * he4 / 24.0
+        scaled = wq * ratio
         for k in range(m):
-            agg[4 + k] += wq * ((m - 1.0) * tq[2 + k] / tq[0] if m >= 2 else 0.0)
+            agg[4 + k] += scaled * tq[2 + k]
     if not total > 0.0:
         return np.nan
     for i in range(agg.shape[0]):

@@ -419,12 +419,15 @@ def _atom_cumulants(lam, a, n_big, gk, cum, cum_big, cum_small, suffix):
 
 
 @njit(cache=True)
-def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, rows, t_out, lw_out):
+def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, table, suffix, saved, rows, t_out,
+               lw_out):
     """Atoms ``t_j`` and log weights ``ℓ_j`` of the rule (see the module docstring).
 
     ``a`` holds the positive coordinates, its ``n_big`` largest first (all of them when
     ``n_big == len(a)``: exact density), ``corners, signs, signed_eps`` the sign patterns of
-    those ``n_big`` (:func:`~._cube_density.spline_corners`); ``t_out``/``lw_out`` have the number of atoms.
+    those ``n_big`` (:func:`~._cube_density.spline_corners`) and ``table`` their sums as
+    polynomials (:func:`~._cube_density.spline_table`, for the hybrid density's many nodes);
+    ``t_out``/``lw_out`` have the number of atoms.
     ``saved`` of shape ``(n_atoms, SAVED_COLUMNS + n_big)`` receives what
     :func:`~._cube_gradient.cube_atoms_gradient` needs of each atom: its density's kind (``−1``: zero density),
     the spline partials or the hybrid's aggregates, and the cumulants ``K^{(r)}`` of the whole
@@ -442,7 +445,7 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, su
     cum, cum_big, cum_small = np.empty(5), np.empty(5), np.empty(5)
     scratch = np.empty((d, N_DERIV))
     keep = rows.shape[0] == t_out.shape[0]
-    terms = np.empty((gh_z.shape[0] + 1, 2 + n_big))  # a row for the exact spline even without nodes
+    terms = np.empty((gh_z.shape[0] + 1, 3 + n_big))  # a row for the exact spline even without nodes
     agg = np.empty(4 + n_big)
     log_norm_big = _log_spline_norm(a[:n_big])
     for j in range(t_out.shape[0]):
@@ -460,8 +463,8 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, su
             _spline_terms(cum[1], corners, signs, signed_eps, terms[0])
             log_p = math.log(terms[0, 0]) - log_norm_big if terms[0, 0] > 0.0 else -np.inf
         elif cum_small[2] <= cum_big[2]:
-            log_p = _hybrid_density(lam, a[:n_big], corners, signs, signed_eps, cum_big, cum_small, log_norm_big,
-                                    gh_z, gh_w, terms, agg)
+            log_p = _hybrid_density(lam, a[:n_big], corners, table, cum_big, cum_small, log_norm_big, gh_z, gh_w,
+                                    terms, agg)
             kind = 2
         if np.isnan(log_p):
             kind = 0
@@ -479,7 +482,7 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, su
 
 
 @njit(cache=True, parallel=True)
-def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, rows,
+def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, table, suffix, saved, rows,
                         t_out, lw_out):
     """:func:`cube_atoms` with the atoms split into fixed chunks over the threads (same values)."""
     n = t_out.shape[0]
@@ -487,5 +490,6 @@ def cube_atoms_parallel(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signe
     for c in prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
-        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, corners, signs, signed_eps, suffix, saved[start:stop],
+        cube_atoms(a, n_big, s0, h, j_lo + start, gh_z, gh_w, corners, signs, signed_eps, table, suffix,
+                   saved[start:stop],
                    rows[start:stop] if rows.shape[0] == n else rows, t_out[start:stop], lw_out[start:stop])

@@ -54,7 +54,7 @@ from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
 from ._atom_rule import normalise_log_weights
 from ._chunks import PARALLEL_WORK, chunk_count, sum_chunks
-from ._cube_density import spline_corners
+from ._cube_density import spline_corners, spline_table
 from ._cube_gradient import cube_atoms_gradient, cube_atoms_gradient_parallel, spline_atoms_gradient
 from ._cube_rule import (
     KEPT_ROWS_FLOATS,
@@ -361,9 +361,10 @@ def cube_law(w, rho, eta, loss_code, score_span):
 
     Returns ``(t, log_w, index, a, grid)`` with normalised log weights, the indices and values
     ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's arguments
-    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, suffix, saved, rows)``
+    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, table, suffix, saved, rows)``
     (:func:`~skentropic.linear_model._cube_rule.atom_grid`, the sign patterns of the ``n_big``
-    largest coordinates of :func:`~skentropic.linear_model._cube_density.spline_corners`; ``saved``
+    largest coordinates of :func:`~skentropic.linear_model._cube_density.spline_corners` and their
+    sums as polynomials of :func:`~skentropic.linear_model._cube_density.spline_table`; ``saved``
     holds what the gradient kernel needs of the atoms' densities and cumulants, ``rows`` the
     atoms' log-sinhc derivatives when they take at most ``KEPT_ROWS_FLOATS`` floats, else no
     rows: the gradient kernel then recomputes them), or ``None`` when ``ρ w = 0``.
@@ -377,7 +378,8 @@ def cube_law(w, rho, eta, loss_code, score_span):
     saved = np.empty((n_atoms, SAVED_COLUMNS + n_big))
     d = a.shape[0]
     rows = np.empty((n_atoms if n_atoms * d * N_DERIV <= KEPT_ROWS_FLOATS else 0, d, N_DERIV))
-    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *spline_corners(a[:n_big]), suffix_power_sums(a), saved, rows)
+    corners = spline_corners(a[:n_big])
+    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *corners, spline_table(*corners), suffix_power_sums(a), saved, rows)
     (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
