@@ -26,6 +26,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .._core._aot import kernel
+
 _SPLINE_MAX = 10  # exact piecewise-polynomial density up to this many non-zero coordinates
 # ... whose terms are at most this many times the density they cancel down to (spline_prefix):
 # 1e-16 x 1e6 leaves the density 1e-10 relative
@@ -114,7 +116,7 @@ def spline_table(corners, signs, signed_eps):
     d = signed_eps.shape[1]
     n_pos = int(np.count_nonzero(corners > 0.0))
     table = np.empty((n_pos, max(d + (d + 1) * (d - 1), 0)))
-    _fill_spline_table(corners, signs, signed_eps, table)
+    _fill_table(corners, signs, signed_eps, table)
     return table
 
 
@@ -185,6 +187,10 @@ def _table_terms(t, corners, table, d, out):
         for r in range(d - 2, -1, -1):
             acc = acc * delta + row[base + r]
         out[1 if block == 0 else 1 + block] = acc
+
+
+# the form compiled ahead of time at install where it exists (skentropic/_core/_aot.py)
+_fill_table = kernel("fill_spline_table", _fill_spline_table)
 
 
 @njit(cache=True, inline="always")
