@@ -28,6 +28,14 @@ entropic evaluation everywhere else, and turned the borderline digits ``eta = 0.
 0.035 against the threshold 0.04) and 1000 x 784 cells into starts from zero: digits 15.8-15.9 to
 21.1-21.4 ms at ``eta = 0.1``, 22.3-22.4 to 21.1-22.6 at 0.01, 1000 x 784 at 0.01 11.6-14.7 to
 31.8-34.1 (same command with ``--sizes digits,1000x64,1000x784``, two runs alternated).
+Then the hybrid density (``_cube_density._hybrid_density``, about 80% of ``cube_atoms`` on the
+digits) took the exact part's sums from polynomials between its corners (``spline_table``: a
+Taylor-shift recurrence once per law) instead of a pass over up to 256 corners at each of its 24
+nodes, and one logarithm per node instead of two: ``cube_atoms`` on the law of the digits fit's
+weights 0.160 / 0.236 / 0.299 ms to 0.136 / 0.163 / 0.202 ms at ``eta`` 1 / 0.01 / 1e-3 (ad hoc,
+median of 200 calls); the fits (``--sizes digits,1000x64,1000x784 --norms l-inf``, two runs
+alternated with 25bdfe5): digits 10.4-11.2 / 14.9-20.7 / 21.1-22.2 / 20.4-22.2 ms before,
+10.2-10.3 / 14.9 / 19.9-20.8 / 18.6-19.9 after; 1000 x 64 and 1000 x 784 within their noise.
 
 ``--laws --etas 1,0.01,0.001 --rho 0.05 --repeats 3`` (eleventh session, 2026-11-27, two runs
 alternated with ea7b214, ms), after ``log_sinhc_derivatives`` lost a logarithm and a division for
