@@ -34,7 +34,7 @@ Taylor-shift recurrence once per law) instead of a pass over up to 256 corners a
 nodes, and one logarithm per node instead of two: ``cube_atoms`` on the law of the digits fit's
 weights 0.160 / 0.236 / 0.299 ms to 0.136 / 0.163 / 0.202 ms at ``eta`` 1 / 0.01 / 1e-3 (ad hoc,
 median of 200 calls); the fits (``--sizes digits,1000x64,1000x784 --norms l-inf``, two runs
-alternated with 25bdfe5): digits 10.4-11.2 / 14.9-20.7 / 21.1-22.2 / 20.4-22.2 ms before,
+alternated with 9c91210): digits 10.4-11.2 / 14.9-20.7 / 21.1-22.2 / 20.4-22.2 ms before,
 10.2-10.3 / 14.9 / 19.9-20.8 / 18.6-19.9 after; 1000 x 64 and 1000 x 784 within their noise.
 
 ``--laws --etas 1,0.01,0.001 --rho 0.05 --repeats 3`` (eleventh session, 2026-11-27, two runs
