@@ -27,7 +27,11 @@ evaluations in the digits cells where the test fails (``l_∞`` at ``eta`` 0.01 
 entropic evaluation everywhere else, and turned the borderline digits ``eta = 0.1`` cell (ratio
 0.035 against the threshold 0.04) and 1000 x 784 cells into starts from zero: digits 15.8-15.9 to
 21.1-21.4 ms at ``eta = 0.1``, 22.3-22.4 to 21.1-22.6 at 0.01, 1000 x 784 at 0.01 11.6-14.7 to
-31.8-34.1 (same command with ``--sizes digits,1000x64,1000x784``, two runs alternated).
+31.8-34.1 (same command with ``--sizes digits,1000x64,1000x784``, two runs alternated). A second
+form, probed earlier (at the first ERM point with a tenth of the start's gradient) and abandoning
+only above twice the test's bound, l-inf only (same command, two runs alternated with bc0e45c):
+digits 20.3-20.7 to 18.9-19.0 ms at ``eta = 0.01`` and 18.7-19.2 to 17.9-18.0 at 1e-3, but
++0.5-1.3 ms at ``eta`` 1 and 0.1, and 1000 x 784 at 0.01 11.6-11.7 to 22.4-23.1 ms; not kept.
 Then the hybrid density (``_cube_density._hybrid_density``, about 80% of ``cube_atoms`` on the
 digits) took the exact part's sums from polynomials between its corners (``spline_table``: a
 Taylor-shift recurrence once per law) instead of a pass over up to 256 corners at each of its 24
