@@ -15,23 +15,18 @@ sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); 
 [--etas ...] [--rho ...]`` for one ``l_inf`` and one ``l_1`` law alone (the kernels, no fit).
 
 Seventeenth session (2026-11-29; ``--sweep --sizes digits,1000x784 --etas 1,0.1,0.01,0.001 --rho
-0.05 --repeats 5 --times --norms l-inf``, two runs alternated with 9487b92 from its own worktree,
+0.05 --repeats 5 --times --norms l-inf``, two runs alternated with 73c3b42 from its own worktree,
 both with ``SKENTROPIC_JIT=1``, ms): the cube rule's grid (``_cube_rule.atom_grid``: the tilt sums
 at the grid's ends, the tail bounds, the spline prefix; 77-111 µs of NumPy per evaluation on the
 digits) became a numba kernel, compiled ahead of time with the others. Digits ``eta`` 1 / 0.1 /
 0.01 / 1e-3: 11.6-11.8 / 16.9-17.6 / 24.4-25.3 / 23.3-24.2 before, 10.6-11.0 / 15.2-15.3 /
-21.1-21.3 / 20.7-20.8 after; 1000 x 784 within its noise. Tried and not kept: testing the ERM
-start on the ERM fit's way (where its gradient first fell to 100 tol, on the entropic gradient
-less the ERM one) and stopping the ERM fit there when the test failed. It saved 17 of 27 ERM
-evaluations in the digits cells where the test fails (``l_∞`` at ``eta`` 0.01 and 1e-3), cost an
-entropic evaluation everywhere else, and turned the borderline digits ``eta = 0.1`` cell (ratio
-0.035 against the threshold 0.04) and 1000 x 784 cells into starts from zero: digits 15.8-15.9 to
-21.1-21.4 ms at ``eta = 0.1``, 22.3-22.4 to 21.1-22.6 at 0.01, 1000 x 784 at 0.01 11.6-14.7 to
-31.8-34.1 (same command with ``--sizes digits,1000x64,1000x784``, two runs alternated). A second
-form, probed earlier (at the first ERM point with a tenth of the start's gradient) and abandoning
-only above twice the test's bound, l-inf only (same command, two runs alternated with bc0e45c):
-digits 20.3-20.7 to 18.9-19.0 ms at ``eta = 0.01`` and 18.7-19.2 to 17.9-18.0 at 1e-3, but
-+0.5-1.3 ms at ``eta`` 1 and 0.1, and 1000 x 784 at 0.01 11.6-11.7 to 22.4-23.1 ms; not kept.
+21.1-21.3 / 20.7-20.8 after; 1000 x 784 within its noise. Tried and not kept, twice: testing
+the ERM start on the ERM fit's way and stopping that fit where the test would fail. At the test's
+own bound it turned borderline cells into starts from zero (digits ``eta = 0.1`` 15.8 to 21 ms,
+1000 x 784 at 0.01 12-15 to 32-34 ms); probed earlier and abandoning only above twice the bound
+(l-inf only) it saved 1-1.5 ms on the digits at 0.01 and 1e-3, cost 0.5-1.3 ms at 1 and 0.1, and
+1000 x 784 at 0.01 went from 12 to 23 ms (the probe's threaded evaluation in the middle of the
+ERM fit: BLAS products then contend with numba's spinning workers).
 Then the hybrid density (``_cube_density._hybrid_density``, about 80% of ``cube_atoms`` on the
 digits) took the exact part's sums from polynomials between its corners (``spline_table``: a
 Taylor-shift recurrence once per law) instead of a pass over up to 256 corners at each of its 24
