@@ -35,7 +35,17 @@ l2 and l-inf logistic fits ahead of time (``skentropic/_core/_aot.py``); ``jit``
     mlp jit       1.13      0.03      0.03        0
 
 The warm fits fall too (0.26 to 0.05 s for l-inf): a warm numba fit still loads each kernel
-from the on-disk cache.
+from the on-disk cache. The SVC (``--cases svc_l2,svc_linf --repeats 3 --top 4 --jit both``,
+after the l2 quadrature joined the compiled kernels)::
+
+    svc_l2          1.15      0.05      0.05        0
+    svc_l2 jit      1.13      2.18      0.25       12   entropic_margin_l2 1.7s, _l2_points 1.2s, _window 0.4s, interpolate_grid 0.2s
+    svc_linf        1.14      2.71      0.27       14   margin_atoms 2.4s, ol_np_empty.<locals>.impl 0.3s, _euler_maclaurin 0.2s, ...
+    svc_linf jit    1.12      5.73      0.28       21   margin_atoms 2.6s, cube_atoms 1.6s, cube_atoms_gradient 1.0s, ...
+
+``margin_atoms`` is threaded (``parallel=True``), which numba's ahead-of-time compiler does not
+do; a thin ``prange`` loop over a serial chunk kernel took the l-inf SVC to 2.56 s only (the
+parallel lowering of even a one-call body cost about 1.2 s) and was not kept.
 
 Sixteenth session (2026-11-29; ``--cases linf,l2,mlp --repeats 3 --top 6``, one run from
 ``/tmp`` on a faster machine than the days before, an AMD EPYC with AVX-512; no kernel of these
