@@ -134,6 +134,8 @@ def _fill_spline_table(corners, signs, signed_eps, table):
     """
     d = signed_eps.shape[1]
     width = table.shape[1]
+    if table.shape[0] == 0:  # no positive corner (no coordinate)
+        return
     for c in range(width):
         table[0, c] = 0.0
     for row in range(table.shape[0]):
