@@ -379,7 +379,10 @@ def cube_law(w, rho, eta, loss_code, score_span):
     d = a.shape[0]
     rows = np.empty((n_atoms if n_atoms * d * N_DERIV <= KEPT_ROWS_FLOATS else 0, d, N_DERIV))
     corners = spline_corners(a[:n_big])
-    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *corners, spline_table(*corners), suffix_power_sums(a), saved, rows)
+    # the table serves the hybrid density only: with every coordinate exact (n_big = d) the atoms
+    # take the spline itself, and a table of up to 2^10 rows would be built for nothing
+    table = spline_table(*corners) if n_big < d else np.empty((0, 0))
+    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *corners, table, suffix_power_sums(a), saved, rows)
     (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
