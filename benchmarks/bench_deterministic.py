@@ -35,8 +35,10 @@ weights 0.160 / 0.236 / 0.299 ms to 0.136 / 0.163 / 0.202 ms at ``eta`` 1 / 0.01
 median of 200 calls); the fits (``--sizes digits,1000x64,1000x784 --norms l-inf``, two runs
 alternated with 9c91210): digits 10.4-11.2 / 14.9-20.7 / 21.1-22.2 / 20.4-22.2 ms before,
 10.2-10.3 / 14.9 / 19.9-20.8 / 18.6-19.9 after; 1000 x 64 and 1000 x 784 within their noise.
-``--laws --etas 1,0.01 --rho 0.05 --repeats 2`` after both (one run, ms): l-inf d = 64 0.112 /
-0.117, d = 784 0.160 / 0.239 (0.154-0.164 and 0.212-0.309 in the twelfth session's runs below).
+``--laws --etas 1,0.01,0.001 --rho 0.05 --repeats 3``, two runs alternated with 73c3b42 (before
+both; ms, ``eta`` 1 / 0.01 / 1e-3): l-inf d = 64 0.161-0.162 / 0.167 / 0.190-0.192 before,
+0.113 / 0.120 / 0.142-0.143 after; d = 784 0.219-0.222 / 0.289-0.295 / 0.841-0.869 before,
+0.175-0.177 / 0.264 / 0.846-0.861 after.
 
 ``--laws --etas 1,0.01,0.001 --rho 0.05 --repeats 3`` (eleventh session, 2026-11-27, two runs
 alternated with ea7b214, ms), after ``log_sinhc_derivatives`` lost a logarithm and a division for
