@@ -224,9 +224,10 @@ def test_fit_lbfgs_erm_start_meets_the_tolerance(norm, eta):
 
 
 def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
-    """Where ERM is (nearly) the entropic optimum (large ``eta``, a small ball) the fit starts from
-    it and counts its iterations; where it is not (small ``eta``, the l_inf ball) the fit is the
-    one from zero, bit for bit."""
+    """l2 ball: where ERM is (nearly) the entropic optimum (large ``eta``, a small ball) the fit
+    starts from it and counts its iterations; where it is not (small ``eta``, a large ball) the
+    fit is the one from zero, bit for bit. (The l_inf fits start from the surrogate instead:
+    ``tests/test_surrogate.py``.)"""
     import skentropic.linear_model._lbfgs as lbfgs
 
     X, y, _, sw, _ = _data(n=400, d=6, seed=4)
@@ -235,8 +236,8 @@ def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
     monkeypatch.setattr(lbfgs, "minimize", lambda f, x0, **k: starts.append(x0.copy()) or real(f, x0, **k))
 
     def fit(rho, eta, start):
-        rule = make_inner_rule(NORM_INF, 6, LOGISTIC)
-        return fit_lbfgs(X, y, sw, rho=rho, eta=eta, norm_code=NORM_INF, loss_code=LOGISTIC, alpha=1e-2,
+        rule = make_inner_rule(NORM_L2, 6, LOGISTIC)
+        return fit_lbfgs(X, y, sw, rho=rho, eta=eta, norm_code=NORM_L2, loss_code=LOGISTIC, alpha=1e-2,
                          fit_intercept=True, coef_init=np.zeros((1, 6)), intercept_init=np.zeros(1), max_iter=1000,
                          tol=1e-6, rule=rule, erm_start=start)
 
@@ -250,16 +251,17 @@ def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
     assert len(starts) == 2 and np.array_equal(starts[1], np.concatenate([erm[0].ravel(), erm[1]]))
     assert near[2] >= erm[2]
     assert not any(at_zero)  # started from ERM: no robust evaluation at zero
-    far, plain = fit(0.5, 1e-3, True), fit(0.5, 1e-3, False)
+    far, plain = fit(2.0, 1e-3, True), fit(2.0, 1e-3, False)
     assert not np.any(starts[-2])  # the robust run of the ERM-start fit began at zero
     for a, b in zip(far, plain):
         assert np.array_equal(a, b)
     # from given (non-zero) weights there is no ERM start: the fit is the plain one, bit for bit
-    given = dict(coef_init=np.full((1, 6), 0.1), intercept_init=np.zeros(1))
-    kw = dict(rho=0.01, eta=10.0, norm_code=NORM_INF, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
-              max_iter=1000, tol=1e-6, rule=make_inner_rule(NORM_INF, 6, LOGISTIC), **given)
-    for a, b in zip(fit_lbfgs(X, y, sw, erm_start=True, **kw), fit_lbfgs(X, y, sw, erm_start=False, **kw)):
-        assert np.array_equal(a, b)
+    for norm in (NORM_L2, NORM_INF):
+        given = dict(coef_init=np.full((1, 6), 0.1), intercept_init=np.zeros(1))
+        kw = dict(rho=0.01, eta=10.0, norm_code=norm, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
+                  max_iter=1000, tol=1e-6, rule=make_inner_rule(norm, 6, LOGISTIC), **given)
+        for a, b in zip(fit_lbfgs(X, y, sw, erm_start=True, **kw), fit_lbfgs(X, y, sw, erm_start=False, **kw)):
+            assert np.array_equal(a, b)
 
 
 @pytest.mark.parametrize("norm", NORMS)
@@ -314,13 +316,15 @@ def test_softmax_erm_path_matches_numpy():
 
 def test_fit_lbfgs_tilted_rule_aims_first_at_the_erm_solution(monkeypatch):
     """With erm_start the multinomial (tilted) fit's first aiming round starts, and is aimed, at
-    the ERM solution, which the fit made first."""
+    the ERM solution, which the fit made first (l2 ball; the l_inf ball moves on to the
+    surrogate's solution first: ``tests/test_surrogate.py``)."""
     import skentropic.linear_model._lbfgs as lbfgs
 
     X, _, labels, sw, _ = _data(n=120, d=4, seed=8)
     starts = []
-    real = lbfgs.minimize
+    real, real_memory = lbfgs.minimize, lbfgs.lbfgs
     monkeypatch.setattr(lbfgs, "minimize", lambda f, x0, **k: starts.append(x0.copy()) or real(f, x0, **k))
+    monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: starts.append(x0.copy()) or real_memory(f, x0, m, **k))
     kw = dict(norm_code=NORM_L2, loss_code=SOFTMAX, alpha=1e-2, fit_intercept=True, coef_init=np.zeros((3, 4)),
               intercept_init=np.zeros(3), max_iter=200, tol=1e-6)
     erm = fit_lbfgs(X, labels, sw, rho=0.0, eta=0.1, rule=make_inner_rule(NORM_L2, 4, SOFTMAX), **kw)

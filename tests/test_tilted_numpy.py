@@ -7,8 +7,9 @@ from scipy.special import logsumexp
 
 from skentropic._core._mgf import log_sinhc
 from skentropic._core._norms import NORM_INF
+from skentropic._core._sampling import point_uniforms
 from skentropic._core._tilted import tilted_log_weight, tilted_uniform_coordinate
-from skentropic._core._tilted_numpy import draw_tilted_linf, log_sinhc_array
+from skentropic._core._tilted_numpy import draw_tilted_linf, draw_tilted_linf_seeded, log_sinhc_array
 
 
 def test_log_sinhc_array_matches_the_kernel():
@@ -69,3 +70,53 @@ def test_draws_have_the_kernel_weights_and_the_tilted_law():
     assert abs(estimate - sum(log_sinhc(t) for t in other)) <= 4 * se
     again = draw_tilted_linf(theta, counts, np.random.default_rng(2))
     assert np.array_equal(again[0], U) and np.array_equal(again[1], log_w)
+
+
+def test_point_uniforms_follow_the_seed_only():
+    """A point's uniforms depend on its seed alone (any subset, any order of points), lie in
+    ``[0, 1)`` and are uniform (mean, variance, a Kolmogorov-Smirnov distance at 4 sigma)."""
+    seeds = np.array([7, 0, 2**31 - 2, 7, 12345], dtype=np.int64)
+    first, second = np.empty((5, 3)), np.empty((5, 40, 6))
+    point_uniforms(seeds, first, second)
+    np.testing.assert_array_equal(first[0], first[3])
+    np.testing.assert_array_equal(second[0], second[3])
+    assert not np.array_equal(second[0], second[1])
+    one_a, one_b = np.empty((1, 3)), np.empty((1, 40, 6))
+    point_uniforms(seeds[[4]], one_a, one_b)
+    np.testing.assert_array_equal(one_b[0], second[4])
+    big_a, big_b = np.empty((200, 1)), np.empty((200, 500))
+    point_uniforms(np.arange(200, dtype=np.int64), big_a, big_b)
+    v = np.sort(big_b.ravel())
+    assert v[0] >= 0.0 and v[-1] < 1.0
+    assert abs(v.mean() - 0.5) <= 4 * np.sqrt(1 / 12 / v.size)
+    assert abs(v.var() - 1 / 12) <= 4 * np.sqrt(1 / 180 / v.size)
+    ks = np.max(np.abs(np.arange(1, v.size + 1) / v.size - v))
+    assert ks <= 2.0 / np.sqrt(v.size)
+
+
+def test_seeded_draws_have_the_kernel_weights_and_the_tilted_law():
+    """The linear models' seeded draws: the kernel's weights at every draw, the tilted law
+    (the moment generating function of another tilt by the weights), the same draws for a
+    point whatever the points drawn with it."""
+    rng = np.random.default_rng(3)
+    theta = np.vstack([np.zeros(5), 0.8 * rng.standard_normal(5), [30.0, -2.0, 0.0, 1e-14, 0.4]])
+    seeds = np.array([4, 9, 11], dtype=np.int64)
+    m = 20_000
+    U, log_w = np.empty((3 * m, 5)), np.empty(3 * m)
+    draw_tilted_linf_seeded(U, m, theta, seeds, log_w)
+    assert np.all(np.abs(U) <= 1.0)
+    owner = np.repeat(np.arange(3), m)
+    for r in list(range(0, 3 * m, 1499)) + [3 * m - 1]:
+        assert log_w[r] == pytest.approx(tilted_log_weight(U[r], theta[owner[r]], NORM_INF), rel=1e-12, abs=1e-12)
+    np.testing.assert_array_equal(log_w[:m], 0.0)
+    for point in (1, 2):
+        rows = owner == point
+        other = theta[point] + 0.5
+        terms = log_w[rows] + U[rows] @ other
+        estimate = logsumexp(terms) - np.log(m)
+        se = np.exp(terms - estimate).std() / np.sqrt(m)
+        assert abs(estimate - sum(log_sinhc(t) for t in other)) <= 4 * se
+    alone_U, alone_w = np.empty((m, 5)), np.empty(m)
+    draw_tilted_linf_seeded(alone_U, m, theta[[2]], seeds[[2]], alone_w)
+    np.testing.assert_array_equal(alone_U, U[2 * m:])
+    np.testing.assert_array_equal(alone_w, log_w[2 * m:])

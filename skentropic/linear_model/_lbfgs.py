@@ -92,7 +92,9 @@ from scipy.optimize import minimize
 from .._core._losses import SOFTMAX, margin_losses
 from .._core._norms import NORM_INF, NORM_L1
 from .._core._threads import single_blas_thread
+from ._lbfgs_memory import Memory, lbfgs
 from ._objective import TILTED, linear_objective
+from ._surrogate import margin_surrogate, softmax_surrogate
 
 _MAX_ROUNDS = 4  # tilted rule: aim the proposals at most this many times
 _AIM_ITER = 20  # L-BFGS iterations of an aiming round (all but the last run)
@@ -210,10 +212,37 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
             rule=rule, verbose=verbose)
         return (np.concatenate([coef.ravel(), intercept]) if fit_intercept else coef.ravel()), n_erm
 
+    settings = {"gtol": float(tol), "ftol": options["ftol"]}
+
+    def surrogate_solution(x, memory):
+        """The minimiser of the ``l_∞`` surrogate (:mod:`._surrogate`) from ``x``, learning the
+        curvature pairs in ``memory``: its parameters and iterations."""
+        def surrogate(theta):
+            coef, intercept = unpack(theta)
+            if loss_code == SOFTMAX:
+                value, g_coef, g_int = softmax_surrogate(coef, intercept, X, y, sample_weight, rho, eta)
+            else:
+                value, g_coef, g_int = margin_surrogate(coef, intercept, X, y, sample_weight, rho, eta, loss_code)
+            value += 0.5 * alpha * float(np.sum(coef * coef))
+            g_w = g_coef.ravel() + alpha * coef.ravel()
+            return value, (np.concatenate([g_w, g_int]) if fit_intercept else g_w)
+
+        res = lbfgs(surrogate, x, memory, maxiter=int(max_iter), **settings)
+        return res.x, res.nit
+
     if rule.kind != TILTED or rho == 0:  # (ρ = 0 needs no inner rule: the ERM start's own fit)
         n_start = 0
         if (erm_start and loss_code != SOFTMAX and not np.any(theta0[:n_w])
                 and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1)):
+            if norm_code == NORM_INF:  # the surrogate's solution and curvature (module docstring)
+                memory = Memory(maxcor)
+                start, n_start = surrogate_solution(theta0, memory)
+                if not fun(start)[0] <= fun(theta0, 0.0)[0]:  # (at zero: the ERM loss, no law)
+                    start, n_start, memory = theta0, 0, Memory(maxcor)
+                res = lbfgs(fun, start, memory, maxiter=int(max_iter), **settings)
+                coef, intercept = unpack(res.x)
+                return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
+                        bool(res.success))
             # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
             # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
             theta0, fun, n_start = _erm_start(fun, theta0, fun(theta0, 0.0)[1], *erm_solution())
@@ -221,22 +250,26 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         coef, intercept = unpack(res.x)
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
                 bool(res.success))
-    # tilted rule: short runs that re-aim the proposals at the current model, then a full run;
-    # the first anchor is the ERM solution with erm_start (see the module docstring)
+    # tilted rule: short runs that re-aim the proposals at the current model, then a full run,
+    # all with the same curvature pairs; the first anchor is the ERM solution with erm_start, or
+    # with the l_inf ball the surrogate's solution from there (see the module docstring)
     n_iter, previous, x, full_rule = 0, np.inf, theta0, rule
+    memory = Memory(maxcor)
     if erm_start:
         x, n_iter = erm_solution()
-    aiming = dict(options, maxiter=min(int(max_iter), _AIM_ITER))
+        if norm_code == NORM_INF and loss_code == SOFTMAX:
+            x, n_surrogate = surrogate_solution(x, memory)
+            n_iter += n_surrogate
     aim_rule = replace(rule, n_samples=max(2, rule.n_samples // _AIM_DIVISOR))
     for _ in range(_MAX_ROUNDS - 1):
         rule = replace(aim_rule, anchor=unpack(x))
-        res = minimize(fun, x, method="L-BFGS-B", jac=True, bounds=bounds, options=aiming)
+        res = lbfgs(fun, x, memory, maxiter=min(int(max_iter), _AIM_ITER), **settings)
         x, n_iter = res.x, n_iter + int(res.nit)
         if abs(previous - res.fun) <= _ROUND_TOL * max(1.0, abs(res.fun)):
             break
         previous = res.fun
     rule = replace(full_rule, anchor=unpack(x))
-    res = minimize(fun, x, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
+    res = lbfgs(fun, x, memory, maxiter=int(max_iter), **settings)
     x, n_iter = res.x, n_iter + int(res.nit)
     coef, intercept = unpack(x)
     return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_iter, bool(res.success)

@@ -42,6 +42,7 @@ from .._core._projections import ascent_rows
 from .._core._threads import single_blas_thread
 from .._core._tilt_matching import mean_matched_tilts
 from .._core._tilted import TILTED_POINTS
+from .._core._tilted_numpy import draw_tilted_linf_seeded
 
 # draws per block of points (4 MB of float64; blocks run on threads). With 8 MB the 10-class
 # digits' aiming rounds (8 samples per point) were one block on one thread
@@ -185,7 +186,10 @@ def draw_tilted(tilts, seeds, m, norm_code, spread=True):
 
     def run(pts):
         rows = slice(pts.start * m, pts.stop * m)
-        TILTED_POINTS[norm_code](U[rows], counts[pts], tilts[pts], seeds[pts], log_w[rows])
+        if norm_code == NORM_INF:  # vectorised (the same law as the kernel, other draws)
+            draw_tilted_linf_seeded(U[rows], m, tilts[pts], seeds[pts], log_w[rows])
+        else:
+            TILTED_POINTS[norm_code](U[rows], counts[pts], tilts[pts], seeds[pts], log_w[rows])
 
     _run_blocks(run, n_points, m * d, spread=spread)
     return U, log_w

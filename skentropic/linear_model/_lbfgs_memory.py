@@ -1,0 +1,136 @@
+"""L-BFGS whose curvature pairs outlive one objective (the tilted rule's anchors).
+
+The tilted rule (:mod:`._tilted_rule`) minimises a sequence of objectives: the same entropic
+risk estimated with proposals aimed at successive anchors, then with more samples. They differ
+by Monte Carlo noise, not in their curvature, so the correction pairs ``(s, y)`` learnt on one
+are a good inverse-Hessian model for the next. scipy's L-BFGS-B starts every run with no pairs
+and spends its first iterations learning them again; :func:`lbfgs` takes a :class:`Memory`
+that the caller passes from run to run. Any positive-definite model keeps L-BFGS a descent
+method, and each run's stopping test is on its own objective's gradient, so the model only
+decides how many iterations a run takes.
+
+The line search is scipy's strong-Wolfe search (:func:`scipy.optimize.line_search`,
+``c1 = 1e-4``, ``c2 = 0.9``) with the step 1 tried first (``1/||g||_2`` with no pairs, as
+L-BFGS-B's first step). The stopping tests are L-BFGS-B's, ``max_k |g_k| <= gtol`` or a relative
+decrease ``(f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol``, except that the second must hold
+for two steps in a row: with ``ftol`` at rounding level (``_lbfgs``'s 64 eps) one flat step near
+the optimum is often followed by one that still reduces the gradient. Unconstrained only.
+"""
+
+import warnings
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import line_search
+
+_FLAT_STEPS = 2  # stop after this many successive steps with a relative decrease of at most ftol
+
+
+@dataclass
+class Memory:
+    """The correction pairs of L-BFGS, the newest last (at most ``maxcor``)."""
+
+    maxcor: int
+    pairs: deque = field(default_factory=deque)
+
+    def add(self, s, y):
+        """Keep ``(s, y)`` where the curvature ``s·y`` is positive (L-BFGS-B's test,
+        ``s·y > eps y·y``); drop the oldest pair beyond ``maxcor``."""
+        sy = float(s @ y)
+        if sy > np.finfo(float).eps * float(y @ y):
+            self.pairs.append((s, y, 1.0 / sy))
+            if len(self.pairs) > self.maxcor:
+                self.pairs.popleft()
+
+    def direction(self, g):
+        """``−H g`` by the two-loop recursion, ``H_0 = (s·y / y·y) I`` from the newest pair."""
+        q = g.copy()
+        alphas = []
+        for s, y, r in reversed(self.pairs):
+            a = r * float(s @ q)
+            q -= a * y
+            alphas.append(a)
+        s, y, r = self.pairs[-1]
+        q *= 1.0 / (r * float(y @ y))
+        for (s, y, r), a in zip(self.pairs, reversed(alphas)):
+            q += (a - r * float(y @ q)) * s
+        return -q
+
+
+@dataclass
+class Result:
+    """What :func:`lbfgs` returns: the last point, its value and gradient, the iterations, and
+    whether a stopping test (not ``maxiter`` or a failed line search) ended the run."""
+
+    x: np.ndarray
+    fun: float
+    jac: np.ndarray
+    nit: int
+    success: bool
+
+
+def lbfgs(fun, x0, memory, *, maxiter, gtol, ftol):
+    """Minimise ``fun`` (returning ``(value, gradient)``) from ``x0`` with the pairs in
+    ``memory``, which it updates.
+
+    Each iteration steps along ``−H g`` (:meth:`Memory.direction`; ``−g/||g||_2`` with no pairs)
+    to a point meeting the strong Wolfe conditions. Where the search fails along the model's
+    direction the pairs are dropped and the steepest descent is searched; where that fails too
+    the run ends unconverged at the best point.
+    """
+    cache = {}
+
+    def evaluate(x):
+        key = x.tobytes()
+        if key not in cache:
+            value, grad = fun(x)
+            if len(cache) >= 4:  # the points of the current line search
+                cache.pop(next(iter(cache)))
+            cache[key] = (float(value), np.asarray(grad, dtype=np.float64))
+        return cache[key]
+
+    x = np.array(x0, dtype=np.float64)
+    f, g = evaluate(x)
+    flat = 0  # successive steps that decreased f by at most ftol
+    for nit in range(int(maxiter) + 1):
+        if np.max(np.abs(g), initial=0.0) <= gtol:
+            return Result(x, f, g, nit, True)
+        if nit == maxiter:
+            break
+        step = _search(evaluate, x, f, g, memory)
+        if step is None:
+            memory.pairs.clear()
+            step = _search(evaluate, x, f, g, memory)
+            if step is None:
+                return Result(x, f, g, nit, False)
+        x_new, f_new, g_new = step
+        memory.add(x_new - x, g_new - g)
+        decrease = (f - f_new) / max(abs(f), abs(f_new), 1.0)
+        x, f, g = x_new, f_new, g_new
+        flat = flat + 1 if decrease <= ftol else 0
+        if flat == _FLAT_STEPS:
+            return Result(x, f, g, nit + 1, True)
+    return Result(x, f, g, int(maxiter), False)
+
+
+def _search(evaluate, x, f, g, memory):
+    """One strong-Wolfe line search along the model's direction: ``(x', f', g')`` or ``None``."""
+    if memory.pairs:
+        direction = memory.direction(g)
+        if not float(g @ direction) < 0.0:  # not a descent direction: start the model over
+            memory.pairs.clear()
+    if not memory.pairs:
+        direction = -g / np.linalg.norm(g)
+    with warnings.catch_warnings():
+        # (scipy warns where the search fails: here that is handled)
+        warnings.filterwarnings("ignore", message="The line search algorithm did not converge")
+        alpha = line_search(lambda z: evaluate(z)[0], lambda z: evaluate(z)[1], x, direction, gfk=g,
+                            old_fval=f, c1=1e-4, c2=0.9, maxiter=20)[0]
+    if alpha is None:
+        return None
+    x_new = x + alpha * direction
+    f_new, g_new = evaluate(x_new)
+    if not f_new <= f:
+        return None
+    return x_new, f_new, g_new

@@ -1,0 +1,121 @@
+"""The l_inf surrogates that start the l_inf fits (``linear_model._surrogate``)."""
+
+import numpy as np
+import pytest
+from scipy.optimize import check_grad
+
+from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE, margin_losses_numpy
+from skentropic._core._norms import NORM_INF
+from skentropic.linear_model._lbfgs import fit_lbfgs
+from skentropic.linear_model._objective import linear_objective, make_inner_rule
+from skentropic.linear_model._surrogate import margin_surrogate, softmax_surrogate
+
+
+def _data(n=60, d=5, k=3, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.randn(n, d), np.sign(rng.randn(n)), rng.randint(0, k, n), rng.dirichlet(np.ones(n)), rng
+
+
+def _flat(fn, shape):
+    """``fn(coef, intercept)`` as a function of one flat vector (for ``check_grad``)."""
+    size = shape[0] * shape[1]
+
+    def value(t):
+        return fn(t[:size].reshape(shape), t[size:])[0]
+
+    def grad(t):
+        _, g_coef, g_int = fn(t[:size].reshape(shape), t[size:])
+        return np.concatenate([g_coef.ravel(), g_int])
+
+    return value, grad
+
+
+@pytest.mark.parametrize("loss", [LOGISTIC, SQUARED_HINGE])
+@pytest.mark.parametrize("eta", [1e-3, 0.1, 10.0])
+def test_margin_surrogate_gradient(loss, eta):
+    X, y, _, sw, rng = _data()
+    value, grad = _flat(lambda c, b: margin_surrogate(c, b, X, y, sw, 0.3, eta, loss), (1, 5))
+    theta = 0.5 * rng.randn(6)
+    assert check_grad(value, grad, theta) <= 1e-6 * max(1.0, np.linalg.norm(grad(theta)))
+
+
+@pytest.mark.parametrize("eta", [1e-3, 0.1, 10.0])
+def test_softmax_surrogate_gradient(eta):
+    X, _, labels, sw, rng = _data()
+    value, grad = _flat(lambda c, b: softmax_surrogate(c, b, X, labels, sw, 0.3, eta), (3, 5))
+    theta = 0.5 * rng.randn(18)
+    assert check_grad(value, grad, theta) <= 1e-6 * max(1.0, np.linalg.norm(grad(theta)))
+
+
+@pytest.mark.parametrize("loss", [LOGISTIC, HINGE, SQUARED_HINGE])
+def test_margin_surrogate_limits(loss):
+    """``η → 0``: the adversarial risk ``φ(s − ρ||w||_1)``; ``η → ∞``: the ERM risk."""
+    X, y, _, sw, rng = _data()
+    w, b = rng.randn(1, 5), np.array([0.2])
+    scores = y * (X @ w[0] + b[0])
+    adversarial = sw @ margin_losses_numpy(scores - 0.3 * np.abs(w).sum(), loss)[0]
+    erm = sw @ margin_losses_numpy(scores, loss)[0]
+    assert margin_surrogate(w, b, X, y, sw, 0.3, 1e-7, loss)[0] == pytest.approx(adversarial, rel=1e-5)
+    assert margin_surrogate(w, b, X, y, sw, 0.3, 1e7, loss)[0] == pytest.approx(erm, rel=1e-7)
+
+
+@pytest.mark.parametrize("eta", [1e-3, 0.1, 10.0])
+def test_two_class_softmax_surrogate_is_the_margin_one(eta):
+    """Two classes: ``log(1 + exp(−m + h(w_1 − w_0)))`` with the margin ``m`` of the label, the
+    logistic margin surrogate of ``w_1 − w_0`` (labels ``±1``), value and gradients."""
+    X, _, labels, sw, rng = _data(k=2)
+    W, b = rng.randn(2, 5), rng.randn(2)
+    value, g_W, g_b = softmax_surrogate(W, b, X, labels, sw, 0.3, eta)
+    ref, g_w, g_c = margin_surrogate((W[1] - W[0])[None], b[1:] - b[:1], X, 2.0 * labels - 1.0, sw, 0.3, eta,
+                                     LOGISTIC)
+    assert value == pytest.approx(ref, rel=1e-12)
+    np.testing.assert_allclose(g_W, np.vstack([-g_w, g_w]), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(g_b, np.concatenate([-g_c, g_c]), rtol=1e-10, atol=1e-14)
+
+
+def _fit(X, y, sw, loss, start, eta=1e-3, rho=0.5, **kw):
+    k = 3 if loss == SOFTMAX else 1
+    rule = make_inner_rule(NORM_INF, X.shape[1], loss, **kw)
+    return fit_lbfgs(X, y, sw, rho=rho, eta=eta, norm_code=NORM_INF, loss_code=loss, alpha=1e-2,
+                     fit_intercept=True, coef_init=np.zeros((k, X.shape[1])), intercept_init=np.zeros(k),
+                     max_iter=500, tol=1e-7, rule=rule, erm_start=start)
+
+
+def test_binary_linf_fit_starts_at_the_surrogate_solution(monkeypatch):
+    """The robust run begins where the surrogate's gradient vanishes and ends at the fit from zero's
+    objective, with the gradient at the tolerance."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, y, _, sw, _ = _data(n=300, d=6, seed=2)
+    starts = []
+    real = lbfgs.lbfgs
+    monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: starts.append(x0.copy()) or real(f, x0, m, **k))
+    coef, intercept, _, converged = _fit(X, y, sw, LOGISTIC, True)
+    assert converged and len(starts) == 2 and not np.any(starts[0])
+    _, g_coef, g_int = margin_surrogate(starts[1][:6][None], starts[1][6:], X, y, sw, 0.5, 1e-3, LOGISTIC)
+    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * starts[1][:6], g_int]))) <= 1e-7
+    value, g_coef, g_int = linear_objective(coef, intercept, X, y, sw, 0.5, 1e-3, NORM_INF, LOGISTIC,
+                                            make_inner_rule(NORM_INF, 6, LOGISTIC))
+    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * coef.ravel(), g_int]))) <= 1e-7
+    plain = _fit(X, y, sw, LOGISTIC, False)
+    objective = lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, LOGISTIC,  # noqa: E731
+                                              make_inner_rule(NORM_INF, 6, LOGISTIC))[0] + 5e-3 * np.sum(c * c)
+    assert objective(coef, intercept) == pytest.approx(objective(plain[0], plain[1]), rel=1e-10)
+
+
+def test_multinomial_linf_fit_aims_first_at_the_surrogate_solution(monkeypatch):
+    """ERM first (scipy), then the surrogate from the ERM solution, whose solution is the first
+    anchor and start of the aiming rounds."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, _, labels, sw, _ = _data(n=120, d=4, seed=8)
+    anchors, starts = [], []
+    real, real_setup = lbfgs.lbfgs, lbfgs.replace
+    monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: starts.append(x0.copy()) or real(f, x0, m, **k))
+    monkeypatch.setattr(lbfgs, "replace", lambda r, **k: anchors.append(k.get("anchor")) or real_setup(r, **k))
+    _fit(X, labels, sw, SOFTMAX, True, eta=0.1, rho=0.3, n_inner_samples=16)
+    surrogate = lambda t: softmax_surrogate(t[:12].reshape(3, 4), t[12:], X, labels, sw, 0.3, 0.1)  # noqa: E731
+    _, g_coef, g_int = surrogate(starts[1])
+    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * starts[1][:12], g_int]))) <= 1e-7
+    first_anchor = next(a for a in anchors if a is not None)
+    np.testing.assert_array_equal(np.concatenate([first_anchor[0].ravel(), first_anchor[1]]), starts[1])
