@@ -12,19 +12,27 @@ def _quadratic(scales, center):
     return lambda x: (0.5 * float(scales @ (x - center) ** 2), scales * (x - center))
 
 
-def test_two_loop_direction_is_the_bfgs_inverse_update():
-    """``direction(g) = −H g`` with ``H`` built densely by the BFGS inverse update from
-    ``H_0 = (s·y/y·y) I`` (newest pair) through the pairs in order."""
-    rng = np.random.RandomState(0)
+def _pairs(memory):
+    """The kept ``(s, y)``, oldest first."""
+    return [(memory.S[j], memory.Y[j]) for j in memory.order]
+
+
+@pytest.mark.parametrize("kept", [1, 4, 7])
+def test_two_loop_direction_is_the_bfgs_inverse_update(kept):
+    """``direction(g) = −H g`` with ``H`` built densely (NumPy) by the BFGS inverse update from
+    ``H_0 = (s·y/y·y) I`` (newest pair) through the pairs in order, including after the ring
+    has dropped its oldest pairs."""
+    rng = np.random.RandomState(kept)
     memory = Memory(5)
     A = rng.randn(6, 6)
     A = A @ A.T + 6 * np.eye(6)
-    for _ in range(4):
+    for _ in range(kept):
         s = rng.randn(6)
         memory.add(s, A @ s)
-    s_last, y_last, _ = memory.pairs[-1]
+    assert len(memory) == min(kept, 5)
+    s_last, y_last = _pairs(memory)[-1]
     H = (s_last @ y_last) / (y_last @ y_last) * np.eye(6)
-    for s, y, _ in memory.pairs:
+    for s, y in _pairs(memory):
         r = 1.0 / (s @ y)
         V = np.eye(6) - r * np.outer(y, s)
         H = V.T @ H @ V + r * np.outer(s, s)
@@ -36,9 +44,11 @@ def test_memory_keeps_the_newest_pairs_with_positive_curvature():
     memory = Memory(3)
     for k in range(5):
         memory.add(np.array([1.0, k]), np.array([1.0, 0.0]))
-    assert len(memory.pairs) == 3 and memory.pairs[0][0][1] == 2.0
+    assert len(memory) == 3 and [s[1] for s, _ in _pairs(memory)] == [2.0, 3.0, 4.0]
     memory.add(np.array([1.0, 0.0]), np.array([-1.0, 0.0]))  # s·y < 0: not a curvature pair
-    assert len(memory.pairs) == 3 and memory.pairs[-1][0][1] == 4.0
+    assert [s[1] for s, _ in _pairs(memory)] == [2.0, 3.0, 4.0]
+    memory.clear()
+    assert len(memory) == 0
 
 
 @pytest.mark.parametrize("x0", [np.full(4, -1.2), np.array([2.0, -1.0, 0.5, 3.0])])

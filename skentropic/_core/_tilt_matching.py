@@ -21,9 +21,14 @@ def tilted_uniform_mean(theta):
     theta = np.asarray(theta, dtype=np.float64)
     small = np.abs(theta) < 0.1
     safe = np.where(small, 1.0, theta)
-    t2 = theta * theta
-    series = theta * (1.0 / 3.0 - t2 * (1.0 / 45.0 - t2 * (2.0 / 945.0 - t2 * (1.0 / 4725.0 - t2 * 2.0 / 93555.0))))
-    return np.where(small, series, 1.0 / np.tanh(safe) - 1.0 / safe)
+    out = np.asarray(np.tanh(safe))  # (an array also for a scalar θ)
+    np.reciprocal(out, out=out)
+    out -= 1.0 / safe
+    if small.any():  # (the series on those entries only: one pass fewer over all of them)
+        t = theta[small]
+        t2 = t * t
+        out[small] = t * (1.0 / 3.0 - t2 * (1.0 / 45.0 - t2 * (2.0 / 945.0 - t2 * (1.0 / 4725.0 - t2 * 2.0 / 93555.0))))
+    return out
 
 
 def l2_proposal_mean(theta):

@@ -18,6 +18,8 @@ import numpy as np
 from ._sampling import point_uniforms
 from ._tilted import _TINY_TILT, DEFENSIVE_LINF
 
+_NO_TILT = 1e-200  # stands in for |θ| < _TINY_TILT: v expm1(−2 _NO_TILT) stays a normal float for v >= 2^-53
+
 
 def log_sinhc_array(a):
     """``log(sinh(a)/a)`` elementwise (``0`` at ``0``): the series ``x²/6 − x⁴/180 + …`` below 0.1
@@ -79,27 +81,25 @@ def tilt_uniforms(V, mixed, theta):
     ``1 − v`` for ``θ > 0`` and at ``v`` for ``θ < 0`` (``1 − v`` is uniform too: the same law),
     that is ``u = sign θ · (1 + log1p(v expm1(−2|θ|))/|θ|)`` clipped to ``[−1, 1]``, the per-tilt
     constants broadcast over the draws (no ``c`` copies of them: the work is memory-bound).
-    Coordinates with ``|θ| < 1e-12`` are uniform, and a draw is uniform in the cube with
+    Coordinates with ``|θ| < 1e-12`` are uniform (``1 − 2v`` within an ulp), and a draw is uniform in the cube with
     probability ``DEFENSIVE_LINF``: the defensive mixture of
     :func:`~skentropic._core._tilted.fill_tilted`, whose weights are returned.
     """
     a = np.abs(theta)
+    # an untilted coordinate takes the tilt _NO_TILT, whose inverse CDF is 1 − 2v to rounding
+    # (log1p(x) = x there; no masked copies of the draws)
     untilted = a < _TINY_TILT
-    safe = np.where(untilted, 1.0, a)
-    sign = np.where(theta < 0.0, -1.0, 1.0)
+    safe = np.where(untilted, _NO_TILT, a)
+    sign = np.where((theta < 0.0) & ~untilted, -1.0, 1.0)
     expm, scale = np.expm1(-2.0 * safe), sign / safe
     log_norm = log_sinhc_array(theta).sum(axis=1)
     uniform_rows = 1.0 - 2.0 * V[mixed]
-    flat = np.broadcast_to(untilted[:, None, :], V.shape) if untilted.any() else None
-    uniform = 1.0 - 2.0 * V[flat] if flat is not None else None
     V *= expm[:, None, :]
     with np.errstate(divide="ignore"):  # −inf where the argument underflows: the clip below
         np.log1p(V, out=V)
     V *= scale[:, None, :]
     V += sign[:, None, :]
     np.clip(V, -1.0, 1.0, out=V)
-    if flat is not None:
-        V[flat] = uniform
     V[mixed] = uniform_rows
     return defensive_log_weight(log_norm[:, None] - np.einsum("pcd,pd->pc", V, theta))
 

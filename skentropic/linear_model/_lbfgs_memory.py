@@ -18,44 +18,94 @@ the optimum is often followed by one that still reduces the gradient. Unconstrai
 """
 
 import warnings
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy.optimize import line_search
+
+from .._core._aot import kernel
 
 _FLAT_STEPS = 2  # stop after this many successive steps with a relative decrease of at most ftol
 
 
-@dataclass
 class Memory:
-    """The correction pairs of L-BFGS, the newest last (at most ``maxcor``)."""
+    """The correction pairs of L-BFGS, at most ``maxcor`` (the oldest dropped first), in a ring of
+    rows ``S[j] = s``, ``Y[j] = y``, ``r[j] = 1/(s·y)``; ``order`` lists the rows oldest first."""
 
-    maxcor: int
-    pairs: deque = field(default_factory=deque)
+    def __init__(self, maxcor):
+        self.maxcor = int(maxcor)
+        self.S = self.Y = None
+        self.r = np.empty(self.maxcor)
+        self.order = np.empty(0, dtype=np.int64)
+
+    def __len__(self):
+        return self.order.shape[0]
+
+    def clear(self):
+        self.order = np.empty(0, dtype=np.int64)
 
     def add(self, s, y):
         """Keep ``(s, y)`` where the curvature ``s·y`` is positive (L-BFGS-B's test,
-        ``s·y > eps y·y``); drop the oldest pair beyond ``maxcor``."""
+        ``s·y > eps y·y``), in place of the oldest pair when ``maxcor`` are kept."""
         sy = float(s @ y)
-        if sy > np.finfo(float).eps * float(y @ y):
-            self.pairs.append((s, y, 1.0 / sy))
-            if len(self.pairs) > self.maxcor:
-                self.pairs.popleft()
+        if not sy > np.finfo(float).eps * float(y @ y):
+            return
+        if self.S is None or self.S.shape[1] != s.shape[0]:
+            self.S, self.Y = np.empty((self.maxcor, s.shape[0])), np.empty((self.maxcor, s.shape[0]))
+            self.clear()
+        if len(self) < self.maxcor:
+            row, kept = len(self), self.order
+        else:
+            row, kept = self.order[0], self.order[1:]
+        self.S[row], self.Y[row], self.r[row] = s, y, 1.0 / sy
+        self.order = np.append(kept, row)
 
     def direction(self, g):
-        """``−H g`` by the two-loop recursion, ``H_0 = (s·y / y·y) I`` from the newest pair."""
-        q = g.copy()
-        alphas = []
-        for s, y, r in reversed(self.pairs):
-            a = r * float(s @ q)
-            q -= a * y
-            alphas.append(a)
-        s, y, r = self.pairs[-1]
-        q *= 1.0 / (r * float(y @ y))
-        for (s, y, r), a in zip(self.pairs, reversed(alphas)):
-            q += (a - r * float(y @ q)) * s
-        return -q
+        """``−H g`` by the two-loop recursion (:func:`two_loop`)."""
+        out = np.empty_like(g)
+        _two_loop(np.ascontiguousarray(g, dtype=np.float64), self.S, self.Y, self.r, self.order, out)
+        return out
+
+
+@njit(cache=True)
+def two_loop(g, S, Y, r, order, out):
+    """``out = −H g``: L-BFGS's two-loop recursion over the pairs ``(S[j], Y[j])``, ``r[j] = 1/(s·y)``,
+    for ``j`` in ``order`` (oldest first, at least one), from ``H_0 = (s·y / y·y) I`` of the newest
+    pair (Nocedal and Wright, Algorithm 7.4)."""
+    m, n = order.shape[0], g.shape[0]
+    alphas = np.empty(m)
+    for k in range(n):
+        out[k] = g[k]
+    for t in range(m - 1, -1, -1):
+        j = order[t]
+        a = 0.0
+        for k in range(n):
+            a += S[j, k] * out[k]
+        a *= r[j]
+        alphas[t] = a
+        for k in range(n):
+            out[k] -= a * Y[j, k]
+    j = order[m - 1]
+    yy = 0.0
+    for k in range(n):
+        yy += Y[j, k] * Y[j, k]
+    gamma = 1.0 / (r[j] * yy)
+    for k in range(n):
+        out[k] *= gamma
+    for t in range(m):
+        j = order[t]
+        b = 0.0
+        for k in range(n):
+            b += Y[j, k] * out[k]
+        b = alphas[t] - r[j] * b
+        for k in range(n):
+            out[k] += b * S[j, k]
+    for k in range(n):
+        out[k] = -out[k]
+
+
+_two_loop = kernel("lbfgs_direction", two_loop)
 
 
 @dataclass
@@ -100,7 +150,7 @@ def lbfgs(fun, x0, memory, *, maxiter, gtol, ftol):
             break
         step = _search(evaluate, x, f, g, memory)
         if step is None:
-            memory.pairs.clear()
+            memory.clear()
             step = _search(evaluate, x, f, g, memory)
             if step is None:
                 return Result(x, f, g, nit, False)
@@ -116,11 +166,11 @@ def lbfgs(fun, x0, memory, *, maxiter, gtol, ftol):
 
 def _search(evaluate, x, f, g, memory):
     """One strong-Wolfe line search along the model's direction: ``(x', f', g')`` or ``None``."""
-    if memory.pairs:
+    if len(memory):
         direction = memory.direction(g)
         if not float(g @ direction) < 0.0:  # not a descent direction: start the model over
-            memory.pairs.clear()
-    if not memory.pairs:
+            memory.clear()
+    if not len(memory):
         direction = -g / np.linalg.norm(g)
     with warnings.catch_warnings():
         # (scipy warns where the search fails: here that is handled)

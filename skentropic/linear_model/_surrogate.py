@@ -51,8 +51,7 @@ def softmax_surrogate(coef, intercept, X, y, sw, rho, eta):
     values = top[:, 0] + np.log(total[:, 0])
     Z /= total  # the softmax P of the shifted margins
     Z *= sw[:, None]
-    pulls = np.zeros((k, k))
-    np.add.at(pulls, y, Z)  # Σ_{i: y_i = a} sw_i P_ic: the weight of H_ac
+    pulls = np.eye(k)[y].T @ Z  # Σ_{i: y_i = a} sw_i P_ic: the weight of H_ac
     Z[rows, y] -= sw
     slopes = pulls[:, :, None] * (rho * tilted_uniform_mean(A))  # ∂/∂w_c of the terms H_ac
     g_W = np.asarray(X.T @ Z).T + slopes.sum(axis=0) - slopes.sum(axis=1)
