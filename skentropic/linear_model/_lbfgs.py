@@ -1,7 +1,9 @@
 """L-BFGS fit of the deterministic entropic objective of linear models.
 
 Minimises ``linear_objective(W, b) + 0.5 α ||W||_F²`` (the intercept is not penalised)
-with ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``.
+with ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``, or, where one run should start
+with the curvature learnt in another (the tilted rule's aiming rounds and the ``l_∞`` starts
+below), with :func:`._lbfgs_memory.lbfgs`, which keeps its correction pairs from run to run.
 
 With the tilted importance-sampling rule (softmax loss) the proposals are aimed
 at an anchor model that stays fixed during one L-BFGS run (the objective is then smooth and
@@ -11,7 +13,9 @@ rounds (the Monte Carlo error of a re-aimed proposal is of that order, so a tigh
 only re-aim at noise) or ``_MAX_ROUNDS - 1`` rounds have run; a last run at the final anchor
 then converges to ``tol`` within ``max_iter`` iterations. The fitted model minimises the
 objective of that last anchor, with all ``n_samples`` samples per point; the aiming rounds,
-which only choose the anchor, use a quarter of them (``_AIM_DIVISOR``). Measured on the
+which only choose the anchor, use a quarter of them (``_AIM_DIVISOR``). Every run after the
+first starts with the correction pairs of the runs before (since 2026-11-29: the objectives of
+two anchors differ by Monte Carlo noise, not in their curvature). Measured on the
 10-class digits (``rho=0.05, eta=0.01``, two seeds per ball, true objective with 1024
 samples per point; ``benchmarks/bench_multinomial_accuracy.py --aim``): the fits took
 0.48-0.74 of the time, and their true objectives moved by -1.3e-4 to +2.3e-4 relative (lower
@@ -69,6 +73,37 @@ their spread. The small-``eta`` ``l_∞`` fits on few points pay the test: digit
 at ``eta`` 0.01 and 1e-3 are 14-28% slower. Tried first without the limit on ``n``: 10000 x 784
 l2 and l-inf took 52.9-99.6 ms against 46.1-57.7 ms (the ERM fit there costs about as much as
 scikit-learn's), 10000 x 64 l2 and l-inf at ``eta`` 0.01 and 1e-3 10.7-14.4 ms against 9.0-10.8 ms.
+
+The ``l_∞`` ball (since 2026-11-29) starts instead from the minimiser of the surrogate of
+:mod:`._surrogate` (each margin moved by the exact entropic risk of a loss linear in the
+perturbation, ``η Σ_k log(sinh(ρw_k/η)/(ρw_k/η))``: ERM's cost per evaluation), reached from zero
+by :func:`._lbfgs_memory.lbfgs`, whose correction pairs the entropic run then keeps: the
+surrogate has the entropic term's curvature, which is what L-BFGS spent most of its iterations
+learning from zero or from ERM (on the digits at ``eta = 0.01`` 25 iterations from zero, 9 from
+the surrogate with its pairs, 18 from it without them; an ad-hoc study). The entropic run starts
+there unless the entropic objective there is above its value at zero (then from zero with no
+pairs); the same ``_ERM_START_POINTS`` limit applies. With the tilted rule (the multinomial
+fits) the ``l_∞`` surrogate's minimiser, from the ERM solution, is the first anchor. Measured
+side by side with 1d84efd (both with ``SKENTROPIC_JIT=1``), with the tilted draws of
+:func:`~._tilted_rule.draw_tilted` vectorised in the same step:
+``benchmarks/bench_deterministic.py --sweep --sizes digits,1000x64,1000x784 --etas
+1,0.1,0.01,0.001 --rho 0.05 --repeats 5 --times --norms l-inf`` (two runs alternated; ms, ``eta``
+1 / 0.1 / 0.01 / 1e-3)::
+
+    cell             1d84efd                                  now
+    digits           11.5-11.8 / 16.6-17.2 / 22.5-23.5 / 21.2-22.0   5.4-5.7 / 12.1-12.3 / 11.6-11.9 / 15.4-15.9
+    1000x64          4.5-4.6 / 5.9-6.1 / 6.1-6.2 / 6.5-6.7       3.1 / 4.7-4.9 / 5.4-5.5 / 5.1-5.2
+    1000x784         6.6-6.8 / 8.2-17.3 / 13.1-24.2 / 47.5-49.4  7.3-18.9 / 9.4-18.2 / 15.1-15.3 / 38.2-45.3
+
+(1000 x 784 reads up to 2.5x apart from run to run on this 2-core machine). ``--multiclass
+--etas 0.01 --rho 0.05 --repeats 3 --norms l-inf,l2,l1`` (two runs alternated): multinomial
+l-inf 0.53 / 0.53 s before, 0.35 / 0.32 s now; one-vs-rest l-inf 0.18-0.19 s to 0.12 s; l2 and
+l1 within their noise. Their true objectives at the estimator's ``tol`` (``benchmarks/
+bench_multinomial_accuracy.py --fits --norms inf,2,1 --seeds 0,1,2`` in each commit, each read
+by its own commit's 1024-sample evaluator, whose l-inf draws differ): l-inf 0.2589473 /
+0.2589523 / 0.2589515 before, 0.2589499 / 0.2589482 / 0.2589520 now (seeds 0 / 1 / 2; two of
+the three now end within ``max_iter = 100`` without a warning, none did before), l2 and l1
+the same within 1.5e-7.
 
 With the tilted rule (the multinomial fits) ``erm_start`` makes the ERM solution the first
 anchor and start of the aiming rounds, at any size (an evaluation there draws ``n × m`` samples:
