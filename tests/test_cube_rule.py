@@ -40,7 +40,7 @@ from skentropic.linear_model._cube_gradient import (
     cube_atoms_gradient_parallel,
     spline_atoms_gradient,
 )
-from skentropic.linear_model._cube_rule import _atom_cumulants, cube_atoms, suffix_power_sums
+from skentropic.linear_model._cube_rule import _atom_cumulants, cube_atoms, cube_atoms_parallel, suffix_power_sums
 from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule, per_sample_objective
 
 
@@ -324,8 +324,8 @@ def test_heavy_tails_use_the_exact_big_coordinates():
 
 
 def test_parallel_kernels_match_the_serial_ones():
-    # d = 784 at eta = 1e-3 runs the law on all threads: same atoms, gradient up to the order
-    # of the additions
+    # d = 784 at eta = 1e-3 is work for all threads (with more than two: linf_law_parallel):
+    # same atoms, gradient up to the order of the additions
     rng = np.random.RandomState(5)
     w = rng.randn(784)
     t, log_w, index, a, grid = cube_law(w, 0.01, 1e-3, LOGISTIC, 3.0)
@@ -334,6 +334,11 @@ def test_parallel_kernels_match_the_serial_ones():
     suffix, saved, rows = grid[-3:]
     assert rows.shape[0] == t.shape[0]  # the gradient reads the kept rows
     t1, lw1, saved1, rows1 = np.empty_like(t), np.empty_like(t), np.empty_like(saved), np.empty_like(rows)
+    cube_atoms_parallel(a, *grid[:-2], saved1, rows1, t1, lw1)
+    lw1 -= np.logaddexp.reduce(lw1)
+    np.testing.assert_array_equal(t, t1)
+    np.testing.assert_allclose(log_w, lw1, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(saved, saved1)
     cube_atoms(a, *grid[:-2], saved1, rows1, t1, lw1)
     lw1 -= np.logaddexp.reduce(lw1)
     np.testing.assert_array_equal(t, t1)
@@ -491,3 +496,15 @@ def test_tail_margin_is_the_root_of_its_bound():
             assert delta == 4.0
         else:
             assert 40.0 - 1e-9 <= fall(delta) <= 40.0 + 1e-6 and delta < 4.0
+
+
+def test_linf_laws_thread_only_beyond_two_threads(monkeypatch):
+    """The l_inf law kernels take the thread pool above PARALLEL_WORK with more than two numba
+    threads only (``_chunks.linf_law_parallel``: on two the pool's spinning workers cost the fits
+    more than the threads saved)."""
+    import skentropic.linear_model._chunks as chunks
+
+    for threads, big, expected in [(2, True, False), (1, True, False), (3, True, True), (8, False, False)]:
+        monkeypatch.setattr(chunks.numba, "get_num_threads", lambda threads=threads: threads)
+        work = PARALLEL_WORK + 1 if big else PARALLEL_WORK
+        assert chunks.linf_law_parallel(work) is expected

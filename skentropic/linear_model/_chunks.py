@@ -5,12 +5,33 @@ threads, each chunk accumulates its own partial sums, and the partial sums are a
 order afterwards: the results do not depend on the thread count (bit-for-bit reproducible).
 """
 
+import numba
 from numba import njit
 
 N_CHUNKS = 64
 # atoms x coordinates above which the law kernels (l_inf, l_1) run on all threads: below it
 # (the digits: a few thousand) waking the thread pool costs more than it saves
 PARALLEL_WORK = 40000
+# ... and for the l_inf laws only with more numba threads than this
+LINF_SERIAL_THREADS = 2
+
+
+def linf_law_parallel(work):
+    """Whether an ``l_∞`` law kernel (:mod:`._cube_rule`, :mod:`._cube_gradient`) of ``work`` atoms x
+    coordinates runs on the thread pool: above ``PARALLEL_WORK`` with more than
+    ``LINF_SERIAL_THREADS`` numba threads.
+
+    On 2 threads the threaded law of ``d = 784`` took 0.80 ms against 0.94 ms serially at
+    ``eta = 1e-3`` (0.25 against 0.29 at 0.01; median of 200 calls, ad hoc), but in the fits the
+    pool's spinning workers took that back from the matrix products around it: 1000 x 784
+    fits (``benchmarks/bench_deterministic.py --sweep --sizes 1000x784 --norms l-inf --times``)
+    read 6.5-6.7 / 8.7-9.0 / 13.4-13.6 / 35.0-35.6 ms serially against 7.0-18.0 / 9.8-10.0 /
+    14.3-21.7 / 33.8-34.9 threaded (``eta`` 1 / 0.1 / 0.01 / 1e-3, three runs of each, ad hoc,
+    alternated), 10000 x 784 the same within 2%. Serially they are also the kernels compiled
+    ahead of time (no compilation on a first fit). With more threads the threaded form is kept
+    (not measured here: this machine has two cores).
+    """
+    return work > PARALLEL_WORK and numba.get_num_threads() > LINF_SERIAL_THREADS
 
 
 @njit(cache=True)

@@ -53,7 +53,7 @@ from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
 from ._atom_rule import normalise_log_weights
-from ._chunks import PARALLEL_WORK, chunk_count, sum_chunks
+from ._chunks import PARALLEL_WORK, chunk_count, linf_law_parallel, sum_chunks
 from ._cube_density import spline_corners, spline_table
 from ._cube_gradient import cube_atoms_gradient, cube_atoms_gradient_parallel, spline_atoms_gradient
 from ._cube_rule import (
@@ -383,7 +383,7 @@ def cube_law(w, rho, eta, loss_code, score_span):
     # take the spline itself, and a table of up to 2^10 rows would be built for nothing
     table = spline_table(*corners) if n_big < d else np.empty((0, 0))
     grid = (n_big, s0, h, j_lo, gh_z, gh_w, *corners, table, suffix_power_sums(a), saved, rows)
-    (cube_atoms_parallel if n_atoms * a.shape[0] > PARALLEL_WORK else cube_atoms)(a, *grid, t, log_w)
+    (cube_atoms_parallel if linf_law_parallel(n_atoms * a.shape[0]) else cube_atoms)(a, *grid, t, log_w)
     return t, normalise_log_weights(log_w), index, a, grid
 
 
@@ -470,7 +470,7 @@ def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     if n_big == a.shape[0]:  # the exact spline density (at most _SPLINE_MAX coordinates: serial)
         spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
     else:
-        gradient = cube_atoms_gradient_parallel if t.shape[0] * a.shape[0] > PARALLEL_WORK else cube_atoms_gradient
+        gradient = cube_atoms_gradient_parallel if linf_law_parallel(t.shape[0] * a.shape[0]) else cube_atoms_gradient
         gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
