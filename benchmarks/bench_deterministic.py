@@ -12,7 +12,8 @@ Run: ``python benchmarks/bench_deterministic.py [--n 50000] [--d 200] [--repeats
 cells; ``--times``: our fit times in milliseconds, to compare two commits side by side) over
 sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); ``--multiclass
 [--etas 0.01] [--rho 0.05] [--repeats 1] [--solver auto]`` for the 10-class digits; ``--laws
-[--etas ...] [--rho ...]`` for one ``l_inf`` and one ``l_1`` law alone (the kernels, no fit).
+[--etas ...] [--rho ...]`` for one ``l_inf`` and one ``l_1`` law alone (the kernels, no fit);
+``--draws [--rho 0.05]`` for the 10-class digits' tilted draws alone.
 
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
@@ -194,6 +195,35 @@ def laws(args):
             print(f"{name:>6}{d:>6}" + "".join(cells), flush=True)
 
 
+def draws(args):
+    """``--draws``: the tilted draws of the 10-class digits alone (``_tilted_rule.draw_tilted``:
+    32 and 8 per point at the tilts of scikit-learn's multinomial model, ``--rho``, ``eta``
+    0.01), each ball; median of ``10 x --repeats`` calls (ms; to compare two commits)."""
+    from sklearn.datasets import load_digits
+
+    from skentropic._core._losses import SOFTMAX
+    from skentropic.linear_model._tilted_rule import draw_tilted, tilted_setup
+
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    model = LogisticRegression(C=1.0, tol=1e-4, max_iter=1000).fit(X, y)
+    print(f"10-class digits, rho={args.rho}, eta=0.01; median of {10 * args.repeats} calls [ms]")
+    print(f"{'ball':>6}{'m = 32':>10}{'m = 8':>10}")
+    for name, code in (("l-inf", NORM_INF), ("l2", NORM_L2), ("l1", NORM_L1)):
+        tilts, seeds, _ = tilted_setup(None, X, y, np.ones(X.shape[0]), model.coef_.copy(), model.intercept_.copy(),
+                                       args.rho, 0.01, 0, 32, code, SOFTMAX)
+        cells = []
+        for m in (32, 8):
+            draw_tilted(tilts, seeds, m, code)  # compile
+            times = []
+            for _ in range(10 * args.repeats):
+                t0 = time.perf_counter()
+                draw_tilted(tilts, seeds, m, code)
+                times.append(time.perf_counter() - t0)
+            cells.append(f"{1e3 * np.median(times):10.2f}")
+        print(f"{name:>6}" + "".join(cells), flush=True)
+
+
 def multiclass(args):
     """``--multiclass``: the digits with 10 classes, multinomial and one-vs-rest, against
     scikit-learn's multinomial ``LogisticRegression`` (same ``C`` and ``tol``), through the
@@ -242,6 +272,7 @@ def main():
     parser.add_argument("--laws", action="store_true", help="time the l_inf and l_1 laws alone (--etas, --rho)")
     parser.add_argument("--multiclass", action="store_true",
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
+    parser.add_argument("--draws", action="store_true", help="time the 10-class digits' tilted draws alone (--rho)")
     parser.add_argument("--solver", default="auto",
                         help="--multiclass: the estimator's solver (e.g. rt-mlmc, the stochastic default)")
     parser.add_argument("--settle", type=float, default=SETTLE,
@@ -259,6 +290,9 @@ def main():
         return
     if args.multiclass:
         multiclass(args)
+        return
+    if args.draws:
+        draws(args)
         return
     if args.sweep:
         sweep(args)
