@@ -18,7 +18,19 @@ sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); 
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
 
-EIGHTEENTH
+Eighteenth session (2026-11-29): the l-inf fits start from the linear-loss surrogate's
+minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory.py``), the
+multinomial fits keep their pairs across anchors, and the l-inf tilted draws are vectorised.
+The side-by-side rows against 1d84efd are in ``linear_model/_lbfgs.py``'s docstring and on the
+benchmarks page; ``--draws --rho 0.05 --repeats 3`` (added then; two runs alternated with
+1d84efd, ms, 32 / 8 draws per point): l-inf 37.1-37.3 / 9.7-9.9 before, 8.8-8.9 / 2.9-3.0
+after; l2 (33.4-34.2 / 8.1-8.3) and l1 (39.3-39.9 / 12.1-12.2) unchanged. Tried and not kept:
+aiming the multinomial proposals by alternating plain fits on the points shifted to their
+proposals' means with re-aiming (the fits ran away from the entropic optimum: each round's
+fixed shifts are what the next model learns to avoid, as in adversarial training on fixed
+perturbations); a pairwise surrogate started from zero instead of from the ERM solution (more
+aiming iterations); the l1 analogue of the surrogate (the entropic risk of a linear loss over
+the l1 ball's vertices: no fewer iterations than the ERM start, which is already close there).
 """
 
 import argparse
