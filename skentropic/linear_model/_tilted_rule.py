@@ -41,18 +41,17 @@ import numba
 import numpy as np
 
 from .._core._losses import SOFTMAX, margin_losses, softmax_cross_entropy
-from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
+from .._core._norms import NORM_INF, NORM_L2, dual_norm
 from .._core._projections import ascent_rows
 from .._core._threads import single_blas_thread
 from .._core._tilt_matching import mean_matched_tilts
+from .._core._tilted import TILTED_POINTS
 from .._core._tilted_numpy import draw_tilted_linf_seeded
-from .._core._tilted_vectorised import draw_tilted_l1_seeded, draw_tilted_l2_seeded
 
 # draws per block of points (4 MB of float64; blocks run on threads). With 8 MB the 10-class
 # digits' aiming rounds (8 samples per point) were one block on one thread
 BLOCK_FLOATS = 2**19
 CACHE_BYTES = 2**27  # the draws of all points are kept between evaluations up to this size
-SEEDED_DRAWS = {NORM_INF: draw_tilted_linf_seeded, NORM_L1: draw_tilted_l1_seeded, NORM_L2: draw_tilted_l2_seeded}
 
 
 def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, norm_code, loss_code):
@@ -187,11 +186,14 @@ def draw_tilted(tilts, seeds, m, norm_code, spread=True):
     U, log_w = np.empty((n_points * m, d)), np.empty(n_points * m)
     tilts = np.ascontiguousarray(tilts)
     seeds = np.ascontiguousarray(seeds, dtype=np.int64)
+    counts = np.full(n_points, m, dtype=np.int64)
 
     def run(pts):
         rows = slice(pts.start * m, pts.stop * m)
-        # vectorised (the same laws as the kernels, other draws)
-        SEEDED_DRAWS[norm_code](U[rows], m, tilts[pts], seeds[pts], log_w[rows])
+        if norm_code == NORM_INF:  # vectorised (the same law as the kernel, other draws)
+            draw_tilted_linf_seeded(U[rows], m, tilts[pts], seeds[pts], log_w[rows])
+        else:
+            TILTED_POINTS[norm_code](U[rows], counts[pts], tilts[pts], seeds[pts], log_w[rows])
 
     _run_blocks(run, n_points, m * d, spread=spread)
     return U, log_w
