@@ -89,3 +89,15 @@ def test_maxiter_and_a_failed_search_end_unconverged():
 def test_converged_start_takes_no_step():
     res = lbfgs(_quadratic(np.ones(3), np.zeros(3)), np.zeros(3), Memory(5), maxiter=10, gtol=1e-8, ftol=0.0)
     assert res.success and res.nit == 0
+
+
+def test_verbose_prints_a_line_per_run_or_per_iteration(capsys):
+    fun = _quadratic(np.array([1.0, 10.0]), np.array([1.0, -1.0]))
+    res = lbfgs(fun, np.zeros(2), Memory(5), maxiter=50, gtol=1e-10, ftol=0.0, verbose=1)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and f"{res.nit} iterations" in out[0] and "converged" in out[0]
+    res = lbfgs(fun, np.zeros(2), Memory(5), maxiter=50, gtol=1e-10, ftol=0.0, verbose=2)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == res.nit + 2 and out[0].startswith("L-BFGS iteration 0:")
+    lbfgs(fun, np.zeros(2), Memory(5), maxiter=50, gtol=1e-10, ftol=0.0)
+    assert capsys.readouterr().out == ""

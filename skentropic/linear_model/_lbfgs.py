@@ -247,7 +247,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
             rule=rule, verbose=verbose)
         return (np.concatenate([coef.ravel(), intercept]) if fit_intercept else coef.ravel()), n_erm
 
-    settings = {"gtol": float(tol), "ftol": options["ftol"]}
+    settings = {"gtol": float(tol), "ftol": options["ftol"], "verbose": int(verbose)}
 
     def surrogate_solution(x, memory):
         """The minimiser of the ``l_∞`` surrogate (:mod:`._surrogate`) from ``x``, learning the

@@ -120,9 +120,9 @@ class Result:
     success: bool
 
 
-def lbfgs(fun, x0, memory, *, maxiter, gtol, ftol):
+def lbfgs(fun, x0, memory, *, maxiter, gtol, ftol, verbose=0):
     """Minimise ``fun`` (returning ``(value, gradient)``) from ``x0`` with the pairs in
-    ``memory``, which it updates.
+    ``memory``, which it updates. ``verbose > 0`` prints a line per run, ``> 1`` one per iteration.
 
     Each iteration steps along ``−H g`` (:meth:`Memory.direction`; ``−g/||g||_2`` with no pairs)
     to a point meeting the strong Wolfe conditions. Where the search fails along the model's
@@ -142,10 +142,15 @@ def lbfgs(fun, x0, memory, *, maxiter, gtol, ftol):
 
     x = np.array(x0, dtype=np.float64)
     f, g = evaluate(x)
+    kept = len(memory)
     flat = 0  # successive steps that decreased f by at most ftol
+    result = None
     for nit in range(int(maxiter) + 1):
+        if verbose > 1:
+            print(f"L-BFGS iteration {nit}: f = {f:.10g}, max |g| = {np.max(np.abs(g), initial=0.0):.3e}")
         if np.max(np.abs(g), initial=0.0) <= gtol:
-            return Result(x, f, g, nit, True)
+            result = Result(x, f, g, nit, True)
+            break
         if nit == maxiter:
             break
         step = _search(evaluate, x, f, g, memory)
@@ -153,15 +158,23 @@ def lbfgs(fun, x0, memory, *, maxiter, gtol, ftol):
             memory.clear()
             step = _search(evaluate, x, f, g, memory)
             if step is None:
-                return Result(x, f, g, nit, False)
+                result = Result(x, f, g, nit, False)
+                break
         x_new, f_new, g_new = step
         memory.add(x_new - x, g_new - g)
         decrease = (f - f_new) / max(abs(f), abs(f_new), 1.0)
         x, f, g = x_new, f_new, g_new
         flat = flat + 1 if decrease <= ftol else 0
         if flat == _FLAT_STEPS:
-            return Result(x, f, g, nit + 1, True)
-    return Result(x, f, g, int(maxiter), False)
+            result = Result(x, f, g, nit + 1, True)
+            break
+    if result is None:
+        result = Result(x, f, g, int(maxiter), False)
+    if verbose > 0:
+        print(f"L-BFGS run from {kept} kept pairs: {result.nit} iterations, f = {result.fun:.10g}, "
+              f"max |g| = {np.max(np.abs(result.jac), initial=0.0):.3e}, "
+              f"{'converged' if result.success else 'not converged'}")
+    return result
 
 
 def _search(evaluate, x, f, g, memory):
