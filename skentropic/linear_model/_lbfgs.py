@@ -182,8 +182,10 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         Binary losses with ``ρ > 0``, ``η > 0`` and an exact or fixed-sample rule, zero
         ``coef_init``, with at most ``_ERM_START_POINTS`` points or the ``l_1`` ball: fit the
         penalised ERM (``ρ = 0``, cheap) first and start from it instead of zero where the
-        entropic gradient there is small (:func:`_erm_start`). The tilted rule: always aim and start at the ERM
-        solution. Its iterations count in ``n_iter``.
+        entropic gradient there is small (:func:`_erm_start`); with the ``l_∞`` ball start
+        from the surrogate's minimiser with its L-BFGS pairs instead (module docstring). The
+        tilted rule: always aim and start at the ERM solution (``l_∞``: at the surrogate's
+        minimiser from there). Their iterations count in ``n_iter``.
 
     Returns
     -------
