@@ -87,7 +87,8 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when ``X`` has feature names that are all strings.
     n_iter_ : int
-        Iterations (L-BFGS, with those of the ERM fit it started from, if it did) or epochs
+        Iterations (L-BFGS, with those of the ERM fit or, for the ``l_∞`` ball, of the surrogate
+        fit it started from, if it did) or epochs
         (stochastic solvers) run; after ``partial_fit``, the
         epochs of the stochastic run so far (one per ``partial_fit`` call).
 

@@ -54,7 +54,7 @@ class EntropicRobustSVC(_BaseEntropicLinearClassifier):
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_iter_ : int
         Largest iteration count over the one-vs-rest problems (L-BFGS: with those of the ERM
-        fit it started from, if it did); after ``partial_fit``, the
+        or, for the ``l_∞`` ball, the surrogate fit it started from, if it did); after ``partial_fit``, the
         epochs of the stochastic run so far (one per ``partial_fit`` call).
 
     Notes
