@@ -104,8 +104,8 @@ def test_binary_linf_fit_starts_at_the_surrogate_solution(monkeypatch):
 
 
 def test_multinomial_linf_fit_aims_first_at_the_surrogate_solution(monkeypatch):
-    """ERM first (scipy), then the surrogate from the ERM solution, whose solution is the first
-    anchor and start of the aiming rounds."""
+    """ERM first (from zero), then the surrogate from the ERM solution, whose solution is the
+    first anchor and start of the aiming rounds."""
     import skentropic.linear_model._lbfgs as lbfgs
 
     X, _, labels, sw, _ = _data(n=120, d=4, seed=8)
@@ -115,7 +115,8 @@ def test_multinomial_linf_fit_aims_first_at_the_surrogate_solution(monkeypatch):
     monkeypatch.setattr(lbfgs, "replace", lambda r, **k: anchors.append(k.get("anchor")) or real_setup(r, **k))
     _fit(X, labels, sw, SOFTMAX, True, eta=0.1, rho=0.3, n_inner_samples=16)
     surrogate = lambda t: softmax_surrogate(t[:12].reshape(3, 4), t[12:], X, labels, sw, 0.3, 0.1)  # noqa: E731
-    _, g_coef, g_int = surrogate(starts[1])
-    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * starts[1][:12], g_int]))) <= 1e-7
+    assert not np.any(starts[0])  # the ERM fit
+    _, g_coef, g_int = surrogate(starts[2])
+    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * starts[2][:12], g_int]))) <= 1e-7
     first_anchor = next(a for a in anchors if a is not None)
-    np.testing.assert_array_equal(np.concatenate([first_anchor[0].ravel(), first_anchor[1]]), starts[1])
+    np.testing.assert_array_equal(np.concatenate([first_anchor[0].ravel(), first_anchor[1]]), starts[2])

@@ -241,15 +241,13 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         options["iprint"] = int(verbose)
     erm_start = erm_start and rho > 0 and eta > 0  # (η > 0: never the split η = 0 fit)
 
-    def erm_solution():
-        """The penalised ERM fit (``ρ = 0``) from the same start: its parameters and iterations."""
-        coef, intercept, n_erm, _ = _fit_lbfgs(
-            X, y, sample_weight, rho=0.0, eta=eta, norm_code=norm_code, loss_code=loss_code, alpha=alpha,
-            fit_intercept=fit_intercept, coef_init=coef0, intercept_init=intercept0, max_iter=max_iter, tol=tol,
-            rule=rule, verbose=verbose)
-        return (np.concatenate([coef.ravel(), intercept]) if fit_intercept else coef.ravel()), n_erm
-
     settings = {"gtol": float(tol), "ftol": options["ftol"], "verbose": int(verbose)}
+
+    def erm_solution(memory):
+        """The penalised ERM fit (``ρ = 0``) from the same start, learning the curvature pairs in
+        ``memory``: its parameters and iterations."""
+        res = lbfgs(lambda theta: fun(theta, 0.0), theta0, memory, maxiter=int(max_iter), **settings)
+        return res.x, res.nit
 
     def surrogate_solution(x, memory):
         """The minimiser of the ``l_∞`` surrogate (:mod:`._surrogate`) from ``x``, learning the
@@ -282,7 +280,13 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                         bool(res.success))
             # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
             # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
-            theta0, fun, n_start = _erm_start(fun, theta0, fun(theta0, 0.0)[1], *erm_solution())
+            memory = Memory(maxcor)
+            start, started, n_start = _erm_start(fun, fun(theta0, 0.0)[1], *erm_solution(memory))
+            if start is not None:  # from the ERM solution, with the ERM fit's curvature pairs
+                res = lbfgs(started, start, memory, maxiter=int(max_iter), **settings)
+                coef, intercept = unpack(res.x)
+                return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
+                        bool(res.success))
         res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
         coef, intercept = unpack(res.x)
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
@@ -293,7 +297,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     n_iter, previous, x, full_rule = 0, np.inf, theta0, rule
     memory = Memory(maxcor)
     if erm_start:
-        x, n_iter = erm_solution()
+        x, n_iter = erm_solution(memory)
         if norm_code == NORM_INF and loss_code == SOFTMAX:
             x, n_surrogate = surrogate_solution(x, memory)
             n_iter += n_surrogate
@@ -312,20 +316,20 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_iter, bool(res.success)
 
 
-def _erm_start(fun, theta0, grad0, theta_erm, n_erm):
+def _erm_start(fun, grad0, theta_erm, n_erm):
     """``(start, fun, n_iter)``: the ERM solution ``theta_erm`` as the start (with its ``n_erm``
     iterations) if ``max|∇f(theta_erm)| <= _ERM_START_GRADIENT max|grad0|``, ``grad0`` the
-    gradient at the zero-weight start ``theta0``, else ``theta0`` (and no iterations); with
-    ``theta_erm`` ``fun`` returns the evaluation already made there without repeating it.
+    gradient at the zero-weight start, else ``None`` (and ``fun``, no iterations);
+    with ``theta_erm`` ``fun`` returns the evaluation already made there without repeating it.
 
     Where the entropic risk is close to the penalised ERM loss (large ``η``, a small ball) L-BFGS
     then needs few iterations, none where ERM already meets the tolerance; where it is far
     (small ``η`` with the ``l_∞`` ball), starting at ERM took as many as starting at zero, plus
-    the ERM fit, and the test keeps ``theta0``.
+    the ERM fit, and the test keeps the zero start.
     """
     at_erm = fun(theta_erm)
     if np.max(np.abs(at_erm[1])) > _ERM_START_GRADIENT * np.max(np.abs(grad0)):
-        return theta0.copy(), fun, 0
+        return None, fun, 0
     key = theta_erm.tobytes()
 
     def started(theta):
