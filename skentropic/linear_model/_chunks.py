@@ -14,6 +14,13 @@ N_CHUNKS = 64
 PARALLEL_WORK = 40000
 # ... and for the l_inf laws only with more numba threads than this
 LINF_SERIAL_THREADS = 2
+# the l_1 law's threshold (in cube atoms: _l1_rule.L1_NODE_WORK per density node and coordinate).
+# The digits' law at eta = 1e-3 (about 41000) ran threaded at 40000: with the ERM start's kept
+# curvature pairs a fit makes about 6 evaluations, and waking the pool cost more than it saved:
+# benchmarks/bench_deterministic.py --sweep --sizes digits,1000x64 --etas 0.01,0.001 --rho 0.05
+# --norms l1 --times read 17.3-20.2 ms threaded and 11.0-11.5 serially (three runs alternated,
+# the serial ones with this threshold; 2026-11-29). The laws of d = 784 (about 615000) stay threaded.
+L1_PARALLEL_WORK = 4 * PARALLEL_WORK
 
 
 def linf_law_parallel(work):
