@@ -19,8 +19,10 @@ Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
 
 Eighteenth session (2026-11-29): the l-inf fits start from the linear-loss surrogate's
-minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory.py``), the
-multinomial fits keep their pairs across anchors, and the l-inf tilted draws are vectorised.
+minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory.py``), the l2
+and l1 fits keep the ERM fit's pairs, the multinomial fits keep their pairs across anchors, the
+l-inf tilted draws are vectorised, the l-inf laws run serially on two threads and the l1 law
+threaded only above ``4 x PARALLEL_WORK`` (``linear_model/_chunks.py`` has the rows).
 The side-by-side rows against 1d84efd are in ``linear_model/_lbfgs.py``'s docstring and on the
 benchmarks page; ``--draws --rho 0.05 --repeats 3`` (added then; two runs alternated with
 1d84efd, ms, 32 / 8 draws per point): l-inf 37.1-37.3 / 9.7-9.9 before, 8.8-8.9 / 2.9-3.0

@@ -74,6 +74,14 @@ at ``eta`` 0.01 and 1e-3 are 14-28% slower. Tried first without the limit on ``n
 l2 and l-inf took 52.9-99.6 ms against 46.1-57.7 ms (the ERM fit there costs about as much as
 scikit-learn's), 10000 x 64 l2 and l-inf at ``eta`` 0.01 and 1e-3 10.7-14.4 ms against 9.0-10.8 ms.
 
+Since 2026-11-29 the ERM fit is made by :func:`._lbfgs_memory.lbfgs` and, where the entropic run
+starts at its solution, that run keeps its correction pairs (the data term's curvature):
+``--sweep --sizes digits,1000x64,1000x784,10000x64,10000x784 --etas 1,0.1,0.01,0.001 --rho 0.05
+--repeats 5 --times --norms l2,l1``, two runs alternated with 1d84efd (ms): digits l2 3.9-4.0 /
+6.9 / 9.2 / 9.3-9.7 before, 3.6-3.7 / 4.4 / 5.2-5.5 / 6.9-7.0 after, 1000 x 64 l1 at 1e-3
+5.5-5.7 to 3.6-3.7; the larger sizes within their noise (the entropic run is then one or two
+evaluations either way).
+
 The ``l_∞`` ball (since 2026-11-29) starts instead from the minimiser of the surrogate of
 :mod:`._surrogate` (each margin moved by the exact entropic risk of a loss linear in the
 perturbation, ``η Σ_k log(sinh(ρw_k/η)/(ρw_k/η))``: ERM's cost per evaluation), reached from zero
