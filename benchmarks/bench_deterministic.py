@@ -289,9 +289,17 @@ def main():
     parser.add_argument("--draws", action="store_true", help="time the 10-class digits' tilted draws alone (--rho)")
     parser.add_argument("--solver", default="auto",
                         help="--multiclass: the estimator's solver (e.g. rt-mlmc, the stochastic default)")
+    parser.add_argument("--law-threads", choices=["auto", "threaded"], default="auto",
+                        help="threaded: the l_inf and l1 laws on the thread pool above PARALLEL_WORK whatever "
+                             "the thread count (before 2026-11-29)")
     parser.add_argument("--settle", type=float, default=SETTLE,
                         help="seconds of idle before each timed call (0: back to back, as before 2026-11-27)")
     args = parser.parse_args()
+    if args.law_threads == "threaded":  # the laws' thread pool as before 2026-11-29 (eighteenth session)
+        import skentropic.linear_model._chunks as chunks
+        import skentropic.linear_model._objective as objective
+
+        chunks.LINF_SERIAL_THREADS, objective.L1_PARALLEL_WORK = 0, chunks.PARALLEL_WORK
     globals()["SETTLE"] = args.settle
     globals()["ERM_START"] = not args.no_erm_start
     with single_blas_thread():  # its controller is made at the first call: outside the timings

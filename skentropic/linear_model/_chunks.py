@@ -16,10 +16,8 @@ PARALLEL_WORK = 40000
 LINF_SERIAL_THREADS = 2
 # the l_1 law's threshold (in cube atoms: _l1_rule.L1_NODE_WORK per density node and coordinate).
 # The digits' law at eta = 1e-3 (about 41000) ran threaded at 40000: with the ERM start's kept
-# curvature pairs a fit makes about 6 evaluations, and waking the pool cost more than it saved:
-# benchmarks/bench_deterministic.py --sweep --sizes digits,1000x64 --etas 0.01,0.001 --rho 0.05
-# --norms l1 --times read 17.3-20.2 ms threaded and 11.0-11.5 serially (three runs alternated,
-# the serial ones with this threshold; 2026-11-29). The laws of d = 784 (about 615000) stay threaded.
+# curvature pairs a fit makes about 6 evaluations, and waking the pool cost more than it saved
+# (linf_law_parallel has the measurement). The laws of d = 784 (about 615000) stay threaded.
 L1_PARALLEL_WORK = 4 * PARALLEL_WORK
 
 
@@ -28,15 +26,16 @@ def linf_law_parallel(work):
     coordinates runs on the thread pool: above ``PARALLEL_WORK`` with more than
     ``LINF_SERIAL_THREADS`` numba threads.
 
-    On 2 threads the threaded law of ``d = 784`` took 0.80 ms against 0.94 ms serially at
-    ``eta = 1e-3`` (0.25 against 0.29 at 0.01; median of 200 calls, ad hoc), but in the fits the
-    pool's spinning workers took that back from the matrix products around it: 1000 x 784
-    fits (``benchmarks/bench_deterministic.py --sweep --sizes 1000x784 --norms l-inf --times``)
-    read 6.5-6.7 / 8.7-9.0 / 13.4-13.6 / 35.0-35.6 ms serially against 7.0-18.0 / 9.8-10.0 /
-    14.3-21.7 / 33.8-34.9 threaded (``eta`` 1 / 0.1 / 0.01 / 1e-3, three runs of each, ad hoc,
-    alternated), 10000 x 784 the same within 2%. Serially they are also the kernels compiled
-    ahead of time (no compilation on a first fit). With more threads the threaded form is kept
-    (not measured here: this machine has two cores).
+    On 2 threads the pool's spinning workers took back from the matrix products around the law
+    what its threads saved: ``benchmarks/bench_deterministic.py --sweep --sizes digits,1000x784
+    --etas 1,0.1,0.01,0.001 --rho 0.05 --repeats 5 --times --norms l-inf,l1`` with ``--law-threads
+    threaded`` (the laws threaded above ``PARALLEL_WORK`` whatever the thread count, as before
+    2026-11-29) and without, three runs alternated (ms, ``eta`` 1 / 0.1 / 0.01 / 1e-3): 1000 x 784
+    l-inf 7.3-8.2 / 9.2-19.2 / 23.4-24.1 / 40.2-45.6 threaded, 6.7-7.1 / 8.7-9.4 / 13.3-14.3 /
+    35.5-40.9 serially; the digits' l1 law at 1e-3 (``L1_PARALLEL_WORK``) 16.3-20.1 threaded,
+    11.3-11.6 serially; the other cells within their noise. Serially the l-inf laws are also the
+    kernels compiled ahead of time (no compilation on a first fit). With more threads the
+    threaded form is kept (not measured here: this machine has two cores).
     """
     return work > PARALLEL_WORK and numba.get_num_threads() > LINF_SERIAL_THREADS
 
