@@ -21,8 +21,8 @@ Earlier sessions' measurements (and the variants tried and not kept):
 Eighteenth session (2026-11-29): the l-inf fits start from the linear-loss surrogate's
 minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory.py``), the l2
 and l1 fits keep the ERM fit's pairs, the multinomial fits keep their pairs across anchors, the
-l-inf tilted draws are vectorised, the l-inf laws run serially on two threads and the l1 law
-threaded only above ``4 x PARALLEL_WORK`` (``linear_model/_chunks.py`` has the rows).
+l-inf tilted draws are vectorised, the l-inf laws run serially on two threads
+(``linear_model/_chunks.py`` has the rows).
 The side-by-side rows against 1d84efd are in ``linear_model/_lbfgs.py``'s docstring and on the
 benchmarks page; ``--draws --rho 0.05 --repeats 3`` (added then; two runs alternated with
 1d84efd, ms, 32 / 8 draws per point): l-inf 37.1-37.3 / 9.7-9.9 before, 8.8-8.9 / 2.9-3.0
@@ -290,16 +290,15 @@ def main():
     parser.add_argument("--solver", default="auto",
                         help="--multiclass: the estimator's solver (e.g. rt-mlmc, the stochastic default)")
     parser.add_argument("--law-threads", choices=["auto", "threaded"], default="auto",
-                        help="threaded: the l_inf and l1 laws on the thread pool above PARALLEL_WORK whatever "
+                        help="threaded: the l_inf laws on the thread pool above PARALLEL_WORK whatever "
                              "the thread count (before 2026-11-29)")
     parser.add_argument("--settle", type=float, default=SETTLE,
                         help="seconds of idle before each timed call (0: back to back, as before 2026-11-27)")
     args = parser.parse_args()
-    if args.law_threads == "threaded":  # the laws' thread pool as before 2026-11-29 (eighteenth session)
+    if args.law_threads == "threaded":  # the l-inf laws' thread pool as before 2026-11-29 (eighteenth session)
         import skentropic.linear_model._chunks as chunks
-        import skentropic.linear_model._objective as objective
 
-        chunks.LINF_SERIAL_THREADS, objective.L1_PARALLEL_WORK = 0, chunks.PARALLEL_WORK
+        chunks.LINF_SERIAL_THREADS = 0
     globals()["SETTLE"] = args.settle
     globals()["ERM_START"] = not args.no_erm_start
     with single_blas_thread():  # its controller is made at the first call: outside the timings

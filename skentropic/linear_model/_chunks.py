@@ -14,11 +14,6 @@ N_CHUNKS = 64
 PARALLEL_WORK = 40000
 # ... and for the l_inf laws only with more numba threads than this
 LINF_SERIAL_THREADS = 2
-# the l_1 law's threshold (in cube atoms: _l1_rule.L1_NODE_WORK per density node and coordinate).
-# The digits' law at eta = 1e-3 (about 41000) ran threaded at 40000: with the ERM start's kept
-# curvature pairs a fit makes about 6 evaluations, and waking the pool cost more than it saved
-# (linf_law_parallel has the measurement). The laws of d = 784 (about 615000) stay threaded.
-L1_PARALLEL_WORK = 4 * PARALLEL_WORK
 
 
 def linf_law_parallel(work):
@@ -32,10 +27,12 @@ def linf_law_parallel(work):
     threaded`` (the laws threaded above ``PARALLEL_WORK`` whatever the thread count, as before
     2026-11-29) and without, three runs alternated (ms, ``eta`` 1 / 0.1 / 0.01 / 1e-3): 1000 x 784
     l-inf 7.3-8.2 / 9.2-19.2 / 23.4-24.1 / 40.2-45.6 threaded, 6.7-7.1 / 8.7-9.4 / 13.3-14.3 /
-    35.5-40.9 serially; the digits' l1 law at 1e-3 (``L1_PARALLEL_WORK``) 16.3-20.1 threaded,
-    11.3-11.6 serially; the other cells within their noise. Serially the l-inf laws are also the
-    kernels compiled ahead of time (no compilation on a first fit). With more threads the
-    threaded form is kept (not measured here: this machine has two cores).
+    35.5-40.9 serially; the other l-inf cells within their noise. Serially the l-inf laws are also
+    the kernels compiled ahead of time (no compilation on a first fit). With more threads the
+    threaded form is kept (not measured here: this machine has two cores). (The ``l_1`` law keeps
+    its threads: on the digits at ``eta = 1e-3``, about 41000, serial read 11.3-11.6 ms against
+    16.3-20.1 in that benchmark, whose fits alternate with scikit-learn's, but 10.2-10.8 against
+    8.3-8.4 in fits run back to back, and the squared hinge's 90-93 against 67-69; ad hoc.)
     """
     return work > PARALLEL_WORK and numba.get_num_threads() > LINF_SERIAL_THREADS
 

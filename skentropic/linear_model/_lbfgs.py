@@ -132,7 +132,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.optimize import minimize
 
-from .._core._losses import SOFTMAX, margin_losses
+from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses
 from .._core._norms import NORM_INF, NORM_L1
 from .._core._threads import single_blas_thread
 from ._lbfgs_memory import Memory, lbfgs
@@ -253,9 +253,15 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
 
     def erm_solution(memory):
         """The penalised ERM fit (``ρ = 0``) from the same start, learning the curvature pairs in
-        ``memory``: its parameters and iterations."""
-        res = lbfgs(lambda theta: fun(theta, 0.0), theta0, memory, maxiter=int(max_iter), **settings)
-        return res.x, res.nit
+        ``memory`` (``None``: by scipy, keeping none): its parameters and iterations."""
+        if memory is not None:
+            res = lbfgs(lambda theta: fun(theta, 0.0), theta0, memory, maxiter=int(max_iter), **settings)
+            return res.x, res.nit
+        coef, intercept, n_erm, _ = _fit_lbfgs(
+            X, y, sample_weight, rho=0.0, eta=eta, norm_code=norm_code, loss_code=loss_code, alpha=alpha,
+            fit_intercept=fit_intercept, coef_init=coef0, intercept_init=intercept0, max_iter=max_iter, tol=tol,
+            rule=rule, verbose=verbose)
+        return (np.concatenate([coef.ravel(), intercept]) if fit_intercept else coef.ravel()), n_erm
 
     def surrogate_solution(x, memory):
         """The minimiser of the ``l_∞`` surrogate (:mod:`._surrogate`) from ``x``, learning the
@@ -277,7 +283,10 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         n_start = 0
         if (erm_start and loss_code != SOFTMAX and not np.any(theta0[:n_w])
                 and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1)):
-            if norm_code == NORM_INF:  # the surrogate's solution and curvature (module docstring)
+            # the hinge's ERM and surrogate objectives are kinked: their pairs are no model of the
+            # (smooth) entropic objective, and L-BFGS runs long on them; the squared hinge's ERM
+            # pairs slowed its fits too (module docstring)
+            if norm_code == NORM_INF and loss_code != HINGE:  # the surrogate's solution and curvature
                 memory = Memory(maxcor)
                 start, n_start = surrogate_solution(theta0, memory)
                 if not fun(start)[0] <= fun(theta0, 0.0)[0]:  # (at zero: the ERM loss, no law)
@@ -288,13 +297,15 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                         bool(res.success))
             # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
             # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
-            memory = Memory(maxcor)
+            memory = Memory(maxcor) if loss_code == LOGISTIC else None
             start, started, n_start = _erm_start(fun, fun(theta0, 0.0)[1], *erm_solution(memory))
-            if start is not None:  # from the ERM solution, with the ERM fit's curvature pairs
+            if start is not None and memory is not None:  # with the ERM fit's curvature pairs
                 res = lbfgs(started, start, memory, maxiter=int(max_iter), **settings)
                 coef, intercept = unpack(res.x)
                 return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
                         bool(res.success))
+            if start is not None:
+                theta0, fun = start, started
         res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
         coef, intercept = unpack(res.x)
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),

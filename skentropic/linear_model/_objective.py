@@ -53,7 +53,7 @@ from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
 from .._core._sinhc import N_DERIV
 from ._atom_rule import normalise_log_weights
-from ._chunks import L1_PARALLEL_WORK, chunk_count, linf_law_parallel, sum_chunks
+from ._chunks import PARALLEL_WORK, chunk_count, linf_law_parallel, sum_chunks
 from ._cube_density import spline_corners, spline_table
 from ._cube_gradient import cube_atoms_gradient, cube_atoms_gradient_parallel, spline_atoms_gradient
 from ._cube_rule import (
@@ -406,7 +406,7 @@ def cross_law(w, rho, eta, loss_code, score_span, resolve_loss=True, with_grad=F
     t_half, gap_half = np.abs(t[first]), gap[first]
     log_p = np.empty(n_half)
     grads = np.empty((n_half, a.shape[0]) if with_grad else (0, 0))
-    kernel = l1_atoms_parallel if n_half * a.shape[0] * L1_NODE_WORK > L1_PARALLEL_WORK else l1_atoms
+    kernel = l1_atoms_parallel if n_half * a.shape[0] * L1_NODE_WORK > PARALLEL_WORK else l1_atoms
     kernel(t_half, gap_half, a, n_total, log_p, grads, bool(with_grad))
     return t, normalise_log_weights(log_p[fold] + log_jac), index, a, (fold, grads)
 
