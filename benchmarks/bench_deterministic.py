@@ -19,8 +19,8 @@ Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
 
 Eighteenth session (2026-11-29): the l-inf fits start from the linear-loss surrogate's
-minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory.py``), the l2
-and l1 fits keep the ERM fit's pairs, the multinomial fits keep their pairs across anchors, the
+minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory.py``), the
+logistic l2 and l1 fits keep the ERM fit's pairs, the multinomial fits keep their pairs across anchors, the
 l-inf tilted draws are vectorised, the l-inf laws run serially on two threads
 (``linear_model/_chunks.py`` has the rows).
 The side-by-side rows against 1d84efd are in ``linear_model/_lbfgs.py``'s docstring and on the

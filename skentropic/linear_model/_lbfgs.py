@@ -74,15 +74,21 @@ at ``eta`` 0.01 and 1e-3 are 14-28% slower. Tried first without the limit on ``n
 l2 and l-inf took 52.9-99.6 ms against 46.1-57.7 ms (the ERM fit there costs about as much as
 scikit-learn's), 10000 x 64 l2 and l-inf at ``eta`` 0.01 and 1e-3 10.7-14.4 ms against 9.0-10.8 ms.
 
-Since 2026-11-29 the ERM fit is made by :func:`._lbfgs_memory.lbfgs` and, where the entropic run
-starts at its solution, that run keeps its correction pairs (the data term's curvature):
+Since 2026-11-29, for the logistic loss, the ERM fit is made by :func:`._lbfgs_memory.lbfgs` and,
+where the entropic run starts at its solution, that run keeps its correction pairs (the data
+term's curvature). The SVC's losses keep scipy and the plain start: the hinge's ERM objective is
+kinked (its pairs model nothing smooth, and the l1 SVC on the digits then warned), and with the
+squared hinge the kept pairs made the l2 fit at ``eta = 0.01`` slower (ad hoc, alternated with
+1d84efd). Measured for the logistic loss:
 ``--sweep --sizes digits,1000x64,1000x784,10000x64,10000x784 --etas 1,0.1,0.01,0.001 --rho 0.05
 --repeats 5 --times --norms l2,l1``, two runs alternated with 1d84efd (ms): digits l2 3.9-4.0 /
 6.9 / 9.2 / 9.3-9.7 before, 3.6-3.7 / 4.4 / 5.2-5.5 / 6.9-7.0 after, 1000 x 64 l1 at 1e-3
 5.5-5.7 to 3.6-3.7; the larger sizes within their noise (the entropic run is then one or two
 evaluations either way).
 
-The ``l_∞`` ball (since 2026-11-29) starts instead from the minimiser of the surrogate of
+The ``l_∞`` ball (since 2026-11-29; the logistic and squared hinge losses: the hinge's surrogate
+is kinked, and on it the l-inf SVC's ``n_iter`` went from 45 to 249 on the digits, ad hoc)
+starts instead from the minimiser of the surrogate of
 :mod:`._surrogate` (each margin moved by the exact entropic risk of a loss linear in the
 perturbation, ``η Σ_k log(sinh(ρw_k/η)/(ρw_k/η))``: ERM's cost per evaluation), reached from zero
 by :func:`._lbfgs_memory.lbfgs`, whose correction pairs the entropic run then keeps: the
@@ -190,7 +196,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         Binary losses with ``ρ > 0``, ``η > 0`` and an exact or fixed-sample rule, zero
         ``coef_init``, with at most ``_ERM_START_POINTS`` points or the ``l_1`` ball: fit the
         penalised ERM (``ρ = 0``, cheap) first and start from it instead of zero where the
-        entropic gradient there is small (:func:`_erm_start`); with the ``l_∞`` ball start
+        entropic gradient there is small (:func:`_erm_start`); with the ``l_∞`` ball (not the hinge) start
         from the surrogate's minimiser with its L-BFGS pairs instead (module docstring). The
         tilted rule: always aim and start at the ERM solution (``l_∞``: at the surrogate's
         minimiser from there). Their iterations count in ``n_iter``.
