@@ -87,11 +87,15 @@ def test_binary_linf_fit_starts_at_the_surrogate_solution(monkeypatch):
     import skentropic.linear_model._lbfgs as lbfgs
 
     X, y, _, sw, _ = _data(n=300, d=6, seed=2)
-    starts = []
-    real = lbfgs.lbfgs
+    starts, evaluated = [], []
+    real, real_objective = lbfgs.lbfgs, lbfgs.linear_objective
     monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: starts.append(x0.copy()) or real(f, x0, m, **k))
+    monkeypatch.setattr(lbfgs, "linear_objective", lambda c, b, *a: (a[4] > 0 and evaluated.append(
+        np.concatenate([c.ravel(), b]))) or real_objective(c, b, *a))
     coef, intercept, _, converged = _fit(X, y, sw, LOGISTIC, True)
     assert converged and len(starts) == 2 and not np.any(starts[0])
+    # the start test's entropic evaluation there is the run's first: made once
+    assert sum(np.array_equal(e, starts[1]) for e in evaluated) == 1
     _, g_coef, g_int = margin_surrogate(starts[1][:6][None], starts[1][6:], X, y, sw, 0.5, 1e-3, LOGISTIC)
     assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * starts[1][:6], g_int]))) <= 1e-7
     value, g_coef, g_int = linear_objective(coef, intercept, X, y, sw, 0.5, 1e-3, NORM_INF, LOGISTIC,

@@ -81,8 +81,8 @@ def tilt_uniforms(V, mixed, theta):
     ``1 − v`` for ``θ > 0`` and at ``v`` for ``θ < 0`` (``1 − v`` is uniform too: the same law),
     that is ``u = sign θ · (1 + log1p(v expm1(−2|θ|))/|θ|)`` clipped to ``[−1, 1]``, the per-tilt
     constants broadcast over the draws (no ``c`` copies of them: the work is memory-bound).
-    Coordinates with ``|θ| < 1e-12`` are uniform (``1 − 2v`` within an ulp), and a draw is uniform in the cube with
-    probability ``DEFENSIVE_LINF``: the defensive mixture of
+    Coordinates with ``|θ| < 1e-12`` are uniform (``1 − 2v`` within an ulp), and a draw is
+    uniform in the cube with probability ``DEFENSIVE_LINF``: the defensive mixture of
     :func:`~skentropic._core._tilted.fill_tilted`, whose weights are returned.
     """
     a = np.abs(theta)

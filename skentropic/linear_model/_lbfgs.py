@@ -286,7 +286,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         return res.x, res.nit
 
     if rule.kind != TILTED or rho == 0:  # (ρ = 0 needs no inner rule: the ERM start's own fit)
-        n_start = 0
+        n_start, memory = 0, None  # memory: the run is _lbfgs_memory's with these pairs, else scipy's
         if (erm_start and loss_code != SOFTMAX and not np.any(theta0[:n_w])
                 and (X.shape[0] <= _ERM_START_POINTS or norm_code == NORM_L1)):
             # the hinge's ERM and surrogate objectives are kinked: their pairs are no model of the
@@ -295,24 +295,22 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
             if norm_code == NORM_INF and loss_code != HINGE:  # the surrogate's solution and curvature
                 memory = Memory(maxcor)
                 start, n_start = surrogate_solution(theta0, memory)
-                if not fun(start)[0] <= fun(theta0, 0.0)[0]:  # (at zero: the ERM loss, no law)
-                    start, n_start, memory = theta0, 0, Memory(maxcor)
-                res = lbfgs(fun, start, memory, maxiter=int(max_iter), **settings)
-                coef, intercept = unpack(res.x)
-                return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
-                        bool(res.success))
-            # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
-            # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
-            memory = Memory(maxcor) if loss_code == LOGISTIC else None
-            start, started, n_start = _erm_start(fun, fun(theta0, 0.0)[1], *erm_solution(memory))
-            if start is not None and memory is not None:  # with the ERM fit's curvature pairs
-                res = lbfgs(started, start, memory, maxiter=int(max_iter), **settings)
-                coef, intercept = unpack(res.x)
-                return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
-                        bool(res.success))
-            if start is not None:
-                theta0, fun = start, started
-        res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
+                at_start = fun(start)
+                if at_start[0] <= fun(theta0, 0.0)[0]:  # (at zero: the ERM loss, no law)
+                    theta0, fun = start, _reusing(fun, start, at_start)
+                else:
+                    n_start, memory = 0, Memory(maxcor)
+            else:
+                # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
+                # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
+                erm_memory = Memory(maxcor) if loss_code == LOGISTIC else None
+                start, started, n_start = _erm_start(fun, fun(theta0, 0.0)[1], *erm_solution(erm_memory))
+                if start is not None:  # (with the ERM fit's curvature pairs, if it kept any)
+                    theta0, fun, memory = start, started, erm_memory
+        if memory is not None:
+            res = lbfgs(fun, theta0, memory, maxiter=int(max_iter), **settings)
+        else:
+            res = minimize(fun, theta0, method="L-BFGS-B", jac=True, bounds=bounds, options=options)
         coef, intercept = unpack(res.x)
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
                 bool(res.success))
@@ -355,14 +353,20 @@ def _erm_start(fun, grad0, theta_erm, n_erm):
     at_erm = fun(theta_erm)
     if np.max(np.abs(at_erm[1])) > _ERM_START_GRADIENT * np.max(np.abs(grad0)):
         return None, fun, 0
-    key = theta_erm.tobytes()
+    return theta_erm.copy(), _reusing(fun, theta_erm, at_erm), n_erm
 
-    def started(theta):
-        if theta.tobytes() == key:
-            return at_erm[0], at_erm[1].copy()
-        return fun(theta)
 
-    return theta_erm.copy(), started, n_erm
+def _reusing(fun, theta, evaluation):
+    """``fun`` that returns ``evaluation`` (``fun(theta)``, already made) at ``theta`` instead of
+    evaluating there again (the start of the run that follows a start test)."""
+    key = theta.tobytes()
+
+    def reused(point):
+        if point.tobytes() == key:
+            return evaluation[0], evaluation[1].copy()
+        return fun(point)
+
+    return reused
 
 
 def _split_l1_objective(w_split, coef, intercept, X, y, sample_weight, rho, loss_code):
