@@ -18,7 +18,7 @@ import pytest
 from skentropic import EntropicRobustLogisticRegression, EntropicRobustSVC
 from skentropic._core import _aot
 from skentropic.datasets import load_digits_unit
-from skentropic.linear_model import _cube_density, _cube_rule, _objective, _score_grid
+from skentropic.linear_model import _cube_density, _cube_rule, _laplace_surrogate, _objective, _score_grid
 
 # where each module keeps its kernel: (module, attribute, export)
 _USES = [
@@ -31,6 +31,7 @@ _USES = [
     (_score_grid, "_atom_nodes", "atom_nodes"),
     (_score_grid, "_interpolate_grid", "interpolate_grid"),
     (_score_grid, "_margin_l2", "entropic_margin_l2"),
+    (_laplace_surrogate, "_laplace_margins", "laplace_margins"),  # (the digits l_inf fit at eta 0.01)
 ]
 
 

@@ -6,6 +6,7 @@ from scipy.optimize import check_grad
 
 from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE, margin_losses_numpy
 from skentropic._core._norms import NORM_INF
+from skentropic.linear_model._laplace_surrogate import laplace_surrogate
 from skentropic.linear_model._lbfgs import fit_lbfgs
 from skentropic.linear_model._objective import linear_objective, make_inner_rule
 from skentropic.linear_model._surrogate import margin_surrogate, softmax_surrogate
@@ -81,30 +82,60 @@ def _fit(X, y, sw, loss, start, eta=1e-3, rho=0.5, **kw):
                      max_iter=500, tol=1e-7, rule=rule, erm_start=start)
 
 
-def test_binary_linf_fit_starts_at_the_surrogate_solution(monkeypatch):
-    """The robust run begins where the surrogate's gradient vanishes and ends at the fit from zero's
-    objective, with the gradient at the tolerance."""
+def _record_runs(monkeypatch):
+    """The starts of the L-BFGS runs and the points where the entropic objective is evaluated."""
     import skentropic.linear_model._lbfgs as lbfgs
 
-    X, y, _, sw, _ = _data(n=300, d=6, seed=2)
     starts, evaluated = [], []
     real, real_objective = lbfgs.lbfgs, lbfgs.linear_objective
     monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: starts.append(x0.copy()) or real(f, x0, m, **k))
     monkeypatch.setattr(lbfgs, "linear_objective", lambda c, b, *a: (a[4] > 0 and evaluated.append(
         np.concatenate([c.ravel(), b]))) or real_objective(c, b, *a))
-    coef, intercept, _, converged = _fit(X, y, sw, LOGISTIC, True)
-    assert converged and len(starts) == 2 and not np.any(starts[0])
-    # the start test's entropic evaluation there is the run's first: made once
+    return starts, evaluated
+
+
+def _stationary(fn, theta, d, alpha=1e-2, tol=1e-7):
+    _, g_coef, g_int = fn(theta[:d][None], theta[d:])
+    return np.max(np.abs(np.concatenate([g_coef.ravel() + alpha * theta[:d], g_int]))) <= tol
+
+
+@pytest.mark.parametrize("loss", [LOGISTIC, SQUARED_HINGE])
+def test_binary_linf_fit_starts_at_the_surrogate_solutions(monkeypatch, loss):
+    """From zero to the surrogate's minimiser; with the logistic loss, where the entropic gradient
+    there exceeds the tolerance, on to the large-deviation bound's (:mod:`._laplace_surrogate`);
+    the robust run ends at the fit from zero's objective, with the gradient at the tolerance."""
+    X, y, _, sw, _ = _data(n=300, d=6, seed=2)
+    starts, evaluated = _record_runs(monkeypatch)
+    coef, intercept, _, converged = _fit(X, y, sw, loss, True)
+    assert converged and len(starts) == (3 if loss == LOGISTIC else 2) and not np.any(starts[0])
+    # the start test's entropic evaluation: made once (with the squared hinge, the run's first)
     assert sum(np.array_equal(e, starts[1]) for e in evaluated) == 1
-    _, g_coef, g_int = margin_surrogate(starts[1][:6][None], starts[1][6:], X, y, sw, 0.5, 1e-3, LOGISTIC)
-    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * starts[1][:6], g_int]))) <= 1e-7
-    value, g_coef, g_int = linear_objective(coef, intercept, X, y, sw, 0.5, 1e-3, NORM_INF, LOGISTIC,
-                                            make_inner_rule(NORM_INF, 6, LOGISTIC))
-    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * coef.ravel(), g_int]))) <= 1e-7
-    plain = _fit(X, y, sw, LOGISTIC, False)
-    objective = lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, LOGISTIC,  # noqa: E731
-                                              make_inner_rule(NORM_INF, 6, LOGISTIC))[0] + 5e-3 * np.sum(c * c)
+    assert _stationary(lambda c, b: margin_surrogate(c, b, X, y, sw, 0.5, 1e-3, loss), starts[1], 6)
+    if loss == LOGISTIC:
+        assert not _stationary(lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, loss,
+                                                             make_inner_rule(NORM_INF, 6, loss)), starts[1], 6)
+        assert _stationary(lambda c, b: laplace_surrogate(c, b, X, y, sw, 0.5, 1e-3), starts[2], 6)
+    rule = make_inner_rule(NORM_INF, 6, loss)
+    assert _stationary(lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, loss, rule),
+                       np.concatenate([coef.ravel(), intercept]), 6)
+    plain = _fit(X, y, sw, loss, False)
+    objective = lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, loss,  # noqa: E731
+                                              rule)[0] + 5e-3 * np.sum(c * c)
     assert objective(coef, intercept) == pytest.approx(objective(plain[0], plain[1]), rel=1e-10)
+
+
+def test_binary_linf_logistic_fit_skips_the_bound_where_the_surrogate_meets_the_tolerance(monkeypatch):
+    """Large ``η``: the surrogate's minimiser meets the tolerance of the entropic objective, and
+    the robust run starts there (two runs, the entropic objective evaluated once)."""
+    X, y, _, sw, _ = _data(n=300, d=6, seed=2)
+    starts, evaluated = _record_runs(monkeypatch)
+    rule = make_inner_rule(NORM_INF, 6, LOGISTIC)
+    fit_lbfgs(X, y, sw, rho=0.05, eta=10.0, norm_code=NORM_INF, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
+              coef_init=np.zeros((1, 6)), intercept_init=np.zeros(1), max_iter=500, tol=1e-4, rule=rule,
+              erm_start=True)
+    assert len(starts) == 2 and sum(np.any(e) for e in evaluated) == 1  # (and the ERM loss at zero)
+    assert _stationary(lambda c, b: linear_objective(c, b, X, y, sw, 0.05, 10.0, NORM_INF, LOGISTIC, rule),
+                       starts[1], 6, tol=1e-4)
 
 
 def test_multinomial_linf_fit_aims_first_at_the_surrogate_solution(monkeypatch):

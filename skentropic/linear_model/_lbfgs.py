@@ -141,6 +141,7 @@ from scipy.optimize import minimize
 from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses
 from .._core._norms import NORM_INF, NORM_L1
 from .._core._threads import single_blas_thread
+from ._laplace_surrogate import laplace_surrogate
 from ._lbfgs_memory import Memory, lbfgs
 from ._objective import TILTED, linear_objective
 from ._surrogate import margin_surrogate, softmax_surrogate
@@ -269,13 +270,16 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
             rule=rule, verbose=verbose)
         return (np.concatenate([coef.ravel(), intercept]) if fit_intercept else coef.ravel()), n_erm
 
-    def surrogate_solution(x, memory):
-        """The minimiser of the ``l_∞`` surrogate (:mod:`._surrogate`) from ``x``, learning the
-        curvature pairs in ``memory``: its parameters and iterations."""
+    def surrogate_solution(x, memory, laplace=False):
+        """The minimiser of the ``l_∞`` surrogate (:mod:`._surrogate`, or with ``laplace`` the
+        logistic loss's large-deviation bound of :mod:`._laplace_surrogate`) from ``x``, learning
+        the curvature pairs in ``memory``: its parameters and iterations."""
         def surrogate(theta):
             coef, intercept = unpack(theta)
             if loss_code == SOFTMAX:
                 value, g_coef, g_int = softmax_surrogate(coef, intercept, X, y, sample_weight, rho, eta)
+            elif laplace:
+                value, g_coef, g_int = laplace_surrogate(coef, intercept, X, y, sample_weight, rho, eta)
             else:
                 value, g_coef, g_int = margin_surrogate(coef, intercept, X, y, sample_weight, rho, eta, loss_code)
             value += 0.5 * alpha * float(np.sum(coef * coef))
@@ -298,6 +302,9 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                 at_start = fun(start)
                 if at_start[0] <= fun(theta0, 0.0)[0]:  # (at zero: the ERM loss, no law)
                     theta0, fun = start, _reusing(fun, start, at_start)
+                    if loss_code == LOGISTIC and np.max(np.abs(at_start[1])) > tol:  # (else no step to take)
+                        theta0, n_laplace = surrogate_solution(start, memory, laplace=True)
+                        n_start += n_laplace
                 else:
                     n_start, memory = 0, Memory(maxcor)
             else:
