@@ -119,6 +119,38 @@ by its own commit's 1024-sample evaluator, whose l-inf draws differ): l-inf 0.25
 the three now end within ``max_iter = 100`` without a warning, none did before), l2 and l1
 the same within 1.5e-7.
 
+With the logistic loss (since 2026-11-29, nineteenth session), where the entropic gradient at the
+surrogate's minimiser exceeds ``tol`` (read from the start test's evaluation), the start moves
+on, with the same pairs, to the minimiser of the entropic risk's large-deviation lower bound
+(:mod:`._laplace_surrogate`), which prices each point's loss over the ball at the point's own
+slope instead of the steepest one; its evaluations cost a fraction of the exact rule's where the
+law is large (784 coordinates at small ``eta``). Where the surrogate's minimiser already meets
+``tol`` (large ``eta``) nothing changes; the hinge losses keep the surrogate alone (the bound is
+written for the logistic loss's conjugate). ``benchmarks/bench_deterministic.py --runs --sizes
+digits,1000x64,1000x784 --etas 1,0.1,0.01,0.001 --rho 0.05`` (each run's objective, iterations
+/ evaluations; the exact rule's evaluations in all), with 3419d40 and now::
+
+    cell             eta    3419d40                          now
+    digits           0.1    surrogate 26/27, entropic 7/8     surrogate 26/27, bound 10/13, entropic 1/2   (9 -> 3)
+    digits           0.01   surrogate 21/23, entropic 9/9     surrogate 21/23, bound 9/10, entropic 1/2    (10 -> 3)
+    digits           1e-3   surrogate 29/31, entropic 13/14   surrogate 29/31, bound 13/15, entropic 0/1   (15 -> 2)
+    1000x64          1e-3   surrogate 10/11, entropic 4/4     surrogate 10/11, bound 4/5, entropic 0/1     (5 -> 2)
+    1000x784         0.01   surrogate 19/20, entropic 4/4     surrogate 19/20, bound 4/5, entropic 0/1     (5 -> 2)
+    1000x784         1e-3   surrogate 14/16, entropic 14/15   surrogate 14/16, bound 14/16, entropic 0/1   (16 -> 2)
+
+(``eta = 1`` everywhere and 1000 x 784 at 0.1: the surrogate's minimiser meets ``tol``, one
+evaluation, as before.) The fit times, ``--sweep --sizes digits,1000x64,1000x784 --etas
+1,0.1,0.01,0.001 --rho 0.05 --repeats 5 --times --norms l-inf``, three runs alternated with 3419d40
+(ms, ``eta`` 1 / 0.1 / 0.01 / 1e-3)::
+
+    cell             3419d40                                          now
+    digits           4.4-4.8 / 10.5-10.9 / 10.5-10.8 / 14.2-14.7     4.5-4.8 / 11.2-12.0 / 9.4-10.3 / 11.0-11.9
+    1000x64          2.3-2.4 / 4.0-4.2 / 4.8-5.0 / 4.3-4.6           2.3-2.4 / 4.1-4.5 / 4.3-4.6 / 4.1-4.4
+    1000x784         5.8-5.9 / 7.3-7.7 / 11.5-12.2 / 31.7-40.7       5.7-6.1 / 7.5-7.8 / 11.3-12.0 / 18.3-19.1
+
+The digits at ``eta = 0.1`` are slower: there the bound's 13 evaluations cost more than the
+exact rule's 6 that they save.
+
 With the tilted rule (the multinomial fits) ``erm_start`` makes the ERM solution the first
 anchor and start of the aiming rounds, at any size (an evaluation there draws ``n × m`` samples:
 the ERM fit is always the cheaper). ``benchmarks/bench_multinomial_accuracy.py --fits`` (10-class
@@ -198,7 +230,9 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         ``coef_init``, with at most ``_ERM_START_POINTS`` points or the ``l_1`` ball: fit the
         penalised ERM (``ρ = 0``, cheap) first and start from it instead of zero where the
         entropic gradient there is small (:func:`_erm_start`); with the ``l_∞`` ball (not the hinge) start
-        from the surrogate's minimiser with its L-BFGS pairs instead (module docstring). The
+        from the surrogate's minimiser with its L-BFGS pairs instead, or with the logistic loss,
+        where that point does not meet ``tol``, from the large-deviation bound's minimiser
+        reached from there (module docstring). The
         tilted rule: always aim and start at the ERM solution (``l_∞``: at the surrogate's
         minimiser from there). Their iterations count in ``n_iter``.
 

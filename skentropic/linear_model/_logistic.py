@@ -88,7 +88,7 @@ class EntropicRobustLogisticRegression(_BaseEntropicLinearClassifier):
         Defined only when ``X`` has feature names that are all strings.
     n_iter_ : int
         Iterations (L-BFGS, with those of the ERM fit or, for the ``l_∞`` ball, of the surrogate
-        fit it started from, if it did) or epochs
+        and large-deviation bound fits it started from, if it did) or epochs
         (stochastic solvers) run; after ``partial_fit``, the
         epochs of the stochastic run so far (one per ``partial_fit`` call).
 
