@@ -20,6 +20,15 @@ how many iterations and evaluations; no timing).
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
 
+Nineteenth session (2026-11-29): the binary l-inf logistic fits go on from the surrogate's
+minimiser to the large-deviation bound's (``linear_model/_laplace_surrogate.py``) where the first
+does not meet ``tol``; ``--runs`` added to count what that saves (the rows, and the side-by-side
+times against 3419d40, are in ``linear_model/_lbfgs.py``'s docstring and on the benchmarks page).
+Found then: the l1 law's threads are bimodal on this 2-core machine with numba's OpenMP layer
+(fits idle for 0.2 s or after scikit-learn's read either about as fast as back to back or much
+slower, run to run); with ``NUMBA_THREADING_LAYER=workqueue``, or ``OMP_WAIT_POLICY=passive``,
+they were steady (ad hoc): what the digits l1 cell at ``eta = 1e-3`` swings with.
+
 Eighteenth session (2026-11-29): the l-inf fits start from the linear-loss surrogate's
 minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory.py``), the
 logistic l2 and l1 fits keep the ERM fit's pairs, the multinomial fits keep their pairs across anchors, the
