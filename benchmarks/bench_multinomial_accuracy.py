@@ -415,7 +415,8 @@ def aim_variants(args):
 def fits(args):
     """``--fits``: each ball and seed's fit time, iterations and convergence with the estimator's
     default ``tol`` and ``max_iter=100`` (what a user runs), and the true objective (1024 samples
-    per point, penalty included) of that fit and of one run to ``max_iter=500``."""
+    per point, penalty included) of that fit and of one run to ``max_iter=500``; with
+    ``--inner-samples M`` the fits' ``n_inner_samples`` (default: the estimator's)."""
     from sklearn.exceptions import ConvergenceWarning
 
     X, y = _data()
@@ -425,7 +426,7 @@ def fits(args):
         for seed in (int(s) for s in args.seeds.split(",")):
             objective = []
             for max_iter in (100, 500):
-                model = _model(NORMS[name], args.rho, args.eta, seed=seed).set_params(
+                model = _model(NORMS[name], args.rho, args.eta, seed=seed, n_samples=args.inner_samples).set_params(
                     max_iter=max_iter, tol=EntropicRobustLogisticRegression().tol)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", ConvergenceWarning)
@@ -554,6 +555,8 @@ def main():
                         help="--two-classes: evaluate the multinomial risk to this tolerance (entropic_risk's rtol)")
     parser.add_argument("--tolerance", action="store_true", help="entropic_risk to rtol 1e-3 and 1e-4, and its time")
     parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--inner-samples", type=int, default=None,
+                        help="--fits: the fits' n_inner_samples (default: the estimator's)")
     args = parser.parse_args()
     mode = (aim if args.aim else aim_variants if args.aim_variants else fits if args.fits else convergence if args.convergence else two_classes if args.two_classes
             else samples if args.samples else tolerance if args.tolerance else accuracy)
