@@ -111,3 +111,24 @@ def test_tilted_training_is_reproducible():
     b = EntropicRobustMLPClassifier(**common).fit(X[:200], y[:200])
     for wa, wb in zip(a.coefs_, b.coefs_):
         np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("norm, rho, eta, warns", [(np.inf, 0.05, 0.1, False), (np.inf, 0.05, 1e-3, True),
+                                                    (2, 0.5, 0.01, True)])
+def test_multinomial_fit_warns_where_it_learns_its_draws(norm, rho, eta, warns):
+    """The 10-class digits: at small eta the fit's objective with its fixed draws ends far below the
+    same objective with draws aimed at its solution (_lbfgs._check_draws), and the fit says so
+    (l_inf at eta = 1e-3, l2 with rho = 0.5 already at 0.01); at eta = 0.1 (l_inf) they agree
+    and it is silent."""
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = load_digits(return_X_y=True)
+    model = EntropicRobustLogisticRegression(rho=rho, eta=eta, norm=norm, tol=1e-4, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X / 16.0, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert any("underestimated by its inner samples" in m for m in messages) is warns
