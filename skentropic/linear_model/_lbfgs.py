@@ -379,7 +379,9 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     rule = replace(full_rule, anchor=unpack(x))
     res = lbfgs(fun, x, memory, maxiter=int(max_iter), **settings)
     x, n_iter = res.x, n_iter + int(res.nit)
-    rule = replace(full_rule, anchor=unpack(x))  # the objective with proposals aimed at the solution
+    # the objective with proposals aimed at the solution (the aiming rounds' samples: a gap of
+    # _DRAWS_GAP is far beyond their error there)
+    rule = replace(aim_rule, anchor=unpack(x))
     _check_draws(res.fun, fun(x)[0], full_rule.n_samples, eta)
     coef, intercept = unpack(x)
     return np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_iter, bool(res.success)
