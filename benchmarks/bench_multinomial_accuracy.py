@@ -39,6 +39,28 @@ Run: ``python benchmarks/bench_multinomial_accuracy.py [--norms inf,2,1] [--rho 
 or ``... --convergence``, ``... --two-classes [--rtol 1e-3]``, ``... --samples``, ``... --tolerance``,
 or ``... --aim [--seeds 0,1]``, ``... --aim-variants [--norms inf] [--seeds 0,1,2]``, or ``... --fits [--seeds 0,1]``.
 
+``--fits --norms inf --eta 0.001 --seeds 0,1,2`` (2026-11-29, nineteenth session): the fits
+learnt their draws (``linear_model/_lbfgs.py``'s docstring). Before the trust-region recovery
+(0074f7d, which only warned), and with ``--inner-samples 128`` / ``512`` there::
+
+    ball  seed  time [s]  n_iter  warned     objective  at 500 iter.  rel. diff
+    inf      0      1.26     360    True     0.6276640     0.6224416   +8.4e-03
+    inf      1      1.02     360    True     0.6372311     0.6369192   +4.9e-04
+    inf      2      1.12     360    True     0.6356986     0.6263574   +1.5e-02
+    (128)    0      3.58     340    True     0.4807590     0.4739210   +1.4e-02
+    (128)    1      2.76     340    True     0.5052489     0.4920445   +2.7e-02
+    (128)    2      2.90     340    True     0.4941192     0.4837690   +2.1e-02
+    (512)    0     15.49     334   False     0.3696032     0.3696017   +4.0e-06
+
+after it (32 samples; ``warned``: ``max_iter = 100`` ends the rounds)::
+
+    inf      0      2.88     460    True     0.3698305     0.3695958   +6.4e-04
+    inf      1      2.45     460    True     0.3697742     0.3696735   +2.7e-04
+    inf      2      2.54     460    True     0.3697990     0.3696326   +4.5e-04
+
+At ``eta = 0.01`` (``--eta 0.01 --seeds 0,1``) 32 and 128 samples gave 0.2589490 / 0.2589486
+and 0.2589276 / 0.2589280 (no recovery needed there).
+
 ``--fits`` (2026-11-27, last session; ``rho = 0.05``, ``eta = 0.01``, the estimator's default
 ``tol = 1e-6``)::
 

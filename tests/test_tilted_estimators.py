@@ -113,22 +113,54 @@ def test_tilted_training_is_reproducible():
         np.testing.assert_array_equal(wa, wb)
 
 
-@pytest.mark.parametrize("norm, rho, eta, warns", [(np.inf, 0.05, 0.1, False), (np.inf, 0.05, 1e-3, True),
-                                                    (2, 0.5, 0.01, True)])
-def test_multinomial_fit_warns_where_it_learns_its_draws(norm, rho, eta, warns):
-    """The 10-class digits: at small eta the fit's objective with its fixed draws ends far below the
-    same objective with draws aimed at its solution (_lbfgs._check_draws), and the fit says so
-    (l_inf at eta = 1e-3, l2 with rho = 0.5 already at 0.01); at eta = 0.1 (l_inf) they agree
-    and it is silent."""
+def _digits_fit(monkeypatch, recover, **params):
+    """The 10-class digits fit (``tol=1e-4``), with the trust-region recovery of ``_lbfgs`` or
+    without it (``_DRAWS_GAP`` infinite: neither recovery nor warning), and its warnings."""
     import warnings
 
     from sklearn.datasets import load_digits
     from sklearn.exceptions import ConvergenceWarning
 
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    if not recover:
+        monkeypatch.setattr(lbfgs, "_DRAWS_GAP", np.inf)
     X, y = load_digits(return_X_y=True)
-    model = EntropicRobustLogisticRegression(rho=rho, eta=eta, norm=norm, tol=1e-4, random_state=0)
+    model = EntropicRobustLogisticRegression(tol=1e-4, max_iter=500, random_state=0, **params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X / 16.0, y)
-    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert any("underestimated by its inner samples" in m for m in messages) is warns
+    monkeypatch.undo()
+    return model, X / 16.0, y, [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize("norm, rho, eta", [(np.inf, 0.05, 1e-3), (2, 0.5, 0.01)])
+def test_multinomial_fit_recovers_where_it_learns_its_draws(monkeypatch, norm, rho, eta):
+    """Where the final run's objective ends far below the same objective with draws aimed at its
+    solution (the fit learnt its draws), the trust-region rounds take over: the fitted model's
+    entropic risk (draws aimed at it) is far lower than the plain run's, and nothing is warned."""
+    plain, X, y, _ = _digits_fit(monkeypatch, False, rho=rho, eta=eta, norm=norm)
+    model, _, _, messages = _digits_fit(monkeypatch, True, rho=rho, eta=eta, norm=norm)
+    assert not messages
+    assert model.entropic_risk(X, y, rtol=None) < 0.8 * plain.entropic_risk(X, y, rtol=None)
+
+
+def test_multinomial_fit_keeps_its_run_where_the_draws_hold(monkeypatch):
+    """eta = 0.1 (l_inf): the re-aimed objective agrees with the fitted one, and the fit is the
+    plain run's, bit for bit."""
+    plain = _digits_fit(monkeypatch, False, rho=0.05, eta=0.1, norm=np.inf)[0]
+    model, _, _, messages = _digits_fit(monkeypatch, True, rho=0.05, eta=0.1, norm=np.inf)
+    assert not messages
+    np.testing.assert_array_equal(model.coef_, plain.coef_)
+
+
+@pytest.mark.parametrize("trained, aimed, warns", [(0.98, 1.0, True), (0.995, 1.0, False), (1.2, 1.0, False)])
+def test_check_draws_warns_on_a_shortfall_beyond_one_percent(trained, aimed, warns):
+    import warnings
+
+    from skentropic.linear_model._lbfgs import _check_draws
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _check_draws(trained, aimed, 32, 1e-3)
+    assert any("underestimated by its inner samples" in str(w.message) for w in caught) is warns
