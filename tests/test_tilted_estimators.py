@@ -115,7 +115,8 @@ def test_tilted_training_is_reproducible():
 
 def _digits_fit(monkeypatch, recover, **params):
     """The 10-class digits fit (``tol=1e-4``), with the trust-region recovery of ``_lbfgs`` or
-    without it (``_DRAWS_GAP`` infinite: neither recovery nor warning), and its warnings."""
+    without it (``_DRAWS_GAP`` and ``_AIM_DRAWS_GAP`` infinite: neither recovery nor warning),
+    and its warnings."""
     import warnings
 
     from sklearn.datasets import load_digits
@@ -125,6 +126,7 @@ def _digits_fit(monkeypatch, recover, **params):
 
     if not recover:
         monkeypatch.setattr(lbfgs, "_DRAWS_GAP", np.inf)
+        monkeypatch.setattr(lbfgs, "_AIM_DRAWS_GAP", np.inf)
     X, y = load_digits(return_X_y=True)
     model = EntropicRobustLogisticRegression(tol=1e-4, max_iter=500, random_state=0, **params)
     with warnings.catch_warnings(record=True) as caught:
