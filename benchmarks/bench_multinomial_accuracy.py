@@ -52,11 +52,15 @@ learnt their draws (``linear_model/_lbfgs.py``'s docstring). Before the trust-re
     (128)    2      2.90     340    True     0.4941192     0.4837690   +2.1e-02
     (512)    0     15.49     334   False     0.3696032     0.3696017   +4.0e-06
 
-after it (32 samples; ``warned``: ``max_iter = 100`` ends the rounds)::
+after it (32 samples; ``warned``: ``max_iter = 100`` ends the rounds), at a0b7b73 (rounds after
+the final run) and at 93e76e9 (an aiming round's gap sends the fit to the rounds at once)::
 
     inf      0      2.88     460    True     0.3698305     0.3695958   +6.4e-04
     inf      1      2.45     460    True     0.3697742     0.3696735   +2.7e-04
     inf      2      2.54     460    True     0.3697990     0.3696326   +4.5e-04
+    inf      0      1.93     340    True     0.3696283     0.3696249   +9.3e-06
+    inf      1      1.58     340    True     0.3696195     0.3696475   -7.6e-05
+    inf      2      1.61     340    True     0.3696262     0.3696322   -1.6e-05
 
 At ``eta = 0.01`` (``--eta 0.01 --seeds 0,1``) 32 and 128 samples gave 0.2589490 / 0.2589486
 and 0.2589276 / 0.2589280 (no recovery needed there).

@@ -36,11 +36,12 @@ the anchor, re-aimed after each, a step kept only where the re-aimed objective f
 :func:`_check_draws` warns if they end with the gap still there. On the 10-class digits
 (``benchmarks/bench_multinomial_accuracy.py --fits``, ``--norms inf --eta 0.001 --seeds 0,1,2``)
 the fitted models' true objectives were 0.6224 / 0.6369 / 0.6264 (500 iterations) before, with
-``--inner-samples 512 --seeds 0`` 0.3696, and are 0.3696 / 0.3697 / 0.3696 with the rounds (the
+``--inner-samples 512 --seeds 0`` 0.3696, and are 0.3696 / 0.3696 / 0.3696 with the rounds (the
 rows are in that script's docstring). They cost time: ``benchmarks/bench_deterministic.py
 --multiclass --etas 0.1,0.01,0.001 --rho 0.05 --repeats 3 --norms l-inf,l2`` (one run each, with
-the commit before): l-inf at 1e-3 0.69 s before, 2.19 s with the rounds; the other cells
-(which do not need them) within their noise.
+the commit before): l-inf at 1e-3 0.69 s before, 2.19 s with the rounds after the final run,
+2.06 s with the aiming rounds' test (2.10 s in that run without it); the other cells (which do
+not need them) within their noise.
 
 L-BFGS keeps ``_MAXCOR = 30`` correction pairs instead of scipy's 10 (at most
 ``_MAXCOR_FLOATS`` floats of history, 32 MB, and at least 10): the entropic objectives change
