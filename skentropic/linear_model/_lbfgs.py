@@ -29,7 +29,7 @@ evaluating the objective at the new anchor (the round's first evaluation), and a
 run the objective is evaluated again with proposals aimed at its solution (a quarter of the
 samples); where an aiming round's objective is more than ``_AIM_DRAWS_GAP`` below the re-aimed
 one (its draws are a quarter of the last run's: a larger gap than ``_DRAWS_GAP``; on the 10-class
-digits the rounds' gaps stayed under 1% down to ``eta = 0.003``, ad hoc), or the last run's more
+digits the rounds' gaps stayed well under it down to ``eta = 0.003``, ad hoc), or the last run's more
 than ``_DRAWS_GAP``, trust-region rounds take over
 (:func:`_trust_region_rounds`: short runs on the draws' objective plus a proximal term around
 the anchor, re-aimed after each, a step kept only where the re-aimed objective fell), and
