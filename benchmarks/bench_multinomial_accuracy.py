@@ -53,7 +53,8 @@ learnt their draws (``linear_model/_lbfgs.py``'s docstring). Before the trust-re
     (512)    0     15.49     334   False     0.3696032     0.3696017   +4.0e-06
 
 after it (32 samples; ``warned``: ``max_iter = 100`` ends the rounds), at a0b7b73 (rounds after
-the final run) and at 93e76e9 (an aiming round's gap sends the fit to the rounds at once)::
+the final run) and at 93e76e9 (an aiming round's gap sends the fit to the rounds at once)
+(times of separate runs, not side by side)::
 
     inf      0      2.88     460    True     0.3698305     0.3695958   +6.4e-04
     inf      1      2.45     460    True     0.3697742     0.3696735   +2.7e-04
@@ -61,6 +62,12 @@ the final run) and at 93e76e9 (an aiming round's gap sends the fit to the rounds
     inf      0      1.93     340    True     0.3696283     0.3696249   +9.3e-06
     inf      1      1.58     340    True     0.3696195     0.3696475   -7.6e-05
     inf      2      1.61     340    True     0.3696262     0.3696322   -1.6e-05
+
+and at 9fe3ed9 (the rounds keep their L-BFGS pairs)::
+
+    inf      0      1.81     340   False     0.3696130     0.3695791   +9.2e-05
+    inf      1      1.35     340    True     0.3696068     0.3696142   -2.0e-05
+    inf      2      1.44     340    True     0.3696103     0.3696146   -1.2e-05
 
 At ``eta = 0.01`` (``--eta 0.01 --seeds 0,1``) 32 and 128 samples gave 0.2589490 / 0.2589486
 and 0.2589276 / 0.2589280 (no recovery needed there).

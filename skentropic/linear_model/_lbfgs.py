@@ -40,8 +40,9 @@ the fitted models' true objectives were 0.6224 / 0.6369 / 0.6264 (500 iterations
 rows are in that script's docstring). They cost time: ``benchmarks/bench_deterministic.py
 --multiclass --etas 0.1,0.01,0.001 --rho 0.05 --repeats 3 --norms l-inf,l2`` (one run each, with
 the commit before): l-inf at 1e-3 0.69 s before, 2.19 s with the rounds after the final run,
-2.06 s with the aiming rounds' test (2.10 s in that run without it); the other cells (which do
-not need them) within their noise.
+2.06 s with the aiming rounds' test (2.10 s in that run without it), 1.18-1.25 s with the rounds'
+pairs kept (2.06-2.15 s without, two runs alternated, ``--etas 0.01,0.001 --norms l-inf``); the
+other cells (which do not need them) within their noise.
 
 L-BFGS keeps ``_MAXCOR = 30`` correction pairs instead of scipy's 10 (at most
 ``_MAXCOR_FLOATS`` floats of history, 32 MB, and at least 10): the entropic objectives change
