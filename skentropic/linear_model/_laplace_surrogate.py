@@ -98,7 +98,7 @@ def laplace_margins(scores, sw, nodes, grid_values, grid_slopes, a_total, values
             slope += grid_slopes[p, j] * nodes[j]
         ends[p, 0] = value
         ends[p, 1] = step * slope
-    cells = np.empty((_SEARCH, 4))  # the cell's cubic in t = _SEARCH v − p (_HERMITE)
+    cells = np.empty((_SEARCH, 4))  # the cell's Hermite cubic in t = _SEARCH v − p
     for p in range(_SEARCH):
         f0, m0, f1, m1 = ends[p, 0], ends[p, 1], ends[p + 1, 0], ends[p + 1, 1]
         cells[p, 0] = f0

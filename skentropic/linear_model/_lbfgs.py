@@ -387,14 +387,15 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
                 bool(res.success))
     # tilted rule: short runs that re-aim the proposals at the current model, then a full run,
-    # all with the same curvature pairs; the first anchor is the ERM solution with erm_start, or
-    # with the l_inf ball the surrogate's solution from there (see the module docstring)
+    # all with the same curvature pairs, and trust-region rounds where a run learnt its draws;
+    # the first anchor is the ERM solution with erm_start, or with the l_inf ball the surrogate's
+    # solution from there (see the module docstring)
     n_iter, previous, x, full_rule = 0, np.inf, theta0, rule
 
-    def aim(point):
-        """Aim the full rule's proposals at ``point`` (what ``fun`` then evaluates)."""
+    def aim(point, base=full_rule):
+        """Aim ``base``'s proposals at ``point`` (what ``fun`` then evaluates)."""
         nonlocal rule
-        rule = replace(full_rule, anchor=unpack(point))
+        rule = replace(base, anchor=unpack(point))
 
     memory = Memory(maxcor)
     if erm_start:
@@ -405,9 +406,9 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
     aim_rule = replace(rule, n_samples=max(2, rule.n_samples // _AIM_DIVISOR))
     learnt = False
     for _ in range(_MAX_ROUNDS - 1):
-        rule = replace(aim_rule, anchor=unpack(x))
+        aim(x, aim_rule)
         start = fun(x)
-        if start[0] - previous > _AIM_DRAWS_GAP * abs(start[0]):  # the last round learnt its draws
+        if _learnt_draws(previous, start[0], _AIM_DRAWS_GAP):  # the last round learnt its draws
             learnt = True
             break
         res = lbfgs(_reusing(fun, x, start), x, memory, maxiter=min(int(max_iter), _AIM_ITER), **settings)
@@ -416,14 +417,13 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
             break
         previous = res.fun
     if not learnt:
-        rule = replace(full_rule, anchor=unpack(x))
+        aim(x)
         res = lbfgs(fun, x, memory, maxiter=int(max_iter), **settings)
         x, n_iter, converged = res.x, n_iter + int(res.nit), bool(res.success)
         # the objective with proposals aimed at the solution (the aiming rounds' samples: a gap
         # of _DRAWS_GAP is far beyond their error there)
-        rule = replace(aim_rule, anchor=unpack(x))
-        aimed = fun(x)[0]
-        learnt = aimed - res.fun > _DRAWS_GAP * abs(aimed)
+        aim(x, aim_rule)
+        learnt = _learnt_draws(res.fun, fun(x)[0], _DRAWS_GAP)
     if learnt:  # a run learnt its draws: trust-region rounds
         x, n_rounds, converged, trained, aimed = _trust_region_rounds(fun, x, aim, maxcor, settings, int(max_iter))
         n_iter += n_rounds
@@ -483,6 +483,12 @@ def _trust_region_rounds(fun, x, aim, maxcor, settings, max_iter):
     return x, n_iter, np.max(np.abs(g)) <= settings["gtol"], trained, f
 
 
+def _learnt_draws(trained, aimed, gap):
+    """Whether a run's objective at its end (``trained``, with its own draws) is more than ``gap``
+    (relative) below the same objective with proposals aimed there (``aimed``)."""
+    return aimed - trained > gap * abs(aimed)
+
+
 def _check_draws(trained, aimed, n_samples, eta):
     """Warn where the tilted fit's objective at its solution (``trained``, with the draws of the
     last run's proposals) is more than ``_DRAWS_GAP`` below the same objective with proposals
@@ -491,7 +497,7 @@ def _check_draws(trained, aimed, n_samples, eta):
     anchor the estimate is accurate (``benchmarks/bench_multinomial_accuracy.py --convergence``:
     32 samples within 1e-4 of 4096 for the 10-class digits down to ``eta = 1e-3``).
     """
-    if aimed - trained > _DRAWS_GAP * abs(aimed):
+    if _learnt_draws(trained, aimed, _DRAWS_GAP):
         warnings.warn(
             f"The entropic risk at the fitted model is underestimated by its inner samples: "
             f"{trained:.6g} with the draws it was fitted on, {aimed:.6g} with draws aimed at it "
