@@ -9,6 +9,7 @@ from skentropic._core._norms import NORM_INF
 from skentropic.linear_model._laplace_surrogate import laplace_surrogate
 from skentropic.linear_model._lbfgs import fit_lbfgs
 from skentropic.linear_model._objective import linear_objective, make_inner_rule
+from skentropic.linear_model._softmax_laplace import softmax_laplace_surrogate
 from skentropic.linear_model._surrogate import margin_surrogate, softmax_surrogate
 
 
@@ -138,20 +139,24 @@ def test_binary_linf_logistic_fit_skips_the_bound_where_the_surrogate_meets_the_
                        starts[1], 6, tol=1e-4)
 
 
-def test_multinomial_linf_fit_aims_first_at_the_surrogate_solution(monkeypatch):
-    """ERM first (from zero), then the surrogate from the ERM solution, whose solution is the
-    first anchor and start of the aiming rounds."""
+def test_multinomial_linf_fit_starts_at_the_bound_after_the_surrogate(monkeypatch):
+    """ERM first (from zero), then the surrogate from the ERM solution, then the large-deviation
+    bound of ``_softmax_laplace`` from the surrogate's solution, whose solution is the anchor of
+    the first tilted run, with all the samples (no aiming rounds)."""
     import skentropic.linear_model._lbfgs as lbfgs
 
     X, _, labels, sw, _ = _data(n=120, d=4, seed=8)
     anchors, starts = [], []
     real, real_setup = lbfgs.lbfgs, lbfgs.replace
     monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: starts.append(x0.copy()) or real(f, x0, m, **k))
-    monkeypatch.setattr(lbfgs, "replace", lambda r, **k: anchors.append(k.get("anchor")) or real_setup(r, **k))
+    monkeypatch.setattr(lbfgs, "replace", lambda r, **k: anchors.append((r.n_samples, k.get("anchor")))
+                        or real_setup(r, **k))
     _fit(X, labels, sw, SOFTMAX, True, eta=0.1, rho=0.3, n_inner_samples=16)
-    surrogate = lambda t: softmax_surrogate(t[:12].reshape(3, 4), t[12:], X, labels, sw, 0.3, 0.1)  # noqa: E731
     assert not np.any(starts[0])  # the ERM fit
-    _, g_coef, g_int = surrogate(starts[2])
-    assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * starts[2][:12], g_int]))) <= 1e-7
-    first_anchor = next(a for a in anchors if a is not None)
-    np.testing.assert_array_equal(np.concatenate([first_anchor[0].ravel(), first_anchor[1]]), starts[2])
+    for objective, point in ((softmax_surrogate, starts[2]), (softmax_laplace_surrogate, starts[3])):
+        _, g_coef, g_int = objective(point[:12].reshape(3, 4), point[12:], X, labels, sw, 0.3, 0.1,
+                                     *([{}] if objective is softmax_laplace_surrogate else []))
+        assert np.max(np.abs(np.concatenate([g_coef.ravel() + 1e-2 * point[:12], g_int]))) <= 1e-7
+    n_samples, first_anchor = next(a for a in anchors if a[1] is not None)
+    assert n_samples == 16
+    np.testing.assert_array_equal(np.concatenate([first_anchor[0].ravel(), first_anchor[1]]), starts[3])

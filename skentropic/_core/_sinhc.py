@@ -98,6 +98,26 @@ def log_sinhc_derivatives(x, out):
 
 
 @njit(cache=True)
+def log_sinhc_012(x):
+    """``(g(x), g'(x), g''(x))`` for ``x >= 0`` (as :func:`log_sinhc_derivatives`, the first three)."""
+    if x < 0.5:
+        x2 = x * x
+        n_terms = 8 if x < 0.25 else 12
+        g0 = g1 = g2 = 0.0
+        for m in range(n_terms - 1, -1, -1):
+            g0 = g0 * x2 + _TABLE[0, m]
+            g1 = g1 * x2 + _TABLE[1, m]
+            g2 = g2 * x2 + _TABLE[2, m]
+        return g0, g1 * x, g2
+    inv = 1.0 / x
+    if x > 30.0:
+        return x - math.log(2.0 * x), 1.0 - inv, inv * inv
+    e2 = math.exp(-2.0 * x)
+    r = 1.0 / (1.0 - e2)
+    return x - math.log(2.0 * x * r), (1.0 + e2) * r - inv, inv * inv - 4.0 * e2 * r * r
+
+
+@njit(cache=True)
 def cube_cumulants(lam, a, out, work):
     """``out[j] = K^{(j)}(λ)``, ``j = 0..4``, for ``T = Σ_k a_k u_k`` (``a_k >= 0``).
 
