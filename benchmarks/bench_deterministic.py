@@ -23,7 +23,8 @@ Earlier sessions' measurements (and the variants tried and not kept):
 Nineteenth session (2026-11-29): the binary l-inf logistic fits go on from the surrogate's
 minimiser to the large-deviation bound's (``linear_model/_laplace_surrogate.py``) where the first
 does not meet ``tol``; ``--runs`` added to count what that saves (the rows, and the side-by-side
-times against 3419d40, are in ``linear_model/_lbfgs.py``'s docstring and on the benchmarks page).
+times against 3419d40, are in ``bench_deterministic_history.rst``, from ``linear_model/_lbfgs.py``'s
+docstring, and on the benchmarks page).
 Found then: the l1 law's threads are bimodal on this 2-core machine with numba's OpenMP layer
 (fits idle for 0.2 s or after scikit-learn's read either about as fast as back to back or much
 slower, run to run); with ``NUMBA_THREADING_LAYER=workqueue``, or ``OMP_WAIT_POLICY=passive``,
@@ -34,7 +35,7 @@ minimiser with its L-BFGS pairs (``linear_model/_surrogate.py``, ``_lbfgs_memory
 logistic l2 and l1 fits keep the ERM fit's pairs, the multinomial fits keep their pairs across anchors, the
 l-inf tilted draws are vectorised, the l-inf laws run serially on two threads
 (``linear_model/_chunks.py`` has the rows).
-The side-by-side rows against 1d84efd are in ``linear_model/_lbfgs.py``'s docstring and on the
+The side-by-side rows against 1d84efd are in ``bench_deterministic_history.rst`` (from ``_lbfgs.py``) and on the
 benchmarks page; ``--draws --rho 0.05 --repeats 3`` (added then; two runs alternated with
 1d84efd, ms, 32 / 8 draws per point): l-inf 37.1-37.3 / 9.7-9.9 before, 8.8-8.9 / 2.9-3.0
 after; l2 (33.4-34.2 / 8.1-8.3) and l1 (39.3-39.9 / 12.1-12.2) unchanged. Tried and not kept:

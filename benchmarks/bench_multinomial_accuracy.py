@@ -40,7 +40,8 @@ or ``... --convergence``, ``... --two-classes [--rtol 1e-3]``, ``... --samples``
 or ``... --aim [--seeds 0,1]``, ``... --aim-variants [--norms inf] [--seeds 0,1,2]``, or ``... --fits [--seeds 0,1]``.
 
 ``--fits --norms inf --eta 0.001 --seeds 0,1,2`` (2026-11-29, nineteenth session): the fits
-learnt their draws (``linear_model/_lbfgs.py``'s docstring). Before the trust-region recovery
+learnt their draws (``linear_model/_lbfgs.py``'s docstring; the l-inf fits now start at the
+large-deviation bound's minimiser instead, see below). Before the trust-region recovery
 (0074f7d, which only warned), and with ``--inner-samples 128`` / ``512`` there::
 
     ball  seed  time [s]  n_iter  warned     objective  at 500 iter.  rel. diff
