@@ -162,3 +162,28 @@ def test_result_does_not_depend_on_the_thread_count():
     all_threads = softmax_laplace_surrogate(W, b, X, y, sw, 0.2, 0.01, {})
     assert one[0] == all_threads[0]
     np.testing.assert_array_equal(one[1], all_threads[1])
+
+
+def test_multinomial_linf_fits_are_reproducible_whatever_the_thread_count():
+    """The fits that start at the bound (its logits kept from evaluation to evaluation, its
+    points in blocks on threads): the same ``random_state`` gives the same model bit for bit,
+    on one numba thread or all."""
+    from skentropic import EntropicRobustLogisticRegression
+    from skentropic.datasets import load_digits_unit
+
+    X, y = load_digits_unit()
+    X, y = X[:300], y[:300]
+
+    def fit():
+        return EntropicRobustLogisticRegression(rho=0.05, eta=1e-3, norm=np.inf, tol=1e-4, random_state=0).fit(X, y)
+
+    first, second = fit(), fit()
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = fit()
+    finally:
+        numba.set_num_threads(threads)
+    for other in (second, serial):
+        np.testing.assert_array_equal(first.coef_, other.coef_)
+        np.testing.assert_array_equal(first.intercept_, other.intercept_)
