@@ -96,6 +96,11 @@ includes compiling the bound's kernel, about 2 s; ``n_iter`` counts the starts' 
 (the 500-iteration fits' objectives within 1.5e-5 of these at 1f1d47d, 9.2e-5 at 48ab3c1). At 1e-3 and 0.01 the
 objectives are lower by about 2e-5 and 1e-6 relative and no fit warns; at 0.1 and 1 they move
 within the spread between seeds.
+The starts' stop at ``max(tol, 1e-4)`` (1f1d47d) is what makes them faster at this ``tol``: the
+same rows at c289883 (the bound's start with its runs to ``tol``, from its own worktree, then 1f1d47d
+again, one after the other): at 1e-3 1.53 / 1.60 s (seeds 1 / 2; 3.98 s for seed 0 with the
+compilation) against 1.03 / 0.96 s, objectives 0.3696032 / 0.3696034 against 0.3696041 /
+0.3696045; at 0.01 1.50 / 1.11 / 1.28 s against 1.22 / 0.96 / 0.95 s, objectives within 2e-7.
 
 ``--fits`` (2026-11-27, last session; ``rho = 0.05``, ``eta = 0.01``, the estimator's default
 ``tol = 1e-6``)::
