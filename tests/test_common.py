@@ -2,6 +2,7 @@
 
 import inspect
 
+import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -22,6 +23,10 @@ def _instances():
         if issubclass(cls, _BaseEntropicLinearClassifier):
             # the linear models' stochastic path has its own data handling (dense only, epochs)
             yield cls(solver="rt-mlmc", max_iter=30, random_state=0)
+        if cls is skentropic.EntropicRobustLogisticRegression:
+            # the l_inf ball at small eta: the multinomial fits' large-deviation start and the
+            # binary fits' l_inf rule (its per-point logits kept between evaluations)
+            yield cls(norm=np.inf, eta=1e-3, random_state=0)
 
 
 def _expected_failed_checks(estimator):
