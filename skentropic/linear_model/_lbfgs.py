@@ -147,9 +147,10 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         entropic gradient there is small (:func:`_erm_start`); with the ``l_∞`` ball (not the hinge) start
         from the surrogate's minimiser with its L-BFGS pairs instead, or with the logistic loss,
         where that point does not meet ``tol``, from the large-deviation bound's minimiser
-        reached from there (module docstring). The
-        tilted rule: always aim and start at the ERM solution (``l_∞``: at the surrogate's
-        minimiser from there). Their iterations count in ``n_iter``.
+        reached from there (module docstring). The tilted rule: always start at the ERM
+        solution and aim there (``l_∞``: at the softmax large-deviation bound's minimiser,
+        reached from there through the surrogate's, with one tilted run and no aiming rounds).
+        Their iterations count in ``n_iter``.
 
     Returns
     -------
@@ -278,10 +279,10 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         coef, intercept = unpack(res.x)
         return (np.ascontiguousarray(coef), np.array(intercept, dtype=np.float64), n_start + int(res.nit),
                 bool(res.success))
-    # tilted rule: short runs that re-aim the proposals at the current model, then a full run,
-    # all with the same curvature pairs, and trust-region rounds where a run learnt its draws;
-    # the first anchor is the ERM solution with erm_start, or with the l_inf ball the surrogate's
-    # solution from there (see the module docstring)
+    # tilted rule: short runs that re-aim the proposals at the current model (none after the
+    # l_inf bound's start), then a full run, all with the same curvature pairs, and trust-region
+    # rounds where a run learnt its draws; the first anchor is the ERM solution with erm_start,
+    # or with the l_inf ball the large-deviation bound's solution from there (module docstring)
     n_iter, previous, x, full_rule = 0, np.inf, theta0, rule
 
     def aim(point, base=full_rule):
