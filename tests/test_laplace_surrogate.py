@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _references import entropy_logit, laplace_supremum
 from scipy.optimize import check_grad, minimize_scalar
 
 from skentropic._core._losses import LOGISTIC
@@ -20,40 +21,6 @@ def _problem(n, d, seed, scale):
     return X, y, rng.dirichlet(np.ones(n)), w, np.array([0.3])
 
 
-def _entropy(q):
-    return -q * np.log(q) - (1.0 - q) * np.log1p(-q)
-
-
-def _entropy_logit(z):
-    """``H(q)`` at ``q = 1/(1 + e^{−z})``: ``log(1 + e^z) − q z``."""
-    return np.logaddexp(0.0, z) - z / (1.0 + np.exp(-z))
-
-
-def _reference(scores, w, rho, eta):
-    """``sup_q [−q s + H(q) + η Σ_k log sinhc(q ρ w_k/η)]`` with the exact ``G``: the best of a fine
-    grid in ``ζ = log(q/(1 − q))`` (``G' ∈ [0, ρ||w||_1]`` puts the maximiser in ``[−s − 1,
-    −s + ρ||w||_1 + 1]``), refined by a bounded scalar search."""
-    a = rho * np.abs(w) / eta
-    total = rho * np.abs(w).sum()
-
-    def g(z, s):
-        z = np.atleast_1d(z)
-        q = 1.0 / (1.0 + np.exp(-z))
-        return -q * s + _entropy_logit(z) + eta * log_sinhc_array(np.outer(q, a)).sum(axis=1)
-
-    z = np.linspace(-scores.max() - 1.0, -scores.min() + total + 1.0, 4001)
-    q = 1.0 / (1.0 + np.exp(-z))
-    base = _entropy_logit(z) + eta * log_sinhc_array(np.outer(q, a)).sum(axis=1)
-    out = np.empty(scores.shape[0])
-    for i, s in enumerate(scores):
-        j = np.argmax(base - q * s)
-        lo, hi = z[max(j - 1, 0)], z[min(j + 1, z.shape[0] - 1)]
-        res = minimize_scalar(lambda t: -g(t, s)[0], bounds=(lo, hi), method="bounded",
-                              options={"xatol": 1e-12})
-        out[i] = max(-res.fun, g(z[j], s)[0])
-    return out
-
-
 @pytest.mark.parametrize("d", [2, 8, 64, 784])
 @pytest.mark.parametrize("eta", [1e-4, 1e-2, 1.0])
 def test_value_is_the_large_deviation_bound(d, eta):
@@ -62,7 +29,7 @@ def test_value_is_the_large_deviation_bound(d, eta):
     X, y, sw, w, b = _problem(40, d, seed=d, scale=3.0)
     rho = 5.0 / np.abs(w).sum()
     scores = y * (X @ w[0] + b[0])
-    reference = _reference(scores, w[0], rho, eta)
+    reference = laplace_supremum(scores, w[0], rho, eta)
     value = laplace_surrogate(w, b, X, y, sw, rho, eta)[0]
     assert value == pytest.approx(sw @ reference, rel=2e-4)
 
@@ -117,7 +84,7 @@ def _kernel_reference(scores, nodes, a_total):
         t = v * ls._SEARCH - cell
         s_hat = ((2 * t**3 - 3 * t**2 + 1) * f[cell] + (t**3 - 2 * t**2 + t) * m[cell]
                  + (-2 * t**3 + 3 * t**2) * f[cell + 1] + (t**3 - t**2) * m[cell + 1])
-        return _entropy_logit(z) + q * (s_hat - s)
+        return entropy_logit(z) + q * (s_hat - s)
 
     values, qs = np.empty(scores.shape[0]), np.empty(scores.shape[0])
     for i, s in enumerate(scores):

@@ -3,12 +3,12 @@
 import numba
 import numpy as np
 import pytest
+from _references import laplace_supremum
 from scipy.optimize import check_grad, minimize
 from scipy.special import logsumexp
 
 from skentropic._core._tilted_numpy import log_sinhc_array
 from skentropic.linear_model._softmax_laplace import softmax_laplace_points, softmax_laplace_surrogate
-from tests.test_laplace_surrogate import _reference as binary_reference
 
 
 def _problem(n, k, d, seed, scale):
@@ -74,7 +74,7 @@ def test_two_classes_give_the_binary_bound(d, eta):
     rho = 5.0 / np.abs(diff).sum()
     sign = np.where(y == 1, 1.0, -1.0)
     margins = sign * (X @ diff + b[1] - b[0])
-    reference = binary_reference(margins, diff, rho, eta)
+    reference = laplace_supremum(margins, diff, rho, eta)
     S = X @ W.T + b
     values = np.empty(40)
     softmax_laplace_points(S, y.astype(np.int64), np.ascontiguousarray(W.T), rho, eta, surrogate_logits(S, y, W, rho, eta),
