@@ -7,6 +7,8 @@ from _references import laplace_supremum
 from scipy.optimize import check_grad, minimize
 from scipy.special import logsumexp
 
+from skentropic._core._sinhc import (TAYLOR_CELLS, TAYLOR_END, log_sinhc_012, log_sinhc_derivatives,
+                                      log_sinhc_taylor_table)
 from skentropic._core._tilted_numpy import log_sinhc_array
 from skentropic.linear_model._softmax_laplace import softmax_laplace_points, softmax_laplace_surrogate
 
@@ -56,7 +58,7 @@ def test_points_reach_the_maximum_of_a_numpy_reference(eta, d):
     S = X @ W.T + b
     reference = _reference_points(S, y, W, 0.5, eta)
     Z, values = surrogate_logits(S, y, W, 0.5, eta), np.empty(12)
-    softmax_laplace_points(S, y.astype(np.int64), np.ascontiguousarray(W.T), 0.5, eta, Z, values, np.empty((12, 3)),
+    softmax_laplace_points(S, y.astype(np.int64), W, log_sinhc_taylor_table(), 0.5, eta, Z, values, np.empty((12, 3)),
                            np.empty((12, d)), 1e-9)
     np.testing.assert_allclose(values, reference, rtol=1e-9, atol=1e-12)
     for i in range(12):  # the values are Φ at the returned logits
@@ -77,7 +79,7 @@ def test_two_classes_give_the_binary_bound(d, eta):
     reference = laplace_supremum(margins, diff, rho, eta)
     S = X @ W.T + b
     values = np.empty(40)
-    softmax_laplace_points(S, y.astype(np.int64), np.ascontiguousarray(W.T), rho, eta, surrogate_logits(S, y, W, rho, eta),
+    softmax_laplace_points(S, y.astype(np.int64), W, log_sinhc_taylor_table(), rho, eta, surrogate_logits(S, y, W, rho, eta),
                            values, np.empty((40, 2)), np.empty((40, d)), 1e-9)
     assert sw @ values == pytest.approx(sw @ reference, rel=1e-9)
 
@@ -109,7 +111,7 @@ def test_is_a_lower_bound_of_the_entropic_risk_and_tight_at_small_eta():
     for eta in (1e-3, 1e-2, 0.1, 1.0):
         bound = np.empty(6)
         S = X @ W.T + b
-        softmax_laplace_points(S, y.astype(np.int64), np.ascontiguousarray(W.T), rho, eta,
+        softmax_laplace_points(S, y.astype(np.int64), W, log_sinhc_taylor_table(), rho, eta,
                                surrogate_logits(S, y, W, rho, eta), bound,
                                np.empty((6, 3)), np.empty((6, 2)), 1e-9)
         for i in range(6):
@@ -130,7 +132,7 @@ def test_the_fits_search_from_the_scores_reaches_a_local_maximum(eta):
     X, y, sw, W, b = _problem(12, 3, 5, seed=5, scale=2.0)
     S = X @ W.T + b
     Z, values = S.copy(), np.empty(12)
-    softmax_laplace_points(S, y.astype(np.int64), np.ascontiguousarray(W.T), 0.5, eta, Z, values, np.empty((12, 3)),
+    softmax_laplace_points(S, y.astype(np.int64), W, log_sinhc_taylor_table(), 0.5, eta, Z, values, np.empty((12, 3)),
                            np.empty((12, 5)), 1e-9)
     assert np.all(values <= _reference_points(S, y, W, 0.5, eta) + 1e-12)
     directions = np.random.RandomState(0).randn(50, 3)
@@ -187,3 +189,32 @@ def test_multinomial_linf_fits_are_reproducible_whatever_the_thread_count():
     for other in (second, serial):
         np.testing.assert_array_equal(first.coef_, other.coef_)
         np.testing.assert_array_equal(first.intercept_, other.intercept_)
+
+
+def test_log_sinhc_table_matches_the_closed_forms():
+    """``log_sinhc_012``'s Taylor table against ``log_sinhc_derivatives`` (series and closed
+    forms) on a dense grid, the cells' edges, tiny ``x`` and beyond the table: the relative errors
+    its docstring states, and ``g(0) = g'(0) = 0`` exactly."""
+    table = log_sinhc_taylor_table()
+    xs = np.concatenate([np.linspace(0.0, 2 * TAYLOR_END, 100001), np.geomspace(1e-12, 2 * TAYLOR_END, 5001),
+                         np.arange(TAYLOR_END * TAYLOR_CELLS + 1) / TAYLOR_CELLS])
+    exact, out = np.empty((xs.size, 3)), np.empty(6)
+    for i, x in enumerate(xs):
+        log_sinhc_derivatives(x, out)
+        exact[i] = out[:3]
+    tabled = np.array([log_sinhc_012(x, table) for x in xs])
+    positive = xs > 0
+    relative = np.abs(tabled - exact)[positive] / np.abs(exact[positive])
+    assert np.all(relative.max(axis=0) <= [3e-9, 1e-8, 5e-8])
+    assert np.max(np.abs(tabled[:, 0] - exact[:, 0])) <= 4e-13
+    assert log_sinhc_012(0.0, table)[:2] == (0.0, 0.0)
+
+
+def test_log_sinhc_table_derivatives_are_those_of_its_value():
+    """Inside a cell ``g'`` and ``g''`` are the derivatives of the returned ``g`` (central
+    differences), so the bound's gradient is that of its value."""
+    table, h = log_sinhc_taylor_table(), 1e-5
+    for x in [0.01, 0.3, 1.7, 5.2, 11.9, 20.0]:
+        g = [log_sinhc_012(x + j * h, table) for j in (-1, 0, 1)]
+        assert abs((g[2][0] - g[0][0]) / (2 * h) - g[1][1]) <= 1e-9
+        assert abs((g[2][1] - g[0][1]) / (2 * h) - g[1][2]) <= 1e-8

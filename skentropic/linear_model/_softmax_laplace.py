@@ -35,7 +35,12 @@ with the Jacobian ``I − (ρ²/η) W diag(g''(θ)) Wᵀ (diag q − q qᵀ)``; 
 ``Φ`` did not fall (to rounding), else the point takes the ascent direction ``−r`` (``∇_ζ Φ =
 −(diag q − q qᵀ) r``) halved until ``Φ`` rises. A point stops at ``max|r| <= _TOL`` (``Φ`` is then
 exact to about ``_TOL²``) or after ``_NEWTON`` steps. The envelope theorem gives the gradient of
-the computed ``Φ`` at fixed ``q``: ``∂Φ/∂s = λ``, ``∂Φ/∂W_ck = ρ λ_c μ(θ_k)``. The logits are
+the computed ``Φ`` at fixed ``q``: ``∂Φ/∂s = λ``, ``∂Φ/∂W_ck = ρ λ_c μ(θ_k)``. ``g``, ``g'`` and
+``g''`` come from a Taylor table (:func:`~skentropic._core._sinhc.log_sinhc_012`: ``g`` within
+``3e-9`` relative, ``g'`` and ``g''`` the exact derivatives of the tabled ``g`` on each cell, so
+the gradient is that of the value computed); the Jacobian's ``W diag(g'') Wᵀ`` is a Gram matrix
+of ``W diag(√g'')`` (its upper half, by dot products). Together these took the kernel's time to
+about half (ad hoc; ``benchmarks/bench_deterministic.py --multiclass`` measures the fits). The logits are
 kept between evaluations (``state``), moved by the change of the scores (the first-order change of
 the fixed point where ``θ`` stays): a point then usually needs one or two steps (1.3 to 1.8 on
 average on the 10-class digits, ad hoc). The points are independent and run in blocks on
@@ -50,18 +55,27 @@ import math
 import numpy as np
 from numba import njit
 
-from .._core._sinhc import log_sinhc_012
+from .._core._sinhc import log_sinhc_012, log_sinhc_taylor_table
 
 _NEWTON = 50  # Newton steps per point at most
 _HALVINGS = 40  # halvings of an ascent step at most
 _TOL = 1e-7  # stop at max|r| <= _TOL (logits)
 
 
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _dot(a, b):
+    """``a·b`` (the sum may be reassociated: vectorised)."""
+    acc = 0.0
+    for k in range(a.shape[0]):
+        acc += a[k] * b[k]
+    return acc
+
+
 @njit(cache=True)
-def _evaluate(z, s, label, Wt, rho, eta, q, lam, theta, g1, g2, r):
+def _evaluate(z, s, label, W, table, rho, eta, q, lam, theta, g1, g2, r):
     """Fill ``q = softmax(z)``, ``λ = q − e_y``, ``θ = (ρ/η) Wᵀλ``, ``g1 = g'(θ)``, ``g2 = g''(θ)``
-    and the centred residual ``r`` (``Wt = Wᵀ``, shape (d, K)); return ``(Φ(q), max|r|)``."""
-    d, k_classes = Wt.shape
+    and the centred residual ``r`` (``W`` of shape (K, d)); return ``(Φ(q), max|r|)``."""
+    k_classes, d = W.shape
     top = z[0]
     for c in range(1, k_classes):
         top = max(top, z[c])
@@ -78,25 +92,23 @@ def _evaluate(z, s, label, Wt, rho, eta, q, lam, theta, g1, g2, r):
             phi += q[c] * (s[c] - s[label] - (z[c] - top - log_total))  # λ·s + H(q)
     lam[label] -= 1.0
     scale = rho / eta
-    for c in range(k_classes):
-        r[c] = 0.0
     for k in range(d):
-        acc = 0.0
-        row = Wt[k]
-        for c in range(k_classes):
-            acc += lam[c] * row[c]
-        theta[k] = scale * acc
-        g0, slope, curve = log_sinhc_012(abs(theta[k]))
-        if acc < 0.0:
-            slope = -slope
-        g1[k] = slope
+        theta[k] = 0.0
+    for c in range(k_classes):  # θ row by row of W (contiguous)
+        weight = scale * lam[c]
+        row = W[c]
+        for k in range(d):
+            theta[k] += weight * row[k]
+    total = 0.0
+    for k in range(d):
+        g0, slope, curve = log_sinhc_012(abs(theta[k]), table)
+        g1[k] = -slope if theta[k] < 0.0 else slope
         g2[k] = curve
-        phi += eta * g0
-        for c in range(k_classes):
-            r[c] += slope * row[c]
+        total += g0
+    phi += eta * total
     mean = 0.0
     for c in range(k_classes):
-        r[c] = z[c] - s[c] - rho * r[c]
+        r[c] = z[c] - s[c] - rho * _dot(g1, W[c])
         mean += r[c]
     mean /= k_classes
     res = 0.0
@@ -107,20 +119,20 @@ def _evaluate(z, s, label, Wt, rho, eta, q, lam, theta, g1, g2, r):
 
 
 @njit(cache=True)
-def _newton_step(q, Wt, g2, r, rho, eta, jac, step):
+def _newton_step(q, W, g2, r, rho, eta, jac, step, work):
     """``step`` solving ``(I − (ρ²/η) W diag(g'') Wᵀ (diag q − q qᵀ)) step = −r`` by Gaussian
-    elimination with partial pivoting; ``False`` where the matrix is singular."""
-    d, k_classes = Wt.shape
+    elimination with partial pivoting; ``False`` where the matrix is singular. Overwrites ``g2``;
+    ``work`` is scratch of ``W``'s shape."""
+    k_classes, d = W.shape
     curv = rho * rho / eta
-    for a in range(k_classes):  # jac = M = (ρ²/η) W diag(g'') Wᵀ, row by row over k (contiguous)
-        for b in range(k_classes):
-            jac[a, b] = 0.0
     for k in range(d):
-        row = Wt[k]
-        for a in range(k_classes):
-            va = curv * g2[k] * row[a]
-            for b in range(k_classes):
-                jac[a, b] += va * row[b]
+        g2[k] = math.sqrt(curv * max(g2[k], 0.0))
+    for a in range(k_classes):  # work = W diag(√(ρ²g''/η)), jac = M = work workᵀ (symmetric)
+        for k in range(d):
+            work[a, k] = g2[k] * W[a, k]
+    for a in range(k_classes):
+        for b in range(a, k_classes):
+            jac[a, b] = jac[b, a] = _dot(work[a], work[b])
     for a in range(k_classes):  # jac = I − M P, (M P)_ab = (M_ab − (M q)_a) q_b
         mq = 0.0
         for c in range(k_classes):
@@ -159,43 +171,44 @@ def _newton_step(q, Wt, g2, r, rho, eta, jac, step):
 
 
 @njit(cache=True, nogil=True)
-def softmax_laplace_points(S, labels, Wt, rho, eta, Z, values, lam_out, mu_out, tol):
+def softmax_laplace_points(S, labels, W, table, rho, eta, Z, values, lam_out, mu_out, tol):
     """Each point's ``Φ(q_i)`` at the maximiser ``q_i = softmax(Z_i)`` reached from ``Z_i``.
 
-    ``S`` the scores (n, K), ``labels`` the class indices, ``Wt = Wᵀ`` (d, K); ``Z`` (n, K) the
-    starting logits, overwritten by the final ones. Outputs: ``values[i] = Φ(q_i)``,
-    ``lam_out[i] = q_i − e_{y_i}`` and ``mu_out[i] = μ(θ_i)`` (module docstring).
+    ``S`` the scores (n, K), ``labels`` the class indices, ``W`` the weights (K, d), ``table``
+    :func:`~skentropic._core._sinhc.log_sinhc_taylor_table`; ``Z`` (n, K) the starting logits,
+    overwritten by the final ones. Outputs: ``values[i] = Φ(q_i)``, ``lam_out[i] = q_i −
+    e_{y_i}`` and ``mu_out[i] = μ(θ_i)`` (module docstring).
     """
     n, k_classes = S.shape
-    d = Wt.shape[0]
+    d = W.shape[1]
     z, zt, step = np.empty(k_classes), np.empty(k_classes), np.empty(k_classes)
     q, qt = np.empty(k_classes), np.empty(k_classes)
     lam, lamt = np.empty(k_classes), np.empty(k_classes)
     r, rt = np.empty(k_classes), np.empty(k_classes)
     theta, thetat = np.empty(d), np.empty(d)
     g1, g1t, g2, g2t = np.empty(d), np.empty(d), np.empty(d), np.empty(d)
-    jac = np.empty((k_classes, k_classes))
+    jac, work = np.empty((k_classes, k_classes)), np.empty((k_classes, d))
     for i in range(n):
         s = S[i]
         label = labels[i]
         for c in range(k_classes):
             z[c] = Z[i, c]
-        phi, res = _evaluate(z, s, label, Wt, rho, eta, q, lam, theta, g1, g2, r)
+        phi, res = _evaluate(z, s, label, W, table, rho, eta, q, lam, theta, g1, g2, r)
         for _ in range(_NEWTON):
             if res <= tol:
                 break
             accepted = False
-            if _newton_step(q, Wt, g2, r, rho, eta, jac, step):
+            if _newton_step(q, W, g2, r, rho, eta, jac, step, work):
                 for c in range(k_classes):
                     zt[c] = z[c] + step[c]
-                phit, rest = _evaluate(zt, s, label, Wt, rho, eta, qt, lamt, thetat, g1t, g2t, rt)
+                phit, rest = _evaluate(zt, s, label, W, table, rho, eta, qt, lamt, thetat, g1t, g2t, rt)
                 accepted = phit >= phi - 1e-12 * (1.0 + abs(phi))
             if not accepted:  # the ascent direction −r, halved until Φ rises
                 t = 1.0
                 for _ in range(_HALVINGS):
                     for c in range(k_classes):
                         zt[c] = z[c] - t * r[c]
-                    phit, rest = _evaluate(zt, s, label, Wt, rho, eta, qt, lamt, thetat, g1t, g2t, rt)
+                    phit, rest = _evaluate(zt, s, label, W, table, rho, eta, qt, lamt, thetat, g1t, g2t, rt)
                     if phit > phi:
                         accepted = True
                         break
@@ -228,10 +241,11 @@ def softmax_laplace_surrogate(coef, intercept, X, y, sw, rho, eta, state):
         Z = Z + (S - state["scores"])
     state["scores"] = S
     values, lam, mu = np.empty(n), np.empty((n, k)), np.empty((n, coef.shape[1]))
-    labels, Wt = np.ascontiguousarray(y, dtype=np.int64), np.ascontiguousarray(coef.T, dtype=np.float64)
+    labels, W = np.ascontiguousarray(y, dtype=np.int64), np.ascontiguousarray(coef, dtype=np.float64)
+    table = log_sinhc_taylor_table()
 
     def run(pts):  # (each point on its own: the blocks change nothing in the result)
-        softmax_laplace_points(S[pts], labels[pts], Wt, float(rho), float(eta), Z[pts], values[pts], lam[pts],
+        softmax_laplace_points(S[pts], labels[pts], W, table, float(rho), float(eta), Z[pts], values[pts], lam[pts],
                                mu[pts], _TOL)
 
     _run_blocks(run, n, 4 * k * coef.shape[1], spread=True)
