@@ -12,7 +12,8 @@ Laplace approximation of ``F`` (it drops the Gaussian width of the integrand at 
 ``O(η)`` term times a logarithm), and with two classes the binary bound itself. Every ``q``
 gives a lower bound; the stationary points of ``Φ`` are the fixed points ``q = softmax(s + ρ W
 μ(θ))`` (``μ = g'``, the Langevin function), which are the mean-matched tilts of the tilted rule
-(:func:`~skentropic._core._tilt_matching.mean_matched_tilts`) at the same model.
+(:func:`~skentropic._core._tilt_matching.mean_matched_tilts`) at the same model: the tilted
+rule's ``l_∞`` softmax tilts are found by this module's Newton solver (:func:`matched_tilts`).
 
 ``Φ`` need not be concave (``g`` is convex: at small ``η`` each sign change of a ``(Wᵀλ)_k``
 is a kink smoothed over a width ``η``), and with three classes or more no global search is
@@ -226,30 +227,50 @@ def softmax_laplace_points(S, labels, W, table, rho, eta, Z, values, lam_out, mu
             mu_out[i, k] = g1[k]
 
 
+def bound_maximisers(S, labels, W, rho, eta, Z):
+    """``(values, λ, μ)`` of :func:`softmax_laplace_points` for every point (scores ``S``, weights
+    ``W`` of shape (K, d)), from the logits ``Z`` (overwritten by the final ones), in blocks of
+    points on threads."""
+    from ._tilted_rule import _run_blocks  # (not at import: the kernels' build has no threadpoolctl)
+
+    n, k = S.shape
+    values, lam, mu = np.empty(n), np.empty((n, k)), np.empty((n, W.shape[1]))
+    labels, W = np.ascontiguousarray(labels, dtype=np.int64), np.ascontiguousarray(W, dtype=np.float64)
+    S, table = np.ascontiguousarray(S, dtype=np.float64), log_sinhc_taylor_table()
+
+    def run(pts):  # (each point on its own: the blocks change nothing in the result)
+        softmax_laplace_points(S[pts], labels[pts], W, table, float(rho), float(eta), Z[pts], values[pts], lam[pts],
+                               mu[pts], _TOL)
+
+    _run_blocks(run, n, 4 * k * W.shape[1], spread=True)
+    return values, lam, mu
+
+
 def softmax_laplace_surrogate(coef, intercept, X, y, sw, rho, eta, state):
     """``(value, ∂/∂W, ∂/∂b)`` of ``Σ_i sw_i F_LD(s_i)``, ``s_i = W x_i + b`` (module docstring;
     ``y`` the class indices). ``state`` (a dict kept by the caller for one fit) holds each point's
     logits between evaluations; the first starts at the scores."""
-    from ._tilted_rule import _run_blocks  # (not at import: the kernels' build has no threadpoolctl)
-
     S = np.ascontiguousarray(np.asarray(X @ coef.T) + intercept, dtype=np.float64)
-    n, k = S.shape
     Z = state.get("logits")
     if Z is None or Z.shape != S.shape:
         Z = S.copy()
     else:  # the stationarity condition ζ = s + ρ W μ(θ): first order in the scores' change
         Z = Z + (S - state["scores"])
     state["scores"] = S
-    values, lam, mu = np.empty(n), np.empty((n, k)), np.empty((n, coef.shape[1]))
-    labels, W = np.ascontiguousarray(y, dtype=np.int64), np.ascontiguousarray(coef, dtype=np.float64)
-    table = log_sinhc_taylor_table()
-
-    def run(pts):  # (each point on its own: the blocks change nothing in the result)
-        softmax_laplace_points(S[pts], labels[pts], W, table, float(rho), float(eta), Z[pts], values[pts], lam[pts],
-                               mu[pts], _TOL)
-
-    _run_blocks(run, n, 4 * k * coef.shape[1], spread=True)
+    values, lam, mu = bound_maximisers(S, y, coef, rho, eta, Z)
     state["logits"] = Z
     G = lam * sw[:, None]
     g_W = np.asarray(X.T @ G).T + rho * (G.T @ mu)
     return float(sw @ values), g_W, G.sum(axis=0)
+
+
+def matched_tilts(scores, labels, W, rho, eta, tilts):
+    """The ``l_∞`` tilts ``θ_i = (ρ/η) Wᵀλ_i`` of the softmax loss matched to their proposal's mean,
+    ``λ_i = softmax(s_i + ρ W μ(θ_i)) − e_{y_i}``: the stationary points of the bound (module
+    docstring), by its Newton solver from the logits ``s_i + ρ W μ(θ⁰_i)`` of the starting
+    ``tilts`` ``θ⁰``, point by point."""
+    from .._core._tilt_matching import tilted_uniform_mean
+
+    Z = np.asarray(scores, dtype=np.float64) + rho * (tilted_uniform_mean(tilts) @ W.T)
+    _, lam, _ = bound_maximisers(scores, labels, W, rho, eta, Z)
+    return (rho / eta) * (lam @ W)

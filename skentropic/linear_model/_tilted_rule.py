@@ -16,7 +16,11 @@ sample size fraction of the gradient weights ``w e^{ℓ/η}``. The tilt of point
 worst case ``s_i − ρ||w||_*``; for the softmax loss at one fast-gradient step from ``x_i`` or
 at the worst case of the competing class that loses most (:func:`_softmax_start`), and under
 the ``l_∞`` and ``l_2`` balls then at the proposal's own mean
-(:func:`~skentropic._core._tilt_matching.mean_matched_tilts`). The anchor is held fixed while L-BFGS
+(:func:`~skentropic._core._tilt_matching.mean_matched_tilts`; for ``l_∞``, since 2026-11-29, the
+same fixed point found by the Newton solver of the softmax large-deviation bound,
+:func:`~._softmax_laplace.matched_tilts`, from that start: faster on the 10-class digits (ad
+hoc), and ``benchmarks/bench_multinomial_accuracy.py --convergence`` gave the same rows, one
+closer to 4096 samples). The anchor is held fixed while L-BFGS
 runs (the objective is then a smooth deterministic function of ``(W, b)`` with an exact
 gradient) and is moved to the solution between rounds
 (:func:`skentropic.linear_model._lbfgs.fit_lbfgs`).
@@ -47,6 +51,7 @@ from .._core._threads import single_blas_thread
 from .._core._tilt_matching import mean_matched_tilts
 from .._core._tilted import TILTED_POINTS
 from .._core._tilted_numpy import draw_tilted_linf_seeded
+from ._softmax_laplace import matched_tilts
 
 # draws per block of points (4 MB of float64; blocks run on threads). With 8 MB the 10-class
 # digits' aiming rounds (8 samples per point) were one block on one thread
@@ -60,7 +65,8 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
 
     The tilt of point ``i`` is ``θ_i = (ρ/η) sign_i coeff_i @ anchor_W``
     (:func:`tilt_coefficients`; softmax and the ``l_∞`` or ``l_2`` ball: moved to the
-    proposal's mean by :func:`~skentropic._core._tilt_matching.mean_matched_tilts`; ``0``, the uniform
+    proposal's mean by :func:`~._softmax_laplace.matched_tilts` (``l_∞``) or
+    :func:`~skentropic._core._tilt_matching.mean_matched_tilts` (``l_2``); ``0``, the uniform
     proposal, where it is not finite), its seed :func:`point_seeds`, and ``draws = (U, log_w)``
     the ``m`` draws of every point (:func:`draw_tilted`) when there is a ``cache`` and they take
     at most ``CACHE_BYTES`` (else ``None``: they are made block by block at each evaluation).
@@ -87,7 +93,9 @@ def tilted_setup(cache, X, labels, sign, anchor_W, anchor_b, rho, eta, seed, m, 
         anchor_scores = anchor_scores * sign[:, None]
     coeff = tilt_coefficients(labels, anchor_W, anchor_scores, rho, norm_code, loss_code)
     tilts = (rho / eta) * sign[:, None] * (coeff @ anchor_W)
-    if loss_code == SOFTMAX and norm_code in (NORM_INF, NORM_L2):  # the margin tilts are exact already
+    if loss_code == SOFTMAX and norm_code == NORM_INF:  # (the margin tilts are exact already)
+        tilts = matched_tilts(anchor_scores, labels, anchor_W, rho, eta, tilts)
+    elif loss_code == SOFTMAX and norm_code == NORM_L2:
         tilts = mean_matched_tilts(lambda shift, rows: _score_gradient(anchor_scores[rows] + shift @ anchor_W.T,
                                                                        labels[rows]) @ anchor_W,
                                    tilts, rho, eta, norm_code)
