@@ -125,6 +125,26 @@ def test_binary_linf_fit_starts_at_the_surrogate_solutions(monkeypatch, loss):
     assert objective(coef, intercept) == pytest.approx(objective(plain[0], plain[1]), rel=1e-10)
 
 
+def test_binary_linf_bound_run_stops_after_its_iteration_cap(monkeypatch):
+    """The binary bound's run stops after ``_BOUND_ITER`` iterations (it is kinked where a point's
+    maximiser jumps, and there L-BFGS cannot meet the tolerance); the entropic run from there
+    still ends at the fit from zero's objective."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, y, _, sw, _ = _data(n=300, d=6, seed=2)
+    iterations, real = [], lbfgs.lbfgs
+    monkeypatch.setattr(lbfgs, "_BOUND_ITER", 2)
+    monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: (lambda r: iterations.append((k["maxiter"], r.nit))
+                                                                or r)(real(f, x0, m, **k)))
+    coef, intercept, _, converged = _fit(X, y, sw, LOGISTIC, True)
+    assert converged and len(iterations) == 3 and iterations[1] == (2, 2) and iterations[2][0] == 500
+    plain = _fit(X, y, sw, LOGISTIC, False)
+    rule = make_inner_rule(NORM_INF, 6, LOGISTIC)
+    objective = lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, LOGISTIC,  # noqa: E731
+                                              rule)[0] + 5e-3 * np.sum(c * c)
+    assert objective(coef, intercept) == pytest.approx(objective(plain[0], plain[1]), rel=1e-10)
+
+
 def test_binary_linf_logistic_fit_skips_the_bound_where_the_surrogate_meets_the_tolerance(monkeypatch):
     """Large ``η``: the surrogate's minimiser meets the tolerance of the entropic objective, and
     the robust run starts there (two runs, the entropic objective evaluated once)."""

@@ -7,9 +7,14 @@ with the curvature learnt in another (the tilted rule's runs and the starts belo
 behind each choice below are in ``benchmarks/bench_deterministic_history.rst`` (the section
 moved out of this docstring, and the newer ones), with the commands that made them.
 
-L-BFGS keeps ``_MAXCOR = 30`` correction pairs instead of scipy's 10 (at most
-``_MAXCOR_FLOATS`` floats of history, 32 MB, and at least 10): the entropic objectives change
-their curvature faster than the logistic loss (the smoothed ``ρ||w||_*`` term). The whole fit
+L-BFGS keeps ``_MAXCOR = 30`` correction pairs in scipy's runs instead of scipy's 10, and
+``_MAXCOR_KEPT = 100`` in the runs of :func:`._lbfgs_memory.lbfgs` (at most ``_MAXCOR_FLOATS``
+floats of history, 32 MB, and at least 10): the entropic objectives change their curvature faster
+than the logistic loss (the smoothed ``ρ||w||_*`` term). With 100 pairs the multinomial ``l_∞``
+fits' runs on the large-deviation bound took about half the iterations of 30 pairs on the
+10-class digits, the binary fits no more time, and the whole 10-class table less time (since
+2026-11-29, twenty-first session; ``bench_deterministic_history.rst``); scipy's L-BFGS-B pays
+more per iteration for its pairs, and the SVC's hinge fits (scipy's) took longer with 100. The whole fit
 runs with BLAS on one thread (``_core._threads.single_blas_thread``): the parallel numba kernels
 leave numba's OpenMP workers spinning for a while after each call, and OpenBLAS's workers spin
 after each product, so on few cores the two pools took each other's cores at every evaluation.
@@ -29,7 +34,11 @@ weights only, ``η > 0``):
   linear in the perturbation: ERM's cost per evaluation), with its pairs, unless the entropic
   objective there is above its value at zero. With the logistic loss, where the entropic
   gradient there exceeds ``tol``, on to the minimiser of the large-deviation lower bound of
-  :mod:`._laplace_surrogate` (each point priced at its own slope), with the same pairs.
+  :mod:`._laplace_surrogate` (each point priced at its own slope), with the same pairs, for at
+  most ``_BOUND_ITER`` iterations: the bound is convex but kinked where a point's maximiser jumps
+  between two local maxima (its ``H + Ĝ`` need not be concave), and there L-BFGS cannot meet
+  ``tol`` (1000 × 784 at ``η = 0.01``, ``ρ = 0.1``: 621 iterations until a line search failed,
+  against at most 10 in the other cells of ``bench_deterministic.py --runs``).
 - **Multinomial (tilted rule):** the ERM solution at any size (an evaluation of the tilted rule
   draws ``n × m`` samples: the ERM fit is always the cheaper). With the ``l_∞`` ball, on from
   there to the surrogate's minimiser and then to the minimiser of the softmax large-deviation
@@ -97,7 +106,9 @@ _TR_ITER = 10  # ... L-BFGS iterations per round
 _TR_ROUNDS = 60  # ... rounds at most
 _TR_REJECTED = 2  # ... stop after this many steps in a row that did not lower the re-aimed objective
 _START_GTOL = 1e-4  # the multinomial l_inf starts (surrogate, bound) stop at this gradient or tol
-_MAXCOR = 30  # L-BFGS correction pairs (scipy's and scikit-learn's default: 10) ...
+_BOUND_ITER = 20  # the binary l_inf bound's run stops after this many iterations
+_MAXCOR = 30  # L-BFGS correction pairs of scipy's runs (scipy's and scikit-learn's default: 10) ...
+_MAXCOR_KEPT = 100  # ... and of _lbfgs_memory's (the pairs kept from run to run) ...
 _MAXCOR_FLOATS = 2**22  # ... fewer (at least 10) where their 2 * maxcor * n_params floats pass this
 # erm_start: start from the ERM solution where the entropic gradient there is at most this
 # fraction of the one at the given start (_erm_start)
@@ -199,7 +210,8 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         theta0 = np.concatenate([theta0, intercept0])
         if bounds is not None:
             bounds += [(None, None)] * k
-    maxcor = int(max(10, min(_MAXCOR, _MAXCOR_FLOATS // (2 * theta0.shape[0]))))
+    maxcor, kept_maxcor = (int(max(10, min(pairs, _MAXCOR_FLOATS // (2 * theta0.shape[0]))))
+                           for pairs in (_MAXCOR, _MAXCOR_KEPT))
     options = {"maxiter": int(max_iter), "gtol": float(tol), "ftol": 64 * np.finfo(float).eps,
                "maxls": 50, "maxcor": maxcor}
     if verbose:
@@ -244,7 +256,9 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         # the multinomial starts stop at _START_GTOL: their minimisers are not the risk's, and
         # the tilted run from there takes as many iterations to a smaller tol either way
         gtol = max(settings["gtol"], _START_GTOL) if loss_code == SOFTMAX else settings["gtol"]
-        res = lbfgs(surrogate, x, memory, maxiter=int(max_iter), **dict(settings, gtol=gtol))
+        # (the binary bound is kinked where a point's maximiser jumps: its run may never meet gtol)
+        iterations = min(int(max_iter), _BOUND_ITER) if laplace and loss_code != SOFTMAX else int(max_iter)
+        res = lbfgs(surrogate, x, memory, maxiter=iterations, **dict(settings, gtol=gtol))
         return res.x, res.nit
 
     if rule.kind != TILTED or rho == 0:  # (ρ = 0 needs no inner rule: the ERM start's own fit)
@@ -255,7 +269,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
             # (smooth) entropic objective, and L-BFGS runs long on them; the squared hinge's ERM
             # pairs slowed its fits too (module docstring)
             if norm_code == NORM_INF and loss_code != HINGE:  # the surrogate's solution and curvature
-                memory = Memory(maxcor)
+                memory = Memory(kept_maxcor)
                 start, n_start = surrogate_solution(theta0, memory)
                 at_start = fun(start)
                 if at_start[0] <= fun(theta0, 0.0)[0]:  # (at zero: the ERM loss, no law)
@@ -264,11 +278,11 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                         theta0, n_laplace = surrogate_solution(start, memory, laplace=True)
                         n_start += n_laplace
                 else:
-                    n_start, memory = 0, Memory(maxcor)
+                    n_start, memory = 0, Memory(kept_maxcor)
             else:
                 # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
                 # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
-                erm_memory = Memory(maxcor) if loss_code == LOGISTIC else None
+                erm_memory = Memory(kept_maxcor) if loss_code == LOGISTIC else None
                 start, started, n_start = _erm_start(fun, fun(theta0, 0.0)[1], *erm_solution(erm_memory))
                 if start is not None:  # (with the ERM fit's curvature pairs, if it kept any)
                     theta0, fun, memory = start, started, erm_memory
@@ -290,7 +304,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         nonlocal rule
         rule = replace(base, anchor=unpack(point))
 
-    memory = Memory(maxcor)
+    memory = Memory(kept_maxcor)
     laplace_start = erm_start and norm_code == NORM_INF and loss_code == SOFTMAX  # (no aiming rounds then)
     if erm_start:
         x, n_iter = erm_solution(memory)
@@ -320,7 +334,7 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
         aim(x, aim_rule)
         learnt = _learnt_draws(res.fun, fun(x)[0], _DRAWS_GAP)
     if learnt:  # a run learnt its draws: trust-region rounds
-        x, n_rounds, converged, trained, aimed = _trust_region_rounds(fun, x, aim, maxcor, settings, int(max_iter))
+        x, n_rounds, converged, trained, aimed = _trust_region_rounds(fun, x, aim, kept_maxcor, settings, int(max_iter))
         n_iter += n_rounds
         _check_draws(trained, aimed, full_rule.n_samples, eta)
     coef, intercept = unpack(x)

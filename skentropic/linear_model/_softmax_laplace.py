@@ -34,9 +34,12 @@ Computation (:func:`softmax_laplace_points`, per point): Newton steps on the log
 ``q`` for the residual ``r = ζ − s − ρ W μ(θ)`` (centred: ``ζ`` is defined up to a constant),
 with the Jacobian ``I − (ρ²/η) W diag(g''(θ)) Wᵀ (diag q − q qᵀ)``; a step is kept where
 ``Φ`` did not fall (to rounding), else the point takes the ascent direction ``−r`` (``∇_ζ Φ =
-−(diag q − q qᵀ) r``) halved until ``Φ`` rises. A point stops at ``max|r| <= _TOL`` (``Φ`` is then
-exact to about ``_TOL²``) or after ``_NEWTON`` steps. The envelope theorem gives the gradient of
-the computed ``Φ`` at fixed ``q``: ``∂Φ/∂s = λ``, ``∂Φ/∂W_ck = ρ λ_c μ(θ_k)``. ``g``, ``g'`` and
+−(diag q − q qᵀ) r``) halved until ``Φ`` rises. A point stops at ``max|r| <= tol`` (``Φ`` is then
+exact to about ``tol²``) or after ``_NEWTON`` steps. The envelope theorem gives the gradient of
+the computed ``Φ`` at fixed ``q``: ``∂Φ/∂s = λ``, ``∂Φ/∂W_ck = ρ λ_c μ(θ_k)``, exact to ``O(tol)``
+relative: the fits take ``tol = _TOL = 1e-5`` (their runs on the bound stop at a gradient of
+``1e-4``, :mod:`._lbfgs`; at ``1e-7`` the evaluations took longer, to the same fitted models
+within the start's tolerance, ad hoc), the tilts ``_TILT_TOL = 1e-7``. ``g``, ``g'`` and
 ``g''`` come from a Taylor table (:func:`~skentropic._core._sinhc.log_sinhc_012`: ``g`` within
 ``3e-9`` relative, ``g'`` and ``g''`` the exact derivatives of the tabled ``g`` on each cell, so
 the gradient is that of the value computed); the Jacobian's ``W diag(g'') Wᵀ`` is a Gram matrix
@@ -60,7 +63,8 @@ from .._core._sinhc import log_sinhc_012, log_sinhc_taylor_table
 
 _NEWTON = 50  # Newton steps per point at most
 _HALVINGS = 40  # halvings of an ascent step at most
-_TOL = 1e-7  # stop at max|r| <= _TOL (logits)
+_TOL = 1e-5  # the fits' bound: stop at max|r| <= _TOL (logits) ...
+_TILT_TOL = 1e-7  # ... and the tilts' (matched_tilts)
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -227,10 +231,10 @@ def softmax_laplace_points(S, labels, W, table, rho, eta, Z, values, lam_out, mu
             mu_out[i, k] = g1[k]
 
 
-def bound_maximisers(S, labels, W, rho, eta, Z):
+def bound_maximisers(S, labels, W, rho, eta, Z, tol):
     """``(values, λ, μ)`` of :func:`softmax_laplace_points` for every point (scores ``S``, weights
-    ``W`` of shape (K, d)), from the logits ``Z`` (overwritten by the final ones), in blocks of
-    points on threads."""
+    ``W`` of shape (K, d)), from the logits ``Z`` (overwritten by the final ones) to ``tol``, in
+    blocks of points on threads."""
     from ._tilted_rule import _run_blocks  # (not at import: the kernels' build has no threadpoolctl)
 
     n, k = S.shape
@@ -240,16 +244,16 @@ def bound_maximisers(S, labels, W, rho, eta, Z):
 
     def run(pts):  # (each point on its own: the blocks change nothing in the result)
         softmax_laplace_points(S[pts], labels[pts], W, table, float(rho), float(eta), Z[pts], values[pts], lam[pts],
-                               mu[pts], _TOL)
+                               mu[pts], float(tol))
 
     _run_blocks(run, n, 4 * k * W.shape[1], spread=True)
     return values, lam, mu
 
 
-def softmax_laplace_surrogate(coef, intercept, X, y, sw, rho, eta, state):
+def softmax_laplace_surrogate(coef, intercept, X, y, sw, rho, eta, state, tol=_TOL):
     """``(value, ∂/∂W, ∂/∂b)`` of ``Σ_i sw_i F_LD(s_i)``, ``s_i = W x_i + b`` (module docstring;
-    ``y`` the class indices). ``state`` (a dict kept by the caller for one fit) holds each point's
-    logits between evaluations; the first starts at the scores."""
+    ``y`` the class indices), each point's maximum to ``tol``. ``state`` (a dict kept by the caller
+    for one fit) holds each point's logits between evaluations; the first starts at the scores."""
     S = np.ascontiguousarray(np.asarray(X @ coef.T) + intercept, dtype=np.float64)
     Z = state.get("logits")
     if Z is None or Z.shape != S.shape:
@@ -257,7 +261,7 @@ def softmax_laplace_surrogate(coef, intercept, X, y, sw, rho, eta, state):
     else:  # the stationarity condition ζ = s + ρ W μ(θ): first order in the scores' change
         Z = Z + (S - state["scores"])
     state["scores"] = S
-    values, lam, mu = bound_maximisers(S, y, coef, rho, eta, Z)
+    values, lam, mu = bound_maximisers(S, y, coef, rho, eta, Z, tol)
     state["logits"] = Z
     G = lam * sw[:, None]
     g_W = np.asarray(X.T @ G).T + rho * (G.T @ mu)
@@ -272,5 +276,5 @@ def matched_tilts(scores, labels, W, rho, eta, tilts):
     from .._core._tilt_matching import tilted_uniform_mean
 
     Z = np.asarray(scores, dtype=np.float64) + rho * (tilted_uniform_mean(tilts) @ W.T)
-    _, lam, _ = bound_maximisers(scores, labels, W, rho, eta, Z)
+    _, lam, _ = bound_maximisers(scores, labels, W, rho, eta, Z, _TILT_TOL)
     return (rho / eta) * (lam @ W)
