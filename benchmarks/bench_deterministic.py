@@ -20,6 +20,11 @@ how many iterations and evaluations; no timing).
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
 
+Twenty-first session (2026-11-29): the softmax bound's kernel (a Taylor table for log sinhc, the
+Jacobian as a Gram matrix), the tilted rule's l-inf softmax tilts from it, 100 kept L-BFGS pairs
+and a 20-iteration cap on the binary bound's run; ``--multiclass`` and ``--sweep --times`` side by
+side with 559d18a in ``bench_deterministic_history.rst`` and on the benchmarks page.
+
 Nineteenth session (2026-11-29): the binary l-inf logistic fits go on from the surrogate's
 minimiser to the large-deviation bound's (``linear_model/_laplace_surrogate.py``) where the first
 does not meet ``tol``; ``--runs`` added to count what that saves (the rows, and the side-by-side
