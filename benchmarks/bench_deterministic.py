@@ -14,8 +14,8 @@ sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); 
 [--etas 0.01] [--rho 0.05] [--repeats 1] [--solver auto]`` for the 10-class digits; ``--laws
 [--etas ...] [--rho ...]`` for one ``l_inf`` and one ``l_1`` law alone (the kernels, no fit);
 ``--draws [--rho 0.05]`` for the 10-class digits' tilted draws alone; ``--runs [--sizes ...]
-[--etas ...] [--rho ...]`` for the L-BFGS runs of the binary l-inf logistic fits (which start,
-how many iterations and evaluations; no timing).
+[--etas ...] [--rho ...] [--norms ...]`` for the L-BFGS runs of the binary logistic fits (which
+start, how many iterations and evaluations; no timing).
 
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
@@ -227,49 +227,52 @@ def laws(args):
 
 
 def runs(args):
-    """``--runs``: the L-BFGS runs of each binary ``l_inf`` logistic fit of ``--sizes`` x ``--etas``
-    (``--rho``): per run, the objective minimised (``surrogate``: :mod:`._surrogate`; ``bound``:
-    :mod:`._laplace_surrogate`; ``entropic``: the exact rule), its iterations and evaluations, and
-    the exact rule's evaluations in all (the start test's included; those of the ERM loss at zero,
-    with ``rho = 0``, not counted). No timing: what a start saves, in evaluations."""
+    """``--runs``: the L-BFGS runs of each binary logistic fit of ``--sizes`` x ``--etas`` x
+    ``--norms`` (``--rho``): per run, the objective minimised (``erm``: the ERM loss, ``rho = 0``;
+    ``surrogate``: :mod:`._surrogate`; ``bound``: :mod:`._laplace_surrogate`; ``entropic``: the
+    exact rule), its iterations and evaluations, and the exact rule's evaluations in all (the start
+    tests' included). No timing: what a start saves, in evaluations."""
     import skentropic.linear_model._lbfgs as lbfgs_module
 
     calls = []
     real = {name: getattr(lbfgs_module, name) for name in ("linear_objective", "margin_surrogate", "laplace_surrogate",
-                                                          "lbfgs") if hasattr(lbfgs_module, name)}  # (commits before it)
+                                                          "lbfgs", "minimize") if hasattr(lbfgs_module, name)}
 
     def counting(name, label):
         def call(*a, **k):
-            if name != "linear_objective" or a[5] > 0:  # (ρ > 0: not the ERM loss at zero)
-                calls.append(label)
+            calls.append("erm" if name == "linear_objective" and not a[5] > 0 else label)
             return real[name](*a, **k)
         return call
 
-    def run(fun, x0, memory, **k):
-        start = len(calls)
-        res = real["lbfgs"](fun, x0, memory, **k)
-        kinds = calls[start:]
-        calls[start:] = []
-        calls.append((kinds[0] if kinds else "entropic", int(res.nit), len(kinds)))  # (none: the start test's reused)
-        return res
+    def recorded(name):
+        def call(fun, x0, *a, **k):
+            start = len(calls)
+            res = real[name](fun, x0, *a, **k)
+            kinds = calls[start:]
+            calls[start:] = []
+            calls.append((kinds[0] if kinds else "entropic", int(res.nit), len(kinds)))  # (none: the start test's reused)
+            return res
+        return call
 
     lbfgs_module.linear_objective = counting("linear_objective", "entropic")
     lbfgs_module.margin_surrogate = counting("margin_surrogate", "surrogate")
     if "laplace_surrogate" in real:
         lbfgs_module.laplace_surrogate = counting("laplace_surrogate", "bound")
-    lbfgs_module.lbfgs = run
+    lbfgs_module.lbfgs, lbfgs_module.minimize = recorded("lbfgs"), recorded("minimize")
+    codes = {"l2": NORM_L2, "l-inf": NORM_INF, "l1": NORM_L1}
     try:
-        print(f"l-inf logistic, rho={args.rho} C=1.0 tol=1e-4; runs as objective: iterations / evaluations")
-        print(f"{'n x d':>10}{'eta':>8}  {'runs':<62}{'entropic evaluations':>22}")
-        for size in args.sizes.split(","):
-            X, y = load_size(size)
-            for eta in (float(e) for e in args.etas.split(",")):
-                calls.clear()
-                fit(X, y, args.rho, eta, NORM_INF, 1.0, 1e-4, make_inner_rule(NORM_INF, X.shape[1], LOGISTIC))
-                runs_ = [c for c in calls if isinstance(c, tuple)]
-                total = sum(c == "entropic" for c in calls) + sum(n for kind, _, n in runs_ if kind == "entropic")
-                text = ", ".join(f"{kind} {nit}/{n}" for kind, nit, n in runs_)
-                print(f"{size:>10}{eta:>8}  {text:<62}{total:>22}", flush=True)
+        print(f"logistic, rho={args.rho} C=1.0 tol=1e-4; runs as objective: iterations / evaluations")
+        print(f"{'ball':<6}{'n x d':>10}{'eta':>8}  {'runs':<62}{'entropic evaluations':>22}")
+        for name in args.norms.split(","):
+            for size in args.sizes.split(","):
+                X, y = load_size(size)
+                for eta in (float(e) for e in args.etas.split(",")):
+                    calls.clear()
+                    fit(X, y, args.rho, eta, codes[name], 1.0, 1e-4, make_inner_rule(codes[name], X.shape[1], LOGISTIC))
+                    runs_ = [c for c in calls if isinstance(c, tuple)]
+                    total = sum(c == "entropic" for c in calls) + sum(n for kind, _, n in runs_ if kind == "entropic")
+                    text = ", ".join(f"{kind} {nit}/{n}" for kind, nit, n in runs_)
+                    print(f"{name:<6}{size:>10}{eta:>8}  {text:<62}{total:>22}", flush=True)
     finally:
         for name, fn in real.items():
             setattr(lbfgs_module, name, fn)
@@ -354,7 +357,7 @@ def main():
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
     parser.add_argument("--draws", action="store_true", help="time the 10-class digits' tilted draws alone (--rho)")
     parser.add_argument("--runs", action="store_true",
-                        help="the L-BFGS runs of the binary l-inf logistic fits (--sizes, --etas, --rho): "
+                        help="the L-BFGS runs of the binary logistic fits (--sizes, --etas, --rho, --norms): "
                              "objectives, iterations, evaluations")
     parser.add_argument("--solver", default="auto",
                         help="--multiclass: the estimator's solver (e.g. rt-mlmc, the stochastic default)")
