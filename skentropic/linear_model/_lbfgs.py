@@ -29,9 +29,9 @@ weights only, ``η > 0``):
   does), except for the ``l_1`` ball, whose law stays the dearer part at every size measured.
   For the logistic loss the ERM fit is made by :func:`._lbfgs_memory.lbfgs` and the entropic run
   keeps its pairs, from zero too where the start is rejected (since 2026-11-29, twenty-first
-  session: the binary digits, ``ρ = 0.1``, l1 at ``η = 1e-3`` took 13 iterations instead of 33 to
-  the same objective, ``bench_deterministic_history.rst``); the SVC's losses keep scipy (the
-  hinge's ERM pairs model nothing smooth).
+  session: on the binary digits, ``ρ = 0.1``, the l1 fit at ``η = 1e-3`` took 13 entropic
+  iterations instead of 33 without pairs, ``bench_deterministic.py --runs``); the SVC's losses
+  keep scipy (the hinge's ERM pairs model nothing smooth).
 - **Binary ``l_∞``** (logistic and squared hinge; the hinge's surrogate is kinked): the minimiser
   of the surrogate of :mod:`._surrogate` (each margin moved by the exact entropic risk of a loss
   linear in the perturbation: ERM's cost per evaluation), with its pairs, unless the entropic
