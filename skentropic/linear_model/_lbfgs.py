@@ -28,10 +28,12 @@ weights only, ``η > 0``):
   ``_ERM_START_POINTS = 5000`` points (the laws' cost does not grow with ``n``, the ERM fit's
   does), except for the ``l_1`` ball, whose law stays the dearer part at every size measured.
   For the logistic loss the ERM fit is made by :func:`._lbfgs_memory.lbfgs` and the entropic run
-  keeps its pairs, from zero too where the start is rejected (since 2026-11-29, twenty-first
-  session: on the binary digits, ``ρ = 0.1``, the l1 fit at ``η = 1e-3`` took 13 entropic
-  iterations instead of 33 without pairs, ``bench_deterministic.py --runs``); the SVC's losses
-  keep scipy (the hinge's ERM pairs model nothing smooth).
+  keeps its pairs; the SVC's losses keep scipy (the hinge's ERM pairs model nothing smooth).
+  Where the start is rejected the entropic run is scipy's from zero, without the ERM pairs: with
+  them (1275fec, reverted) the digits' l1 fit at ``ρ = 0.1``, ``η = 1e-3`` took 13 entropic
+  iterations instead of 33 (``bench_deterministic.py --runs``), but one-vs-rest fits with a large
+  ball took longer (l1 at ``ρ = 2``, the demo's l2 at ``ρ = 0.5``; ad hoc): the ERM curvature
+  misleads where the ball moves the optimum far from ERM, which is where the start is rejected.
 - **Binary ``l_∞``** (logistic and squared hinge; the hinge's surrogate is kinked): the minimiser
   of the surrogate of :mod:`._surrogate` (each margin moved by the exact entropic risk of a loss
   linear in the perturbation: ERM's cost per evaluation), with its pairs, unless the entropic
@@ -50,7 +52,7 @@ weights only, ``η > 0``):
   _START_GTOL)``: their minimisers are not the risk's, and at the estimator's ``tol = 1e-6`` the
   tilted run from there took about as many iterations after starts converged to ``tol`` as after
   starts stopped at 1e-4, and the fits took 0.6-0.9 of the time with the same true objectives
-  (``benchmarks/bench_multinomial_accuracy_history.rst``, ``--fits`` rows at c289883).
+  (``benchmarks/bench_multinomial_accuracy.py``'s docstring, ``--fits`` rows at c289883).
 
 With the tilted importance-sampling rule (softmax loss) the proposals are aimed at an anchor
 model that stays fixed during one L-BFGS run (the objective is then smooth and deterministic).
@@ -287,9 +289,8 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                 # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
                 erm_memory = Memory(kept_maxcor) if loss_code == LOGISTIC else None
                 start, started, n_start = _erm_start(fun, fun(theta0, 0.0)[1], *erm_solution(erm_memory))
-                memory = erm_memory  # the ERM fit's pairs (if it kept any), also where its start is rejected
-                if start is not None:
-                    theta0, fun = start, started
+                if start is not None:  # (with the ERM fit's curvature pairs, if it kept any)
+                    theta0, fun, memory = start, started, erm_memory
         if memory is not None:
             res = lbfgs(fun, theta0, memory, maxiter=int(max_iter), **settings)
         else:
