@@ -250,7 +250,8 @@ def runs(args):
             res = real[name](fun, x0, *a, **k)
             kinds = calls[start:]
             calls[start:] = []
-            calls.append((kinds[0] if kinds else "entropic", int(res.nit), len(kinds)))  # (none: the start test's reused)
+            # (no evaluation: the start test's reused)
+            calls.append((kinds[0] if kinds else "entropic", int(res.nit), len(kinds)))
             return res
         return call
 

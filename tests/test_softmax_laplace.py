@@ -84,7 +84,8 @@ def test_two_classes_give_the_binary_bound(d, eta):
     reference = laplace_supremum(margins, diff, rho, eta)
     S = X @ W.T + b
     values = np.empty(40)
-    softmax_laplace_points(S, y.astype(np.int64), W, log_sinhc_taylor_table(), rho, eta, surrogate_logits(S, y, W, rho, eta),
+    softmax_laplace_points(S, y.astype(np.int64), W, log_sinhc_taylor_table(), rho, eta,
+                           surrogate_logits(S, y, W, rho, eta),
                            values, np.empty((40, 2)), np.empty((40, d)), 1e-9)
     assert sw @ values == pytest.approx(sw @ reference, rel=1e-9)
 

@@ -44,14 +44,15 @@ within the start's tolerance, ad hoc), the tilts ``_TILT_TOL = 1e-7``. ``g``, ``
 ``3e-9`` relative, ``g'`` and ``g''`` the exact derivatives of the tabled ``g`` on each cell, so
 the gradient is that of the value computed); the Jacobian's ``W diag(g'') Wᵀ`` is a Gram matrix
 of ``W diag(√g'')`` (its upper half, by dot products). Together these took the kernel's time to
-about half (ad hoc; ``benchmarks/bench_deterministic.py --multiclass`` measures the fits). The logits are
-kept between evaluations (``state``), moved by the change of the scores (the first-order change of
-the fixed point where ``θ`` stays): a point then usually needs one or two steps (1.3 to 1.8 on
-average on the 10-class digits, ad hoc). The points are independent and run in blocks on
-threads (:func:`~._tilted_rule._run_blocks`; the kernel releases the GIL). It is not among the
-kernels compiled ahead of time (:mod:`skentropic._core._aot`): those hold the GIL, and on two
-cores one thread took twice as long (an ad-hoc timing); numba compiles it at its first call,
-about 2 s, as the tilted rule's samplers.
+about half (ad hoc; ``benchmarks/bench_deterministic.py --multiclass`` measures the fits). The
+logits are kept between evaluations (``state``), moved by the change of the scores (the
+first-order change of the fixed point where ``θ`` stays): a point then usually needs one or two
+steps (1.3 to 1.8 on average on the 10-class digits at ``tol = 1e-7``, ad hoc). The points are
+independent and run in blocks on threads (:func:`~._tilted_rule._run_blocks`; the kernel
+releases the GIL). It is not among the kernels compiled ahead of time
+(:mod:`skentropic._core._aot`): those hold the GIL, and on two cores one thread took twice as long
+(an ad-hoc timing); numba compiles it at its first call, about 2 s, as the tilted rule's samplers
+(also where :func:`matched_tilts` serves an ``entropic_risk`` of an ``l_∞`` multinomial model).
 """
 
 import math

@@ -20,10 +20,9 @@ the ``l_∞`` and ``l_2`` balls then at the proposal's own mean
 same fixed point found by the Newton solver of the softmax large-deviation bound,
 :func:`~._softmax_laplace.matched_tilts`, from that start: faster on the 10-class digits (ad
 hoc), and ``benchmarks/bench_multinomial_accuracy.py --convergence`` gave the same rows, one
-closer to 4096 samples). The anchor is held fixed while L-BFGS
-runs (the objective is then a smooth deterministic function of ``(W, b)`` with an exact
-gradient) and is moved to the solution between rounds
-(:func:`skentropic.linear_model._lbfgs.fit_lbfgs`).
+closer to 4096 samples). The anchor is held fixed while L-BFGS runs (the objective is then a
+smooth deterministic function of ``(W, b)`` with an exact gradient) and is moved to the solution
+between rounds (:func:`skentropic.linear_model._lbfgs.fit_lbfgs`).
 
 Samples come from per-point seeds (a hash of the point, :func:`point_seeds`): the draws of a
 point depend only on its seed and its tilt. They are made once per anchor and kept while they
