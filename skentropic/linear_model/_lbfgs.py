@@ -53,7 +53,7 @@ weights only, ``η > 0``):
   _START_GTOL)``: their minimisers are not the risk's, and at the estimator's ``tol = 1e-6`` the
   tilted run from there took about as many iterations after starts converged to ``tol`` as after
   starts stopped at 1e-4, and the fits took 0.6-0.9 of the time with the same true objectives
-  (``benchmarks/bench_multinomial_accuracy.py``'s docstring, ``--fits`` rows at c289883).
+  (``benchmarks/bench_multinomial_accuracy_history.rst``, ``--fits`` rows at c289883).
 
 With the tilted importance-sampling rule (softmax loss) the proposals are aimed at an anchor
 model that stays fixed during one L-BFGS run (the objective is then smooth and deterministic).

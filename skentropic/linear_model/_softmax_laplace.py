@@ -61,6 +61,7 @@ import numpy as np
 from numba import njit
 
 from .._core._sinhc import log_sinhc_012, log_sinhc_taylor_table
+from .._core._tilt_matching import tilted_uniform_mean
 
 _NEWTON = 50  # Newton steps per point at most
 _HALVINGS = 40  # halvings of an ascent step at most
@@ -274,8 +275,6 @@ def matched_tilts(scores, labels, W, rho, eta, tilts):
     ``λ_i = softmax(s_i + ρ W μ(θ_i)) − e_{y_i}``: the stationary points of the bound (module
     docstring), by its Newton solver from the logits ``s_i + ρ W μ(θ⁰_i)`` of the starting
     ``tilts`` ``θ⁰``, point by point."""
-    from .._core._tilt_matching import tilted_uniform_mean
-
     Z = np.asarray(scores, dtype=np.float64) + rho * (tilted_uniform_mean(tilts) @ W.T)
     _, lam, _ = bound_maximisers(scores, labels, W, rho, eta, Z, _TILT_TOL)
     return (rho / eta) * (lam @ W)
