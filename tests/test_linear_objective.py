@@ -268,6 +268,44 @@ def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
             assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("norm, loss, threshold", [(NORM_L2, LOGISTIC, 0.1), (NORM_L1, LOGISTIC, 0.3),
+                                                    (NORM_L2, SQUARED_HINGE, 0.04), (NORM_L1, HINGE, 0.04),
+                                                    (NORM_INF, HINGE, 0.04)])
+def test_fit_lbfgs_erm_start_threshold(monkeypatch, norm, loss, threshold):
+    """The ERM start's gradient test: 0.1 (l2) and 0.3 (l1) of the gradient at zero where the run
+    keeps the ERM fit's pairs (logistic), 0.04 for the SVC's losses (scipy's run, no pairs). A fit
+    whose ERM gradient ratio lies between 0.04 and its threshold starts at the ERM solution."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    seen = []
+    real = lbfgs._erm_start
+    monkeypatch.setattr(lbfgs, "_erm_start", lambda fun, g0, x, n, t: seen.append((g0, x, t)) or real(fun, g0, x, n, t))
+    X, y, _, sw, _ = _data(n=400, d=6, seed=4)
+    rule = make_inner_rule(norm, 6, loss)
+    kw = dict(norm_code=norm, loss_code=loss, alpha=1e-2, fit_intercept=True, coef_init=np.zeros((1, 6)),
+              intercept_init=np.zeros(1), max_iter=1000, tol=1e-6, rule=rule, erm_start=True)
+    fit_lbfgs(X, y, sw, rho=0.3, eta=1e-2, **kw)
+    assert [t for *_, t in seen] == [threshold]
+    if loss != LOGISTIC:
+        return
+    # a ball whose ERM gradient ratio is between 0.04 and the threshold: the run starts at ERM
+    for rho in np.geomspace(0.01, 3.0, 40):
+        seen.clear()
+        coef, intercept, _, _ = fit_lbfgs(X, y, sw, rho=rho, eta=1e-2, **kw)
+        g0, x_erm, _ = seen[0]
+        at_erm = _robust_gradient(x_erm[None, :6], x_erm[6:], X, y, sw, rho, 1e-2, norm, 1e-2, rule)
+        ratio = np.max(np.abs(at_erm)) / np.max(np.abs(g0))
+        if 0.05 < ratio < 0.9 * threshold:
+            break
+    else:
+        pytest.fail("no ball with an ERM gradient ratio between 0.04 and the threshold")
+    starts = []
+    real_memory = lbfgs.lbfgs
+    monkeypatch.setattr(lbfgs, "lbfgs", lambda f, x0, m, **k: starts.append(x0.copy()) or real_memory(f, x0, m, **k))
+    fit_lbfgs(X, y, sw, rho=rho, eta=1e-2, **kw)
+    assert len(starts) == 2 and np.array_equal(starts[1], x_erm)
+
+
 @pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("eta", [10.0, 1e-2, 1e-4])
 def test_robust_gradient_at_zero_weights_is_the_erm_gradient(norm, eta):
