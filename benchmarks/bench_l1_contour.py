@@ -12,7 +12,8 @@ relative change of ``F(s) = η log Σ_j ω_j e^{φ(s − t_j)/η}`` (logistic lo
 {−1, 0, 1, 3}) at each ``eta`` of the table when the reference densities replace the library's
 (both on the library's own atoms, so only the density's error is measured).
 
-Run: ``python benchmarks/bench_l1_contour.py [--dims 8,64,200,784,2000]``.
+Run: ``python benchmarks/bench_l1_contour.py [--dims 8,64,200,784,2000] [--profiles]`` (``--profiles``:
+the largest ``|Δ log p|`` over the atoms at every ``eta`` for seven shapes of the weights).
 
 Measured 2026-11-27 (eleventh session; ``ref spread``: the largest ``|Δ log p|`` between the two
 references; ``-``: no atom beyond ``20 σ_T``)::
@@ -45,8 +46,9 @@ from scipy.special import logsumexp
 from skentropic.linear_model import _l1_rule
 from skentropic.linear_model._cube_rule import active_coordinates
 
-FINE = {"_H_CONTOUR": 0.02, "_BETA": 0.1, "_CONTOUR_TOL": 1e-20, "_MAX_NODES": 20000}
-FINER = {"_H_CONTOUR": 0.015, "_BETA": 0.07, "_CONTOUR_TOL": 1e-20, "_MAX_NODES": 30000}  # checks FINE
+FINE = {"_H_CONTOUR": 0.02, "_H_CONTOUR_LOW_D": 0.02, "_BETA": 0.1, "_CONTOUR_TOL": 1e-20, "_MAX_NODES": 20000}
+FINER = {"_H_CONTOUR": 0.015, "_H_CONTOUR_LOW_D": 0.015, "_BETA": 0.07, "_CONTOUR_TOL": 1e-20,
+         "_MAX_NODES": 30000}  # checks FINE
 ETAS = (1e-4, 1e-2, 1.0)
 SCORES = (-1.0, 0.0, 1.0, 3.0)
 
@@ -88,10 +90,34 @@ def _nodes(t, gap, a, d, g):
     return len(calls)
 
 
+def profiles(dims):
+    """``--profiles``: the largest ``|Δ log p|`` against ``FINE`` over the atoms at ``eta`` in
+    ``ETAS``, and the mean number of nodes, for several shapes of the weights (seeded)."""
+    rng = np.random.RandomState(0)
+    print(f"{'d':>5}{'weights':>11}{'|dlogp|':>10}{'nodes':>7}")
+    for d in dims:
+        shapes = {"gaussian": rng.randn(d), "equal": np.ones(d), "dominant": np.r_[10.0, np.full(d - 1, 0.1)],
+                  "geometric": 0.8 ** np.arange(d), "sparse": np.r_[rng.randn(4), np.zeros(d - 4)],
+                  "cauchy": rng.standard_cauchy(d), "two": np.r_[1.0, 0.999, np.full(d - 2, 1e-3)]}
+        for name, w in shapes.items():
+            _, a = active_coordinates(np.abs(w))
+            worst, nodes = 0.0, []
+            for eta in ETAS:
+                t, gap, _, _, _ = _l1_rule.l1_grid(a, d, eta, 0, 3.0)
+                lib, n_nodes = densities(a, d, t, gap, fine=None)
+                ref, _ = densities(a, d, t, gap, fine=FINE)
+                worst = max(worst, float(np.max(np.abs(lib - ref))))
+                nodes.extend(n_nodes)
+            print(f"{d:>5}{name:>11}{worst:>10.1e}{np.mean(nodes):>7.0f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dims", default="8,64,200,784,2000")
+    parser.add_argument("--profiles", action="store_true", help="several shapes of the weights (--dims)")
     args = parser.parse_args()
+    if args.profiles:
+        return profiles([int(v) for v in args.dims.split(",")])
     print(f"{'d':>5}{'ref spread':>12}{'bulk |dlogp|':>15}{'tail |dlogp|':>15}{'nodes':>8}   F rel. err. (eta " +
           " / ".join(f"{e:g}" for e in ETAS) + ")")
     for d in (int(v) for v in args.dims.split(",")):

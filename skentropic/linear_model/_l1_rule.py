@@ -25,9 +25,13 @@ is exact for every contour position; the saddle point only makes the integrand a
 bell-shaped function of ``y`` dominated by ``y ≈ 0``, so that the trapezoidal rule in
 ``v`` with ``y = s sinh(βv)/β`` (``s = K''(λ̂)^{−1/2}``) converges geometrically, with relative
 (not absolute) error, in the far tails too. The integrand is analytic in a strip around the
-contour (its singularities, the poles of ``K``, lie on the real axis); the step ``_H_CONTOUR``
-was chosen on the measured error, below ``1e-11`` relative up to ``d = 64``, and within
-``20 σ_T`` of the centre in any dimension. In ``d >= 200`` the far tail's densities err more
+contour (its singularities, the poles of ``K``, lie on the real axis); the steps were chosen on
+the measured error (``benchmarks/bench_l1_contour.py``): ``_H_CONTOUR = 0.15`` keeps ``log p``
+within ``1e-11`` of a much finer integral within ``20 σ_T`` of the centre in any dimension; up to
+``d = _COARSE_D = 64`` the step is ``_H_CONTOUR_LOW_D = 0.25`` (32 nodes per density instead of 51
+at ``d = 64``; the law took 0.7 of the time, ``bench_deterministic.py --laws``), ``log p`` within ``5e-9`` there over seven shapes
+of the weights (``--profiles``; with this step ``1e-7`` at ``d = 100`` and ``7e-6`` at
+``d = 200`` with ``_COARSE_D`` raised, hence the bound). In ``d >= 200`` the far tail's densities err more
 (``log p`` off by ``1e-4`` at ``d = 784``, ``6e-3`` at ``d = 2000``; ``F`` by ``3e-7`` relative
 at worst: ``benchmarks/bench_l1_contour.py``, which says why and what a fix would cost)
 (``tests/test_l1_rule.py`` checks the closed form
@@ -65,11 +69,20 @@ from .._core._losses import HINGE, LOGISTIC
 from .._core._tilted import l1_tilt_constants
 from ._chunks import chunk_count
 
-_H_CONTOUR = 0.15  # trapezoid step in v of the inversion integral, y = s sinh(βv)/β
+_H_CONTOUR = 0.15  # trapezoid step in v of the inversion integral, y = s sinh(βv)/β ...
+_H_CONTOUR_LOW_D = 0.25  # ... up to _COARSE_D dimensions
+_COARSE_D = 64
 _BETA = 0.5
 _CONTOUR_TOL = 1e-14  # stop when a node's magnitude is below this fraction of the sum
 _MAX_NODES = 600
 L1_NODE_WORK = 16  # an l_1 density (dozens of contour nodes per coordinate) weighs 16 cube atoms (PARALLEL_WORK)
+
+
+def l1_node_work(n_total):
+    """What one ``l_1`` density of one coordinate weighs against ``PARALLEL_WORK``: ``L1_NODE_WORK``,
+    scaled by the nodes of the coarser step up to ``_COARSE_D`` dimensions (32 instead of 51)."""
+    return L1_NODE_WORK * _H_CONTOUR / _H_CONTOUR_LOW_D if n_total <= _COARSE_D else L1_NODE_WORK
+
 SCRATCH_ROWS = 7  # rows of per-coordinate scratch of _density
 _LOG_1E50 = 50.0 * math.log(10.0)
 _H_BULK = 0.25  # z-step <= _H_BULK σ_T / A: atoms a quarter standard deviation apart in the bulk
@@ -389,8 +402,9 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
         for k in range(n_a):
             grad[k] = 0.0
     total = 0.0
+    h = _H_CONTOUR_LOW_D if n_total <= _COARSE_D else _H_CONTOUR
     for j in range(_MAX_NODES):
-        v = j * _H_CONTOUR
+        v = j * h
         y = s * math.sinh(_BETA * v) / _BETA
         wy = s * math.cosh(_BETA * v) * (0.5 if j == 0 else 1.0)
         cu = y * t / u0
@@ -418,7 +432,7 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
             grad[k] /= total
     if not total > 0.0:
         return np.nan
-    return log_k + math.log(total * _H_CONTOUR / math.pi)
+    return log_k + math.log(total * h / math.pi)
 
 
 @njit(cache=True)

@@ -66,7 +66,7 @@ from ._cube_rule import (
     gauss_hermite,
     suffix_power_sums,
 )
-from ._l1_rule import L1_NODE_WORK, l1_atoms, l1_atoms_parallel, l1_grid
+from ._l1_rule import l1_atoms, l1_atoms_parallel, l1_grid, l1_node_work
 from ._quadrature import bulk_half_width, log_sphere_normaliser
 from ._score_grid import atom_margin, l2_margin
 from ._sphere_rule import sphere_margin
@@ -406,7 +406,7 @@ def cross_law(w, rho, eta, loss_code, score_span, resolve_loss=True, with_grad=F
     t_half, gap_half = np.abs(t[first]), gap[first]
     log_p = np.empty(n_half)
     grads = np.empty((n_half, a.shape[0]) if with_grad else (0, 0))
-    kernel = l1_atoms_parallel if n_half * a.shape[0] * L1_NODE_WORK > PARALLEL_WORK else l1_atoms
+    kernel = l1_atoms_parallel if n_half * a.shape[0] * l1_node_work(n_total) > PARALLEL_WORK else l1_atoms
     kernel(t_half, gap_half, a, n_total, log_p, grads, bool(with_grad))
     return t, normalise_log_weights(log_p[fold] + log_jac), index, a, (fold, grads)
 
