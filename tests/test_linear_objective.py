@@ -268,13 +268,13 @@ def test_fit_lbfgs_erm_start_follows_the_gradient_test(monkeypatch):
             assert np.array_equal(a, b)
 
 
-@pytest.mark.parametrize("norm, loss, threshold", [(NORM_L2, LOGISTIC, 0.1), (NORM_L1, LOGISTIC, 0.3),
+@pytest.mark.parametrize("norm, loss, threshold", [(NORM_L2, LOGISTIC, 0.04), (NORM_L1, LOGISTIC, 0.3),
                                                     (NORM_L2, SQUARED_HINGE, 0.04), (NORM_L1, HINGE, 0.04),
                                                     (NORM_INF, HINGE, 0.04)])
 def test_fit_lbfgs_erm_start_threshold(monkeypatch, norm, loss, threshold):
-    """The ERM start's gradient test: 0.1 (l2) and 0.3 (l1) of the gradient at zero where the run
-    keeps the ERM fit's pairs (logistic), 0.04 for the SVC's losses (scipy's run, no pairs). A fit
-    whose ERM gradient ratio lies between 0.04 and its threshold starts at the ERM solution."""
+    """The ERM start's gradient test: 0.3 of the gradient at zero for the logistic l1 fits (whose
+    run keeps the ERM fit's pairs), 0.04 otherwise. An l1 fit whose ERM gradient ratio lies between
+    0.04 and 0.3 starts at the ERM solution."""
     import skentropic.linear_model._lbfgs as lbfgs
 
     seen = []
@@ -286,7 +286,7 @@ def test_fit_lbfgs_erm_start_threshold(monkeypatch, norm, loss, threshold):
               intercept_init=np.zeros(1), max_iter=1000, tol=1e-6, rule=rule, erm_start=True)
     fit_lbfgs(X, y, sw, rho=0.3, eta=1e-2, **kw)
     assert [t for *_, t in seen] == [threshold]
-    if loss != LOGISTIC:
+    if threshold <= 0.04:
         return
     # a ball whose ERM gradient ratio is between 0.04 and the threshold: the run starts at ERM
     for rho in np.geomspace(0.01, 3.0, 40):
