@@ -20,6 +20,11 @@ start, how many iterations and evaluations; no timing).
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
 
+Twenty-second session (2026-11-29): the logistic l1 fits take the ERM start (with its pairs) up to
+a gradient ratio of 0.3 (``benchmarks/bench_erm_start.py``, new, compares the two starts), and the
+l1 rule's contour step is coarser up to d = 64; ``--sweep`` and ``--laws`` side by side with 9ad03e6
+in ``bench_deterministic_history.rst``.
+
 Twenty-first session (2026-11-29): the softmax bound's kernel (a Taylor table for log sinhc, the
 Jacobian as a Gram matrix), the tilted rule's l-inf softmax tilts from it, 100 kept L-BFGS pairs
 and a 20-iteration cap on the binary bound's run; ``--multiclass`` and ``--sweep --times`` side by

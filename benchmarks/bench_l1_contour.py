@@ -25,6 +25,11 @@ references; ``-``: no atom beyond ``20 σ_T``)::
       784     2.8e-14        7.1e-15        1.2e-04      56   1.0e-08 / 0.0e+00 / 9.1e-15
      2000     4.5e-13        2.8e-14        5.5e-03      56   3.4e-07 / 1.8e-16 / 4.6e-15
 
+Since 2026-11-29 (twenty-second session) the step is coarser up to ``d = 64``
+(``_H_CONTOUR_LOW_D``): there ``|Δ log p|`` reads up to ``2e-10`` (Gaussian weights) and ``5e-9``
+(``--profiles``) with about 32 nodes; the rows after that change are in
+``bench_deterministic_history.rst``.
+
 In ``d >= 200`` the far tail's densities (beyond ``20 σ_T``) are off by up to ``1e-4``
 (``d = 784``) and ``6e-3`` (``d = 2000``) in ``log p``. In an ad-hoc study of the integrand, its
 modulus there falls slowly near the saddle (the nearest pole, of the largest coordinate) and then

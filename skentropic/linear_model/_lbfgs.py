@@ -27,13 +27,14 @@ weights only, ``η > 0``):
   it when the entropic gradient there (max norm) is at most a fraction of the one at zero (which,
   at zero weights, is the ERM objective's), else from zero: ``_ERM_START_GRADIENT = 0.04``, and
   for the logistic ``l_1`` fits 0.3 (``_ERM_START_GRADIENT_KEPT``, since 2026-11-29,
-  twenty-second session). With the ERM pairs the ``l_1`` fits took fewer iterations from the ERM
-  start than from zero up to ratios of about 0.4 at ``tol`` 1e-4 and 1e-6 (the digits at ``ρ =
-  0.1``, ``η = 1e-3``, ratio 0.12: 10 entropic iterations instead of 33), more beyond (one-vs-rest
-  at ``ρ = 2``, ratios 0.4 to 1.5). The ``l_2`` fits keep 0.04: at ``tol = 1e-6`` the one-vs-rest
-  digits at ``ρ = 0.5`` took more evaluations from the ERM start at ratios from 0.05 (the ERM
-  pairs' steps too long for the ball's curvature), although the binary digits at ``ρ = 0.1``
-  took fewer up to 0.17 (``bench_deterministic_history.rst``). Only up to
+  twenty-second session). With the ERM pairs the ``l_1`` fits were faster from the ERM start
+  than from zero at every ratio measured up to 0.12, at ``tol`` 1e-4 and 1e-6 (the digits at
+  ``ρ = 0.1``, ``η = 1e-3``, ratio 0.12: 10 entropic iterations instead of 33), and slower at 1.3
+  to 1.9 (one-vs-rest at ``ρ = 2``); ``benchmarks/bench_erm_start.py``. The ``l_2`` fits keep
+  0.04: the binary digits at ``ρ = 0.1`` were faster from the ERM start up to 0.085, but the
+  one-vs-rest digits at ``ρ = 0.5`` slower at ``tol = 1e-6`` at every ratio, below 0.04 too (the
+  ERM pairs' steps too long for the ball's curvature: many more evaluations than iterations).
+  Rows: ``bench_deterministic_history.rst``. Only up to
   ``_ERM_START_POINTS = 5000`` points (the laws' cost does not grow with ``n``, the ERM fit's
   does), except for the ``l_1`` ball, whose law stays the dearer part at every size measured.
   For the logistic loss the ERM fit is made by :func:`._lbfgs_memory.lbfgs` and the entropic run
