@@ -28,11 +28,11 @@ bell-shaped function of ``y`` dominated by ``y ≈ 0``, so that the trapezoidal 
 contour (its singularities, the poles of ``K``, lie on the real axis); the steps were chosen on
 the measured error (``benchmarks/bench_l1_contour.py``): ``_H_CONTOUR = 0.15`` keeps ``log p``
 within ``1e-11`` of a much finer integral within ``20 σ_T`` of the centre in any dimension; up to
-``d = _COARSE_D = 64`` the step is ``_H_CONTOUR_LOW_D = 0.25`` (32 nodes per density instead of 51
-at ``d = 64``; the law took 0.7 of the time, ``bench_deterministic.py --laws``), ``log p`` within ``5e-9`` there over seven shapes
-of the weights (``--profiles``; with this step ``1e-7`` at ``d = 100`` and ``7e-6`` at
-``d = 200`` with ``_COARSE_D`` raised, hence the bound). In ``d >= 200`` the far tail's densities err more
-(``log p`` off by ``1e-4`` at ``d = 784``, ``6e-3`` at ``d = 2000``; ``F`` by ``3e-7`` relative
+``d = _COARSE_D = 64`` the step is ``_H_CONTOUR_LOW_D = 0.25`` (32 nodes per density instead of
+51 at ``d = 64``; the law took 0.7 of the time, ``bench_deterministic.py --laws``), ``log p``
+within ``5e-9`` there over seven shapes of the weights (``--profiles``; with this step ``1e-7`` at
+``d = 100`` and ``7e-6`` at ``d = 200`` with ``_COARSE_D`` raised, hence the bound). In
+``d >= 200`` the far tail's densities err more (``log p`` off by ``1e-4`` at ``d = 784``, ``6e-3`` at ``d = 2000``; ``F`` by ``3e-7`` relative
 at worst: ``benchmarks/bench_l1_contour.py``, which says why and what a fix would cost)
 (``tests/test_l1_rule.py`` checks the closed form
 ``p_T(t) = (d/2) Σ_k c_k a_k^{−1} (1 − |t|/a_k)_+^{d−1}``, ``c_k = Π_{j≠k} a_k²/(a_k² − a_j²)``,
@@ -76,13 +76,6 @@ _BETA = 0.5
 _CONTOUR_TOL = 1e-14  # stop when a node's magnitude is below this fraction of the sum
 _MAX_NODES = 600
 L1_NODE_WORK = 16  # an l_1 density (dozens of contour nodes per coordinate) weighs 16 cube atoms (PARALLEL_WORK)
-
-
-def l1_node_work(n_total):
-    """What one ``l_1`` density of one coordinate weighs against ``PARALLEL_WORK``: ``L1_NODE_WORK``,
-    scaled by the nodes of the coarser step up to ``_COARSE_D`` dimensions (32 instead of 51)."""
-    return L1_NODE_WORK * _H_CONTOUR / _H_CONTOUR_LOW_D if n_total <= _COARSE_D else L1_NODE_WORK
-
 SCRATCH_ROWS = 7  # rows of per-coordinate scratch of _density
 _LOG_1E50 = 50.0 * math.log(10.0)
 _H_BULK = 0.25  # z-step <= _H_BULK σ_T / A: atoms a quarter standard deviation apart in the bulk
@@ -102,6 +95,12 @@ _TAIL_DECADES = 40.0  # and, near the vertex, the peak of (A − t)^{d−1} e^{�
 _CORE_STEPS = 3.0
 _CORE_MIN = 1e-12
 _CORE_RATE = 0.4
+
+
+def l1_node_work(n_total):
+    """What one ``l_1`` density of one coordinate weighs against ``PARALLEL_WORK``: ``L1_NODE_WORK``,
+    scaled by the nodes of the coarser step up to ``_COARSE_D`` dimensions (32 instead of 51)."""
+    return L1_NODE_WORK * _H_CONTOUR / _H_CONTOUR_LOW_D if n_total <= _COARSE_D else L1_NODE_WORK
 
 
 def l1_grid(a_active, n_total, eta, loss_code, score_span, resolve_loss=True):
