@@ -28,9 +28,10 @@ weights only, ``η > 0``):
   at zero weights, is the ERM objective's), else from zero: ``_ERM_START_GRADIENT = 0.04``, and
   for the logistic ``l_1`` fits 0.3 (``_ERM_START_GRADIENT_KEPT``, since 2026-11-29,
   twenty-second session). With the ERM pairs the ``l_1`` fits were faster from the ERM start
-  than from zero at every ratio measured up to 0.12, at ``tol`` 1e-4 and 1e-6 (the digits at
-  ``ρ = 0.1``, ``η = 1e-3``, ratio 0.12: 10 entropic iterations instead of 33), and slower at 1.3
-  to 1.9 (one-vs-rest at ``ρ = 2``); ``benchmarks/bench_erm_start.py``. The ``l_2`` fits keep
+  than from zero at the ratios measured up to 0.12, at ``tol`` 1e-4 and 1e-6 (the digits at
+  ``ρ = 0.1``, ``η = 1e-3``, ratio 0.12: 10 entropic iterations instead of 33), but for two
+  one-vs-rest classes (as fast, and 5% slower), and 3-5x slower at 1.3 to 1.9 (one-vs-rest at
+  ``ρ = 2``); ``benchmarks/bench_erm_start.py``. The ``l_2`` fits keep
   0.04: the binary digits at ``ρ = 0.1`` were faster from the ERM start up to 0.085, but the
   one-vs-rest digits at ``ρ = 0.5`` slower at ``tol = 1e-6`` at every ratio, below 0.04 too (the
   ERM pairs' steps too long for the ball's curvature: many more evaluations than iterations).
