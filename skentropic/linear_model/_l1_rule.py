@@ -97,10 +97,17 @@ _CORE_MIN = 1e-12
 _CORE_RATE = 0.4
 
 
+@njit(cache=True)
+def _contour_step(n_total):
+    """The trapezoid step of the inversion integral in ``d = n_total`` dimensions (module docstring)."""
+    return _H_CONTOUR_LOW_D if n_total <= _COARSE_D else _H_CONTOUR
+
+
 def l1_node_work(n_total):
-    """What one ``l_1`` density of one coordinate weighs against ``PARALLEL_WORK``: ``L1_NODE_WORK``,
-    scaled by the nodes of the coarser step up to ``_COARSE_D`` dimensions (32 instead of 51)."""
-    return L1_NODE_WORK * _H_CONTOUR / _H_CONTOUR_LOW_D if n_total <= _COARSE_D else L1_NODE_WORK
+    """What one ``l_1`` density of one coordinate weighs against ``PARALLEL_WORK``: ``L1_NODE_WORK``
+    at the step ``_H_CONTOUR``, scaled by the nodes of the step in ``n_total`` dimensions (the
+    coarser step up to ``_COARSE_D``: 32 nodes instead of 51)."""
+    return L1_NODE_WORK * _H_CONTOUR / _contour_step.py_func(n_total)
 
 
 def l1_grid(a_active, n_total, eta, loss_code, score_span, resolve_loss=True):
@@ -401,7 +408,7 @@ def _density(t, gap, a, n_total, g, grad, with_grad):
         for k in range(n_a):
             grad[k] = 0.0
     total = 0.0
-    h = _H_CONTOUR_LOW_D if n_total <= _COARSE_D else _H_CONTOUR
+    h = _contour_step(n_total)
     for j in range(_MAX_NODES):
         v = j * h
         y = s * math.sinh(_BETA * v) / _BETA

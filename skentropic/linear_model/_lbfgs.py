@@ -26,7 +26,7 @@ weights only, ``η > 0``):
 - **Binary, ``l_2`` and ``l_1``:** the penalised ERM fit (``ρ = 0``) first; L-BFGS starts from
   it when the entropic gradient there (max norm) is at most a fraction of the one at zero (which,
   at zero weights, is the ERM objective's), else from zero: ``_ERM_START_GRADIENT = 0.04``, and
-  for the logistic ``l_1`` fits 0.3 (``_ERM_START_GRADIENT_KEPT``, since 2026-11-29,
+  for the logistic ``l_1`` fits 0.3 (``_ERM_START_GRADIENT_L1``, since 2026-11-29,
   twenty-second session). With the ERM pairs the ``l_1`` fits were faster from the ERM start
   than from zero at the ratios measured up to 0.12, at ``tol`` 1e-4 and 1e-6 (the digits at
   ``ρ = 0.1``, ``η = 1e-3``, ratio 0.12: 10 entropic iterations instead of 33), but for two
@@ -102,7 +102,7 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
 from .._core._losses import HINGE, LOGISTIC, SOFTMAX, margin_losses
-from .._core._norms import NORM_INF, NORM_L1, NORM_L2
+from .._core._norms import NORM_INF, NORM_L1
 from .._core._threads import single_blas_thread
 from ._laplace_surrogate import laplace_surrogate
 from ._lbfgs_memory import Memory, lbfgs
@@ -128,8 +128,8 @@ _MAXCOR_FLOATS = 2**22  # ... fewer (at least 10) where their 2 * maxcor * n_par
 # erm_start: start from the ERM solution where the entropic gradient there is at most this
 # fraction of the one at the given start (_erm_start) ...
 _ERM_START_GRADIENT = 0.04
-# ... or, where the run keeps the ERM fit's pairs (logistic), this one for the l_2 and l_1 balls
-_ERM_START_GRADIENT_KEPT = {NORM_L2: 0.04, NORM_L1: 0.3}
+# ... or this one for the l_1 ball where the run keeps the ERM fit's pairs (logistic)
+_ERM_START_GRADIENT_L1 = 0.3
 # ... with at most this many points, or with the l_1 ball: the laws' cost does not grow with n, the
 # matrix products (all of an ERM evaluation) do; beyond, the ERM fit cost about what it saved
 _ERM_START_POINTS = 5000
@@ -300,7 +300,8 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
                 # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
                 # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
                 erm_memory = Memory(kept_maxcor) if loss_code == LOGISTIC else None
-                threshold = _ERM_START_GRADIENT if erm_memory is None else _ERM_START_GRADIENT_KEPT[norm_code]
+                threshold = (_ERM_START_GRADIENT_L1 if erm_memory is not None and norm_code == NORM_L1
+                             else _ERM_START_GRADIENT)
                 start, started, n_start = _erm_start(fun, fun(theta0, 0.0)[1], *erm_solution(erm_memory),
                                                      threshold)
                 if start is not None:  # (with the ERM fit's curvature pairs, if it kept any)
