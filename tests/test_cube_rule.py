@@ -508,3 +508,62 @@ def test_linf_laws_thread_only_beyond_two_threads(monkeypatch):
         monkeypatch.setattr(chunks.numba, "get_num_threads", lambda threads=threads: threads)
         work = PARALLEL_WORK + 1 if big else PARALLEL_WORK
         assert chunks.linf_law_parallel(work) is expected
+
+
+def _big_and_small(c, d=64, n_big=8):
+    """``n_big`` weights 1 and ``d − n_big`` weights ``c``: ``q = K''_S/K''_B`` at ``λ = 0`` is
+    ``(d − n_big) c² / n_big``."""
+    return np.concatenate([np.ones(n_big), np.full(d - n_big, c)])
+
+
+def test_objective_is_continuous_where_atoms_change_density():
+    """Along a path on which atoms pass from the hybrid density through the blend to the
+    Edgeworth density (and the grid's stretch turns on), the trapezoidal residual ``r = F(c') −
+    F(c) − (c' − c)(F'(c) + F'(c'))/2`` of the steps varies smoothly from step to step (it is
+    about 1e-8: the gradient holds the grid fixed, see ``_cube_rule``); where an atom switched
+    density ``F`` jumped, and ``r`` by up to 8e-7 from one step to the next."""
+    X, y, sw = np.zeros((1, 64)), np.ones(1), np.ones(1)
+    rule = make_inner_rule(NORM_INF, 64, LOGISTIC)
+    kinds = set()
+    values, slopes = [], []
+    path = np.linspace(0.25, 0.9, 601)  # q from 0.44 to 5.7
+    for c in path:
+        w = _big_and_small(c)[None, :]
+        value, g_coef, _ = linear_objective(w, np.array([0.5]), X, y, sw, 0.3, 0.05, NORM_INF, LOGISTIC, rule)
+        values.append(value)
+        slopes.append(g_coef[0, 8:].sum())
+        kinds |= set(np.unique(cube_law(w[0], 0.3, 0.05, LOGISTIC, 4.0)[4][-2][:, 0]).tolist())
+    assert {0.0, 2.0, 3.0} <= kinds  # Edgeworth, hybrid and blended atoms on the path
+    values, slopes = np.array(values), np.array(slopes)
+    residual = np.diff(values) - np.diff(path) * 0.5 * (slopes[1:] + slopes[:-1])
+    assert np.max(np.abs(np.diff(residual))) <= 1e-9
+
+
+def test_blended_atoms_gradient_is_the_derivative_of_the_atoms():
+    """Atoms whose log-density blends the hybrid and the Edgeworth densities (kind 3): the gradient
+    kernel is the derivative of ``cube_atoms`` at fixed tilts, for the big and the small coordinates."""
+    rng = np.random.RandomState(3)
+    a = _big_and_small(0.5) * np.exp(0.1 * rng.randn(64))
+    a = np.sort(a)[::-1].copy()
+    t, log_w, index, a, grid = cube_law(a, 1.0, 0.05, LOGISTIC, 3.0)
+    n_big, s0, h, j_lo, gh_z, gh_w = grid[:6]
+    suffix, saved, rows = grid[-3:]
+    assert np.sum(saved[:, 0] == 3) >= 5
+    alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
+    out = np.empty(a.shape[0])
+    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, out)
+
+    def objective(a_new):
+        tt, ll = np.empty_like(t), np.empty_like(t)
+        corners = spline_corners(a_new[:n_big])
+        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *corners, spline_table(*corners), suffix_power_sums(a_new),
+                   np.empty_like(saved), rows[:0], tt, ll)
+        return alpha @ tt + beta @ ll
+
+    for k in [0, 4, 7, 8, 30, 63]:
+        step = 1e-6 * a[k]
+        up, down = a.copy(), a.copy()
+        up[k] += step
+        down[k] -= step
+        fd = (objective(up) - objective(down)) / (2 * step)
+        assert out[k] == pytest.approx(fd, rel=1e-6, abs=1e-7 * np.abs(out).max()), k

@@ -10,6 +10,9 @@
 - the hybrid density (:func:`_hybrid_density`) where that prefix, or the ``_N_BIG`` largest
   coordinates when ``d > _SPLINE_MAX``, carry at least half the tilted variance: their exact
   density convolved with the Edgeworth density of the rest;
+- where they carry between a third and a half of it, a blend of the two log-densities whose
+  Edgeworth share grows from 0 to 1 (:func:`~._cube_rule.blend_weight`): the rule's value is then
+  continuous in the weights (a switch from one density to the other made it jump);
 - otherwise the saddle-point density with its second-order Edgeworth correction,
 
       p_T(t_j) ≈ exp(K(λ_j) − λ_j t_j) / sqrt(2π K''(λ_j)) · (1 + ρ₄/8 − 5ρ₃²/24),

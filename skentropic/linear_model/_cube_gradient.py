@@ -16,7 +16,7 @@ from numba import njit, prange
 from .._core._sinhc import N_DERIV, SERIES_TABLE
 from ._chunks import chunk_count, sum_chunks
 from ._cube_density import _edgeworth, _edgeworth_gradient
-from ._cube_rule import _CUM_COLUMN, _CUM_SMALL_COLUMN, _atom_cumulants, _series_start
+from ._cube_rule import _BLEND_COLUMN, _CUM_COLUMN, _CUM_SMALL_COLUMN, _atom_cumulants, _series_start, blend_weight
 
 _GRADIENT_CHUNKS = 8
 
@@ -76,7 +76,10 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
     ``∂ℓ_j/∂a_k = ∂ log p_T(t_j)/∂a_k + dK''_k / K''``, where, at fixed ``λ``,
     Edgeworth: ``∂ log p_T = dK_k − λ dK'_k − dK''_k/(2K'') + ∂E/(1 + E)``;
     hybrid: big ``k``: ``D_k + C_x dK'_k``; small ``k``:
-    ``dK_k − λ dK'_k + C_σ ∂σ_S + A₃ ∂ρ₃ + A₄ ∂ρ₄`` (aggregates of :func:`~._cube_density._hybrid_density`).
+    ``dK_k − λ dK'_k + C_σ ∂σ_S + A₃ ∂ρ₃ + A₄ ∂ρ₄`` (aggregates of :func:`~._cube_density._hybrid_density`);
+    their blend (kind 3, :func:`~._cube_rule.cube_atoms`): ``(1 − b)`` hybrid ``+ b`` Edgeworth
+    ``+ Δ b'(q) ∂q``, ``Δ`` the saved gap, ``q = K''_S/K''_B``, ``∂q = dK''_k/K''_B`` for small
+    ``k`` and ``−q dK''_k/K''_B`` for big ``k``.
 
     For the Edgeworth part the term is ``Σ_r C_{jr} dK^{(r)}_k`` (:func:`_small_form` at the
     unit vectors gives ``C_j``). Beyond
@@ -93,6 +96,7 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
     dk = np.empty(5)
     unit = np.empty(5)
     coef = np.empty(5)
+    coef_e = np.empty(5)  # a blended atom's Edgeworth part (for its big coordinates)
     n_pow = suffix.shape[0]
     # np.empty and loops, not np.zeros (nor int() or max() in these kernels): each of those
     # compiles a numba overload of its own in a fresh process
@@ -113,19 +117,38 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
         gk = _atom_state(j, lam, a, n_big, rows, scratch, saved, cum, cum_big, cum_small, suffix)
         agg = saved[j, 1:]
         k2 = cum[2]
-        corr = _edgeworth(cum) if kind == 0 else 1.0
+        corr = _edgeworth(cum) if kind == 0 or kind == 3 else 1.0
         sig = math.sqrt(cum_small[2])
         r3 = cum_small[3] / (sig * (sig * sig))
         r4 = cum_small[4] / ((sig * sig) * (sig * sig))
+        share = 0.0  # blend (kind 3): the Edgeworth share b, β_j Δ b'(q) / K''_B and q
+        gap_slope = 0.0
+        q = 0.0
+        if kind == 3:
+            share = saved[j, _BLEND_COLUMN + n_big]
+            k2_big = cum[2] - cum_small[2]
+            q = cum_small[2] / k2_big
+            gap_slope = beta[j] * saved[j, _BLEND_COLUMN + n_big + 1] * blend_weight(q)[1] / k2_big
         for r in range(5):
             unit[r] = 1.0
-            coef[r] = _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha[j], beta[j], unit)
+            if kind == 3:
+                coef_e[r] = _small_form(0.0, lam, cum, corr, sig, r3, r4, agg, alpha[j], beta[j], unit)
+                coef[r] = (share * coef_e[r]
+                           + (1.0 - share) * _small_form(2.0, lam, cum, corr, sig, r3, r4, agg, alpha[j], beta[j], unit))
+            else:
+                coef[r] = _small_form(kind, lam, cum, corr, sig, r3, r4, agg, alpha[j], beta[j], unit)
             unit[r] = 0.0
+        coef[2] += gap_slope  # (a small coordinate's ∂q = dK''_k / K''_B)
         k0 = _series_start(lam, a, n_big)
         for k in range(k0):
             _cumulant_gradient(lam, a[k], gk[k], dk)
-            if kind == 2 and k < n_big:
-                out[k] += alpha[j] * dk[1] + beta[j] * (agg[4 + k] + agg[0] * dk[1] + dk[2] / k2)
+            if kind >= 2 and k < n_big:
+                big = alpha[j] * dk[1] + beta[j] * (agg[4 + k] + agg[0] * dk[1] + dk[2] / k2)
+                if kind == 3:
+                    big = ((1.0 - share) * big - gap_slope * q * dk[2]
+                           + share * (coef_e[0] * dk[0] + coef_e[1] * dk[1] + coef_e[2] * dk[2] + coef_e[3] * dk[3]
+                                      + coef_e[4] * dk[4]))
+                out[k] += big
             else:
                 out[k] += coef[0] * dk[0] + coef[1] * dk[1] + coef[2] * dk[2] + coef[3] * dk[3] + coef[4] * dk[4]
         if k0 == d:

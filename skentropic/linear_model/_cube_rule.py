@@ -25,8 +25,10 @@ small ``η`` (the mass of ``exp(φ/η)`` within ``η`` of the edge) costs ``O(lo
 coordinates saturate (``λa_k >> 1``), hence ``h <= 0.9/√d``; in the bulk its width in ``λ`` is
 ``1/σ₀`` and a step ``hL/σ₀`` of ``L = min(0.5, 0.3/σ₀)/h`` suffices (the map changes from one
 regime to the other near ``σ₀λ ≈ L``, where the coordinates start to saturate). The stretch is
-used for the logistic loss where the bulk takes the Edgeworth density (analytic in ``t``);
-the hinge's kinks and the hybrid density's (below) keep ``L = 1``. The grid spans
+used for the logistic loss where the bulk takes the Edgeworth density (analytic in ``t``), growing
+smoothly to its full value as the small coordinates' share of the variance grows past the hybrid
+density's blend (so that the atoms move continuously with ``a``); the hinge's kinks and the hybrid
+density's (below) keep ``L = 1``. The grid spans
 ``−sinh(m)/σ₀ <= λ <= sinh(asinh(σ₀λ_top) + m)/σ₀``, ``m = 3.2 + 12/√d`` (about ``12σ₀`` of
 bulk, plus 12 log-widths beyond the largest saddle point ``λ_top = sup|φ'|/η``), within
 ``|λ| <= 10^15 d/A`` (beyond, the atoms round to the edge); it ends earlier where the integrand
@@ -38,7 +40,10 @@ The density at the atoms
 ------------------------
 The exact piecewise-polynomial density where few coordinates matter, the hybrid of an exact
 part and an Edgeworth part, or the saddle-point density with its Edgeworth correction
-(:mod:`._cube_density`, which states when each is taken).
+(:mod:`._cube_density`, which states when each is taken), with a blend of the last two between
+them (:func:`blend_weight`) so that ``F`` is continuous in ``a``: where an atom switched from one
+to the other ``F`` jumped by up to 1e-6 relative, and L-BFGS's line searches failed short of
+``tol = 1e-6`` (``tests/test_cube_rule.py``).
 
 Error budget (measured in ``tests/test_cube_rule.py`` against independent references):
 the trapezoidal error is spectrally small (``h <= 0.9/√d`` resolves the tilted densities,
@@ -113,10 +118,18 @@ _LOG_2PI = math.log(2.0 * math.pi)
 # and 1.5 were a third to two thirds of the exactly evaluated ones (benchmarks/bench_deterministic.py)
 _SERIES_X = 1.5
 _N_POWERS = SERIES_TABLE.shape[1] + 3  # even powers a^{2n}, n = 0..34
-# cube_atoms' saved row: kind, 4 + n_big aggregates, then K^(r) of the sum and of its small part
+# cube_atoms' saved row: kind, 4 + n_big aggregates, then K^(r) of the sum and of its small part,
+# then a blended atom's weight b and log-density gap
 _CUM_COLUMN = 5  # (+ n_big)
 _CUM_SMALL_COLUMN = 10  # (+ n_big)
-SAVED_COLUMNS = 15  # (+ n_big)
+_BLEND_COLUMN = 15  # (+ n_big)
+SAVED_COLUMNS = 17  # (+ n_big)
+# the hybrid density where the small part's variance is at most the big part's (q = K''_S/K''_B <= 1),
+# the Edgeworth density from q >= _BLEND_TOP, and between them their blend (blend_weight): a switch
+# made F jump (by 2e-7 on a 1000 x 64 problem, 4e-7 to 8e-7 on the digits) where an atom's q
+# crossed 1, which stopped L-BFGS's line searches short of tol = 1e-6
+_BLEND_TOP = 2.0
+_LOG_BLEND_TOP = math.log(_BLEND_TOP)
 # the gradient pass reads the atoms' g^(r)(λ a_k) (cube_atoms' rows) up to this many floats (32 MB),
 # instead of recomputing them: they were about 85% of its time at d = 784
 KEPT_ROWS_FLOATS = 2**22
@@ -171,6 +184,19 @@ def gauss_hermite(n_nodes=_N_HERMITE):
 def _gauss_hermite(n_nodes):
     z, w = np.polynomial.hermite_e.hermegauss(n_nodes)
     return z, w / w.sum()
+
+
+@njit(cache=True, inline="always")
+def blend_weight(q):
+    """``(b, db/dq)``: the Edgeworth density's share ``b = S(log q / log _BLEND_TOP)`` of an atom's
+    log-density, ``S(x) = x³(10 − 15x + 6x²)`` (twice continuously differentiable, ``S(0) = 0``,
+    ``S(1) = 1``), for ``1 < q < _BLEND_TOP``; ``0`` below, ``1`` above."""
+    if q <= 1.0:
+        return 0.0, 0.0
+    if q >= _BLEND_TOP:
+        return 1.0, 0.0
+    x = math.log(q) / _LOG_BLEND_TOP
+    return x * x * x * (10.0 + x * (6.0 * x - 15.0)), 30.0 * x * x * (1.0 - x) * (1.0 - x) / (q * _LOG_BLEND_TOP)
 
 
 def atom_grid(a_active, eta, loss_code, score_span, plain=False):
@@ -241,10 +267,13 @@ def _atom_grid(a_active, eta, loss_code, score_span, plain, h_density, h_hinge, 
     h = h_density / math.sqrt(d)
     h = h_bulk if h_bulk < h else h
     stretch = 1.0
-    if loss_code == LOGISTIC and 3.0 * s0 * s0 - big > big and not plain:
+    if loss_code == LOGISTIC and 3.0 * s0 * s0 - big > _BLEND_TOP * big and not plain:
         # λ = stretch sinh(v)/σ₀: bulk steps of h_bulk, tail steps of h (module docstring); not
-        # where the bulk takes the hybrid density, whose big coordinates' kinks need fine steps
-        stretch = h_bulk / h
+        # where the bulk takes the hybrid density (q = K''_S/K''_B at λ = 0 below _BLEND_TOP),
+        # whose big coordinates' kinks need fine steps. It grows from 1 to h_bulk/h as q goes
+        # from _BLEND_TOP to _BLEND_TOP², as the Edgeworth share of cube_atoms (a switch moved the
+        # atoms at once, and F by 4e-7 on the digits)
+        stretch = 1.0 + (h_bulk / h - 1.0) * blend_weight((3.0 * s0 * s0 - big) / (_BLEND_TOP * big))[0]
     slope = 1.0 if loss_code == LOGISTIC or loss_code == HINGE else 2.0 * (1.0 + total + score_span)
     # tilts beyond ~1e15 d / A put the atoms within rounding of the edge A
     lam_cap = 1e15 * d / total
@@ -436,8 +465,11 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, ta
     recompute them), or has no rows and receives nothing.
 
     An atom's density is the exact spline (kind 1) when every coordinate is big, else the
-    hybrid (kind 2) where the small part's variance is at most the big part's, else (or where
-    the hybrid's quadrature sum is not positive) the Edgeworth density (kind 0).
+    hybrid (kind 2) where the small part's variance is at most the big part's (``q = K''_S/K''_B
+    <= 1``), the Edgeworth density (kind 0) from ``q >= _BLEND_TOP`` (or where the hybrid's
+    quadrature sum is not positive), and between them the blend ``log p = (1 − b) log p_hybrid +
+    b log p_Edgeworth``, ``b`` of :func:`blend_weight` (kind 3, with ``b`` and the gap
+    ``log p_Edgeworth − log p_hybrid`` saved), so that ``ℓ_j`` is continuous in ``a``.
     """
     # the density is chosen here, not in a helper kernel: numba compiles a callee's code again
     # inside each caller (one level fewer: benchmarks/bench_cold_start.py)
@@ -462,13 +494,24 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, ta
             kind = 1
             _spline_terms(cum[1], corners, signs, signed_eps, terms[0])
             log_p = math.log(terms[0, 0]) - log_norm_big if terms[0, 0] > 0.0 else -np.inf
-        elif cum_small[2] <= cum_big[2]:
+        elif cum_small[2] < _BLEND_TOP * cum_big[2]:
             log_p = _hybrid_density(lam, a[:n_big], corners, table, cum_big, cum_small, log_norm_big, gh_z, gh_w,
                                     terms, agg)
             kind = 2
-        if np.isnan(log_p):
-            kind = 0
-            log_p = cum[0] - lam * cum[1] - 0.5 * (_LOG_2PI + math.log(cum[2])) + math.log(_edgeworth(cum))
+        # the Edgeworth density's share of log p: none for the spline
+        share = 0.0 if kind == 1 else blend_weight(cum_small[2] / cum_big[2])[0] if not np.isnan(log_p) else 1.0
+        gap = 0.0
+        if share > 0.0:
+            log_e = cum[0] - lam * cum[1] - 0.5 * (_LOG_2PI + math.log(cum[2])) + math.log(_edgeworth(cum))
+            if share < 1.0:
+                kind = 3
+                gap = log_e - log_p
+                log_p += share * gap
+            else:
+                kind = 0
+                log_p = log_e
+        saved[j, _BLEND_COLUMN + n_big] = share
+        saved[j, _BLEND_COLUMN + n_big + 1] = gap
         t_out[j] = cum[1]
         lw_out[j] = log_p + math.log(cum[2]) + math.log(h * math.cosh(v) / s0)
         saved[j, 0] = -1.0 if log_p == -np.inf else kind
@@ -478,7 +521,7 @@ def cube_atoms(a, n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, ta
             if kind == 1:
                 saved[j, 1 + i] = terms[0, i] if i < 2 + d else 0.0
             else:
-                saved[j, 1 + i] = agg[i] if kind == 2 else 0.0
+                saved[j, 1 + i] = agg[i] if kind >= 2 else 0.0
 
 
 @njit(cache=True, parallel=True)
