@@ -49,7 +49,7 @@ def _euler_maclaurin(x, tau):
         return g, gx, gt
     if x > 0.0:  # e^{xτ}/(1 − e^x) = −e^{−x(1−τ)}/(1 − e^{−x})
         r = -np.exp(-x * (1.0 - tau)) / (-np.expm1(-x))
-        q = -np.exp(-x) / (-np.expm1(-x))  # e^x/(1 − e^x)
+        q = 1.0 / np.expm1(-x)  # e^x/(1 − e^x) = −1/(1 − e^{−x})
     else:
         r = np.exp(x * tau) / (-np.expm1(x))
         q = np.exp(x) / (-np.expm1(x))
