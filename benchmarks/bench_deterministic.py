@@ -14,8 +14,9 @@ sizes, norms and ``eta`` (``digits``: the embedded digits as a binary problem); 
 [--etas 0.01] [--rho 0.05] [--repeats 1] [--solver auto]`` for the 10-class digits; ``--laws
 [--etas ...] [--rho ...]`` for one ``l_inf`` and one ``l_1`` law alone (the kernels, no fit);
 ``--draws [--rho 0.05]`` for the 10-class digits' tilted draws alone; ``--runs [--sizes ...]
-[--etas ...] [--rho ...] [--norms ...]`` for the L-BFGS runs of the binary logistic fits (which
-start, how many iterations and evaluations; no timing).
+[--etas ...] [--rho ...] [--norms ...] [--tol 1e-4]`` for the L-BFGS runs of the binary logistic
+fits (which start, how many iterations and evaluations, whether the last run stopped short of
+``tol``; no timing).
 
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
@@ -267,18 +268,21 @@ def runs(args):
     lbfgs_module.lbfgs, lbfgs_module.minimize = recorded("lbfgs"), recorded("minimize")
     codes = {"l2": NORM_L2, "l-inf": NORM_INF, "l1": NORM_L1}
     try:
-        print(f"logistic, rho={args.rho} C=1.0 tol=1e-4; runs as objective: iterations / evaluations")
+        print(f"logistic, rho={args.rho} C=1.0 tol={args.tol:g}; runs as objective: iterations / evaluations; "
+              "'stopped': the last run ended before the gradient met tol (max_iter, or no step decreased the objective)")
         print(f"{'ball':<6}{'n x d':>10}{'eta':>8}  {'runs':<62}{'entropic evaluations':>22}")
         for name in args.norms.split(","):
             for size in args.sizes.split(","):
                 X, y = load_size(size)
                 for eta in (float(e) for e in args.etas.split(",")):
                     calls.clear()
-                    fit(X, y, args.rho, eta, codes[name], 1.0, 1e-4, make_inner_rule(codes[name], X.shape[1], LOGISTIC))
+                    converged = fit(X, y, args.rho, eta, codes[name], 1.0, args.tol,
+                                    make_inner_rule(codes[name], X.shape[1], LOGISTIC))[3]
                     runs_ = [c for c in calls if isinstance(c, tuple)]
                     total = sum(c == "entropic" for c in calls) + sum(n for kind, _, n in runs_ if kind == "entropic")
                     text = ", ".join(f"{kind} {nit}/{n}" for kind, nit, n in runs_)
-                    print(f"{name:<6}{size:>10}{eta:>8}  {text:<62}{total:>22}", flush=True)
+                    print(f"{name:<6}{size:>10}{eta:>8}  {text:<62}{total:>22}{'' if converged else '  stopped'}",
+                          flush=True)
     finally:
         for name, fn in real.items():
             setattr(lbfgs_module, name, fn)
@@ -363,8 +367,10 @@ def main():
                         help="10-class digits: multinomial and one-vs-rest against sklearn's multinomial fit")
     parser.add_argument("--draws", action="store_true", help="time the 10-class digits' tilted draws alone (--rho)")
     parser.add_argument("--runs", action="store_true",
-                        help="the L-BFGS runs of the binary logistic fits (--sizes, --etas, --rho, --norms): "
+                        help="the L-BFGS runs of the binary logistic fits (--sizes, --etas, --rho, --norms, --tol): "
                              "objectives, iterations, evaluations")
+    parser.add_argument("--tol", type=float, default=1e-4,
+                        help="--runs: L-BFGS's tolerance (the estimators' default is 1e-6)")
     parser.add_argument("--solver", default="auto",
                         help="--multiclass: the estimator's solver (e.g. rt-mlmc, the stochastic default)")
     parser.add_argument("--law-threads", choices=["auto", "threaded"], default="auto",

@@ -174,9 +174,12 @@ class _BaseEntropicLinearClassifier(LinearClassifierMixin, BaseEstimator):
                     erm_start=not (self.warm_start and hasattr(self, "coef_")), **common
                 )
                 if not converged:
+                    # (not only max_iter: a line search that finds no decrease ends the run too,
+                    # as where the gradient is within the objective's precision of tol)
                     warnings.warn(
-                        f"L-BFGS did not converge within max_iter={self.max_iter} "
-                        "iterations; increase max_iter or scale the data.",
+                        f"L-BFGS stopped before the gradient met tol={self.tol}: max_iter={self.max_iter} "
+                        "iterations were reached, or no step decreased the objective; increase max_iter, "
+                        "increase tol or scale the data.",
                         ConvergenceWarning,
                     )
             else:
