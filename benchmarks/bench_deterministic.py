@@ -21,6 +21,11 @@ fits (which start, how many iterations and evaluations, whether the last run sto
 Earlier sessions' measurements (and the variants tried and not kept):
 ``benchmarks/bench_deterministic_history.rst``.
 
+Twenty-third session (2026-11-29): ``--runs`` takes ``--tol`` (the estimators' 1e-6) and marks
+the fits that stopped short of it; the l-inf rule is continuous in the weights (a blend of its two
+densities); ``--sweep`` side by side with 0d42386 and the stopped fits in
+``bench_deterministic_history.rst``.
+
 Twenty-second session (2026-11-29): the logistic l1 fits take the ERM start (with its pairs) up to
 a gradient ratio of 0.3 (``benchmarks/bench_erm_start.py``, new, compares the two starts), and the
 l1 rule's contour step is coarser up to d = 64; ``--sweep`` and ``--laws`` side by side with 9ad03e6
