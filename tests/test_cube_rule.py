@@ -372,12 +372,11 @@ def test_cumulant_series_tail_matches_the_exact_sum():
                 np.testing.assert_allclose(small, ref_small, rtol=1e-13, atol=1e-300)
 
 
-def test_gradient_is_the_derivative_of_the_atoms_high_d():
-    # d = 784 with weights spread over six decades: most (atom, coordinate) pairs go through the
-    # summed series of cube_atoms_gradient; central differences of cube_atoms at fixed tilts
-    rng = np.random.RandomState(8)
-    w = rng.randn(784) * np.exp(1.5 * rng.randn(784))
-    t, log_w, index, a, grid = cube_law(w, 0.01, 1e-2, LOGISTIC, 3.0)
+def _atoms_gradient_against_differences(w, rho, eta, rng, coords, floor=0.0):
+    """``(saved, [(analytic, central difference)])``: :func:`cube_atoms_gradient` of ``α·t + β·ℓ``
+    (random ``α, β``) against central differences of :func:`cube_atoms` at fixed tilts for the
+    coordinates ``coords`` of ``a`` (sorted), with steps ``1e-6 max(a_k, floor a_0)``."""
+    t, log_w, index, a, grid = cube_law(w, rho, eta, LOGISTIC, 3.0)
     n_big, s0, h, j_lo, gh_z, gh_w = grid[:6]
     suffix, saved, rows = grid[-3:]
     alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
@@ -391,13 +390,25 @@ def test_gradient_is_the_derivative_of_the_atoms_high_d():
                    np.empty_like(saved), rows[:0], tt, ll)
         return alpha @ tt + beta @ ll
 
-    for k in [0, 3, 7, 8, 50, 300, 700, 783]:
-        step = 1e-6 * max(a[k], 1e-2 * a[0])  # central differences: exact for the a_k² of tiny a_k
+    pairs = []
+    for k in coords:
+        step = 1e-6 * max(a[k], floor * a[0])
         up, down = a.copy(), a.copy()
         up[k] += step
         down[k] -= step
-        fd = (objective(up) - objective(down)) / (2 * step)
-        assert out[k] == pytest.approx(fd, rel=1e-5, abs=1e-6 * np.abs(out).max()), k
+        pairs.append((out[k], (objective(up) - objective(down)) / (2 * step), np.abs(out).max()))
+    return saved, pairs
+
+
+def test_gradient_is_the_derivative_of_the_atoms_high_d():
+    # d = 784 with weights spread over six decades: most (atom, coordinate) pairs go through the
+    # summed series of cube_atoms_gradient; central differences of cube_atoms at fixed tilts
+    # (steps of at least 1e-8 a_0: exact for the a_k² of tiny a_k)
+    rng = np.random.RandomState(8)
+    w = rng.randn(784) * np.exp(1.5 * rng.randn(784))
+    _, pairs = _atoms_gradient_against_differences(w, 0.01, 1e-2, rng, [0, 3, 7, 8, 50, 300, 700, 783], 1e-2)
+    for k, (analytic, fd, scale) in enumerate(pairs):
+        assert analytic == pytest.approx(fd, rel=1e-5, abs=1e-6 * scale), k
 
 
 @pytest.mark.parametrize("d", [1, 3, 8])
@@ -543,27 +554,8 @@ def test_blended_atoms_gradient_is_the_derivative_of_the_atoms():
     """Atoms whose log-density blends the hybrid and the Edgeworth densities (kind 3): the gradient
     kernel is the derivative of ``cube_atoms`` at fixed tilts, for the big and the small coordinates."""
     rng = np.random.RandomState(3)
-    a = _big_and_small(0.5) * np.exp(0.1 * rng.randn(64))
-    a = np.sort(a)[::-1].copy()
-    t, log_w, index, a, grid = cube_law(a, 1.0, 0.05, LOGISTIC, 3.0)
-    n_big, s0, h, j_lo, gh_z, gh_w = grid[:6]
-    suffix, saved, rows = grid[-3:]
+    a = np.sort(_big_and_small(0.5) * np.exp(0.1 * rng.randn(64)))[::-1].copy()
+    saved, pairs = _atoms_gradient_against_differences(a, 1.0, 0.05, rng, [0, 4, 7, 8, 30, 63])
     assert np.sum(saved[:, 0] == 3) >= 5
-    alpha, beta = rng.randn(t.shape[0]), rng.randn(t.shape[0])
-    out = np.empty(a.shape[0])
-    cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta, out)
-
-    def objective(a_new):
-        tt, ll = np.empty_like(t), np.empty_like(t)
-        corners = spline_corners(a_new[:n_big])
-        cube_atoms(a_new, n_big, s0, h, j_lo, gh_z, gh_w, *corners, spline_table(*corners), suffix_power_sums(a_new),
-                   np.empty_like(saved), rows[:0], tt, ll)
-        return alpha @ tt + beta @ ll
-
-    for k in [0, 4, 7, 8, 30, 63]:
-        step = 1e-6 * a[k]
-        up, down = a.copy(), a.copy()
-        up[k] += step
-        down[k] -= step
-        fd = (objective(up) - objective(down)) / (2 * step)
-        assert out[k] == pytest.approx(fd, rel=1e-6, abs=1e-7 * np.abs(out).max()), k
+    for k, (analytic, fd, scale) in enumerate(pairs):
+        assert analytic == pytest.approx(fd, rel=1e-6, abs=1e-7 * scale), k
