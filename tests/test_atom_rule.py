@@ -55,3 +55,23 @@ def test_margin_atoms_adjoints_match_central_differences(loss, kink, eta):
         assert eta * pi[j] == pytest.approx(fd_log_w, rel=1e-6, abs=1e-9), j
     fd_scores = (total(shift, log_w, scores + h)[1] - total(shift, log_w, scores - h)[1]) / (2 * h)
     np.testing.assert_allclose(ds, fd_scores, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("eta", [0.1, 1.0, 10.0])
+def test_hinge_kink_correction_is_continuous_where_a_kink_crosses_an_atom(eta):
+    """Scores whose kink ``t = s − 1`` sits just below and just above each atom of an uneven rule:
+    ``F`` is the same on both sides (less its change over the ``2e-10`` between them). With
+    the correction's local model taken from the kink's cell alone, ``F`` stepped there (by up to
+    1e-4 of itself on this coarse rule, about 1e-8 on the digits' atoms). Its slope still bends at
+    the atoms: the model is interpolated linearly between them."""
+    t = np.sinh(np.linspace(-2.0, 2.0, 21))  # uneven steps, as the laws' atoms
+    log_w = -0.5 * t ** 2 + 0.1 * t
+    log_w -= np.logaddexp.reduce(log_w)
+    centre = 1.0 + t[1:-1]
+    scores = np.concatenate([centre - 1e-10, centre + 1e-10])
+    values, ds = np.empty(scores.shape[0]), np.empty(scores.shape[0])
+    margin_atoms(scores, np.full(scores.shape[0], 1.0 / scores.shape[0]), -t, log_w, eta, HINGE, True, values, ds,
+                 np.empty(t.shape[0]), np.empty(t.shape[0]))
+    k = centre.shape[0]
+    step = values[k:] - values[:k] - 2e-10 * 0.5 * (ds[k:] + ds[:k])  # less the smooth change
+    assert np.max(np.abs(step)) <= 1e-12 * np.max(np.abs(values))

@@ -74,6 +74,15 @@ def _kink_cell(t_kink, shift):
     return lo
 
 
+@njit(cache=True, inline="always")
+def _neighbours(i, m):
+    """``(lo, hi, 1/(hi − lo))``: the atoms around atom ``i`` of ``m`` for its centred differences
+    (one-sided at the ends)."""
+    lo = i - 1 if i > 0 else 0
+    hi = i + 1 if i < m - 1 else m - 1
+    return lo, hi, 1.0 / (hi - lo)
+
+
 @njit(cache=True, parallel=True)
 def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_ds, out_dshift, out_pi):
     """``F_i`` and ``∂F_i/∂s_i`` for every point; atom adjoints summed with weights ``sw``.
@@ -87,10 +96,15 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
     ``p(t) e^{φ(s − t)/η}`` gains ``p(t)(e^{(t − t_k)/η} − 1)`` beyond the kink ``t_k = s − 1``,
     whose trapezoidal sum has an endpoint error (Euler–Maclaurin) that the spectral accuracy
     of the rule does not cover. With the cell ``[t_j, t_{j+1}]`` holding ``t_k`` at relative
-    position ``θ``, the weight log-linear across it (``x_b = ℓ_{j+1} − ℓ_j`` per step,
-    ``l̄ = e^{ℓ_j + θ x_b}``) and ``x_c = x_b + Δt/η``, the term
+    position ``θ``, the weight log-linear across it (``l̄ = e^{(1 − θ)ℓ_j + θℓ_{j+1}}``), a
+    log-slope ``x_b`` per step and a step ``Δ`` in ``t`` (``x_c = x_b + Δ/η``), the term
     ``K = −l̄ (G(x_c, 1 − θ) − G(x_b, 1 − θ))`` (:func:`_euler_maclaurin`) removes the endpoint
-    error to all orders of that local model; the gradients include its derivatives.
+    error to all orders of that local model. ``x_b`` and ``Δ`` are interpolated with ``θ``
+    between the centred differences of ``ℓ`` and ``t`` at the cell's two atoms (equal to the
+    cell's own where the rule is uniform), so ``K`` is the same on both sides of an atom
+    (``G(x, 1) = G(x, 0) − 1``): with the cell's own ``x_b = ℓ_{j+1} − ℓ_j`` and ``Δ = t_{j+1} −
+    t_j`` (until 2026-11-29) ``F`` stepped by about 1e-8 of itself wherever a kink crossed an
+    atom. The gradients include its derivatives.
     """
     n = scores.shape[0]
     m = shift.shape[0]
@@ -105,13 +119,22 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
             top, acc = exp_shifted(vals, m)
             jk = _kink_cell(scores[i] - 1.0, shift) if kink else -1
             kterm = 0.0
+            # (every name the kink's second block reads is bound on both paths: read across the
+            # two blocks only, numba's parallel loop lost the neighbours' writes)
+            a_lo, a_hi, a_inv = _neighbours(jk if jk >= 0 else 0, m)
+            b_lo, b_hi, b_inv = _neighbours(jk + 1 if jk >= 0 else 0, m)
             if jk >= 0:
                 t0, t1 = -shift[jk], -shift[jk + 1]
                 dt = t1 - t0
                 theta = (scores[i] - 1.0 - t0) / dt
-                xb = log_w[jk + 1] - log_w[jk]
-                xc = xb + dt / eta
-                lbar = np.exp(log_w[jk] + theta * xb - top)
+                # centred log-slopes and steps at the cell's atoms a = jk, b = jk + 1
+                slope_a = (log_w[a_hi] - log_w[a_lo]) * a_inv
+                slope_b = (log_w[b_hi] - log_w[b_lo]) * b_inv
+                step_a = (shift[a_lo] - shift[a_hi]) * a_inv
+                step_b = (shift[b_lo] - shift[b_hi]) * b_inv
+                xb = (1.0 - theta) * slope_a + theta * slope_b
+                xc = xb + ((1.0 - theta) * step_a + theta * step_b) / eta
+                lbar = np.exp((1.0 - theta) * log_w[jk] + theta * log_w[jk + 1] - top)
                 gc, gxc, gtc = _euler_maclaurin(xc, 1.0 - theta)
                 gb, gxb, gtb = _euler_maclaurin(xb, 1.0 - theta)
                 kterm = -lbar * (gc - gb)
@@ -124,18 +147,28 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
                 part_shift[c, j] += scale * pd
                 part_pi[c, j] += scale * vals[j]
             if jk >= 0:
-                # K(θ, Δt, ℓ_j, ℓ_{j+1}) = −l̄ (G(x_c, 1 − θ) − G(x_b, 1 − θ)), θ = (s − 1 − t_j)/Δt
-                gdx = lbar * (gxc - gxb)
-                k_theta = xb * kterm + lbar * (gtc - gtb)
-                k_dt = -lbar * gxc / eta
-                d_t0 = k_theta * (theta - 1.0) / dt - k_dt
-                d_t1 = -k_theta * theta / dt + k_dt
+                # K = −l̄ (G(x_c, 1 − θ) − G(x_b, 1 − θ)), θ = (s − 1 − t_j)/(t_{j+1} − t_j), x_b and
+                # Δ = (x_c − x_b)η interpolated with θ between the slopes and steps at the two atoms
+                k_xb = -lbar * (gxc - gxb)  # ∂K/∂x_b (x_c moves with it)
+                k_step = -lbar * gxc / eta  # ∂K/∂Δ
+                k_theta = ((log_w[jk + 1] - log_w[jk]) * kterm + lbar * (gtc - gtb) + k_xb * (slope_b - slope_a)
+                           + k_step * (step_b - step_a))
                 acc_d += eta * k_theta / dt  # ∂F/∂s = η (∂Z/∂s)/Z
-                # δ = −t: ∂/∂δ_j = −∂/∂t_j; part_shift holds Σ_i sw_i ∂F_i/∂δ_j
-                part_shift[c, jk] += scale * (-d_t0) * eta
-                part_shift[c, jk + 1] += scale * (-d_t1) * eta
-                part_pi[c, jk] += scale * ((1.0 - theta) * kterm + gdx)
-                part_pi[c, jk + 1] += scale * (theta * kterm - gdx)
+                # δ = −t: ∂/∂δ_j = −∂/∂t_j; part_shift holds Σ_i sw_i ∂F_i/∂δ_j, part_pi Σ_i sw_i ∂F_i/∂ℓ_j / η
+                unit = scale * eta
+                part_shift[c, jk] -= unit * k_theta * (theta - 1.0) / dt
+                part_shift[c, jk + 1] += unit * k_theta * theta / dt
+                # the steps' atoms (t = −δ: ∂Δ_a/∂δ_lo = a_inv, ∂Δ_a/∂δ_hi = −a_inv)
+                part_shift[c, a_lo] += unit * (1.0 - theta) * k_step * a_inv
+                part_shift[c, a_hi] -= unit * (1.0 - theta) * k_step * a_inv
+                part_shift[c, b_lo] += unit * theta * k_step * b_inv
+                part_shift[c, b_hi] -= unit * theta * k_step * b_inv
+                part_pi[c, jk] += scale * (1.0 - theta) * kterm
+                part_pi[c, jk + 1] += scale * theta * kterm
+                part_pi[c, a_hi] += scale * (1.0 - theta) * k_xb * a_inv
+                part_pi[c, a_lo] -= scale * (1.0 - theta) * k_xb * a_inv
+                part_pi[c, b_hi] += scale * theta * k_xb * b_inv
+                part_pi[c, b_lo] -= scale * theta * k_xb * b_inv
             out_value[i] = eta * (top + np.log(acc))
             out_ds[i] = acc_d / acc
     sum_chunks(part_shift.reshape(n_chunks, 1, m), out_dshift.reshape(1, m))
