@@ -83,6 +83,58 @@ def _neighbours(i, m):
     return lo, hi, 1.0 / (hi - lo)
 
 
+@njit(cache=True)
+def _kink_term(s, shift, log_w, eta, jk, top):
+    """The hinge's correction ``K`` (scaled by ``e^{−top}``) for the kink ``t_k = s − 1`` in the cell
+    ``[t_jk, t_{jk+1}]`` (:func:`margin_atoms`) and its partial derivatives: ``(K, ∂K/∂θ, ∂K/∂Δ,
+    ∂K/∂x_b, θ, t_{jk+1} − t_jk)``, ``∂K/∂θ`` through everything ``θ`` moves (``τ``, ``x_b``,
+    ``Δ``, ``l̄``)."""
+    m = shift.shape[0]
+    t0, t1 = -shift[jk], -shift[jk + 1]
+    dt = t1 - t0
+    theta = (s - 1.0 - t0) / dt
+    a_lo, a_hi, a_inv = _neighbours(jk, m)
+    b_lo, b_hi, b_inv = _neighbours(jk + 1, m)
+    slope_a = (log_w[a_hi] - log_w[a_lo]) * a_inv
+    slope_b = (log_w[b_hi] - log_w[b_lo]) * b_inv
+    step_a = (shift[a_lo] - shift[a_hi]) * a_inv
+    step_b = (shift[b_lo] - shift[b_hi]) * b_inv
+    xb = (1.0 - theta) * slope_a + theta * slope_b
+    xc = xb + ((1.0 - theta) * step_a + theta * step_b) / eta
+    lbar = np.exp((1.0 - theta) * log_w[jk] + theta * log_w[jk + 1] - top)
+    gc, gxc, gtc = _euler_maclaurin(xc, 1.0 - theta)
+    gb, gxb, gtb = _euler_maclaurin(xb, 1.0 - theta)
+    kterm = -lbar * (gc - gb)
+    k_xb = -lbar * (gxc - gxb)  # (x_c moves with x_b)
+    k_step = -lbar * gxc / eta
+    k_theta = ((log_w[jk + 1] - log_w[jk]) * kterm + lbar * (gtc - gtb) + k_xb * (slope_b - slope_a)
+               + k_step * (step_b - step_a))
+    return kterm, k_theta, k_step, k_xb, theta, dt
+
+
+@njit(cache=True)
+def _kink_adjoints(jk, m, kterm, k_theta, k_step, k_xb, theta, dt, scale, eta, row_shift, row_pi):
+    """Add one point's correction to the atom adjoints ``row_shift`` (``Σ sw ∂F/∂δ``) and ``row_pi``
+    (``Σ sw ∂F/∂ℓ / η``), ``scale = sw_i / Z_i``: through ``θ`` (``t_jk``, ``t_{jk+1}``), the
+    weights of ``l̄`` (``ℓ_jk``, ``ℓ_{jk+1}``) and the centred steps and slopes (their atoms);
+    ``δ = −t``."""
+    a_lo, a_hi, a_inv = _neighbours(jk, m)
+    b_lo, b_hi, b_inv = _neighbours(jk + 1, m)
+    unit = scale * eta
+    row_shift[jk] -= unit * k_theta * (theta - 1.0) / dt
+    row_shift[jk + 1] += unit * k_theta * theta / dt
+    row_shift[a_lo] += unit * (1.0 - theta) * k_step * a_inv
+    row_shift[a_hi] -= unit * (1.0 - theta) * k_step * a_inv
+    row_shift[b_lo] += unit * theta * k_step * b_inv
+    row_shift[b_hi] -= unit * theta * k_step * b_inv
+    row_pi[jk] += scale * (1.0 - theta) * kterm
+    row_pi[jk + 1] += scale * theta * kterm
+    row_pi[a_hi] += scale * (1.0 - theta) * k_xb * a_inv
+    row_pi[a_lo] -= scale * (1.0 - theta) * k_xb * a_inv
+    row_pi[b_hi] += scale * theta * k_xb * b_inv
+    row_pi[b_lo] -= scale * theta * k_xb * b_inv
+
+
 @njit(cache=True, parallel=True)
 def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_ds, out_dshift, out_pi):
     """``F_i`` and ``∂F_i/∂s_i`` for every point; atom adjoints summed with weights ``sw``.
@@ -118,27 +170,9 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
                 vals[j] = log_w[j] + margin_loss(scores[i] + shift[j], loss_code) / eta
             top, acc = exp_shifted(vals, m)
             jk = _kink_cell(scores[i] - 1.0, shift) if kink else -1
-            kterm = 0.0
-            # (every name the kink's second block reads is bound on both paths: read across the
-            # two blocks only, numba's parallel loop lost the neighbours' writes)
-            a_lo, a_hi, a_inv = _neighbours(jk if jk >= 0 else 0, m)
-            b_lo, b_hi, b_inv = _neighbours(jk + 1 if jk >= 0 else 0, m)
-            if jk >= 0:
-                t0, t1 = -shift[jk], -shift[jk + 1]
-                dt = t1 - t0
-                theta = (scores[i] - 1.0 - t0) / dt
-                # centred log-slopes and steps at the cell's atoms a = jk, b = jk + 1
-                slope_a = (log_w[a_hi] - log_w[a_lo]) * a_inv
-                slope_b = (log_w[b_hi] - log_w[b_lo]) * b_inv
-                step_a = (shift[a_lo] - shift[a_hi]) * a_inv
-                step_b = (shift[b_lo] - shift[b_hi]) * b_inv
-                xb = (1.0 - theta) * slope_a + theta * slope_b
-                xc = xb + ((1.0 - theta) * step_a + theta * step_b) / eta
-                lbar = np.exp((1.0 - theta) * log_w[jk] + theta * log_w[jk + 1] - top)
-                gc, gxc, gtc = _euler_maclaurin(xc, 1.0 - theta)
-                gb, gxb, gtb = _euler_maclaurin(xb, 1.0 - theta)
-                kterm = -lbar * (gc - gb)
-                acc += kterm
+            kterm, k_theta, k_step, k_xb, theta, dt = (_kink_term(scores[i], shift, log_w, eta, jk, top) if jk >= 0
+                                                        else (0.0, 0.0, 0.0, 0.0, 0.0, 1.0))
+            acc += kterm
             acc_d = 0.0
             scale = sw[i] / acc
             for j in range(m):
@@ -147,28 +181,10 @@ def margin_atoms(scores, sw, shift, log_w, eta, loss_code, kink, out_value, out_
                 part_shift[c, j] += scale * pd
                 part_pi[c, j] += scale * vals[j]
             if jk >= 0:
-                # K = −l̄ (G(x_c, 1 − θ) − G(x_b, 1 − θ)), θ = (s − 1 − t_j)/(t_{j+1} − t_j), x_b and
-                # Δ = (x_c − x_b)η interpolated with θ between the slopes and steps at the two atoms
-                k_xb = -lbar * (gxc - gxb)  # ∂K/∂x_b (x_c moves with it)
-                k_step = -lbar * gxc / eta  # ∂K/∂Δ
-                k_theta = ((log_w[jk + 1] - log_w[jk]) * kterm + lbar * (gtc - gtb) + k_xb * (slope_b - slope_a)
-                           + k_step * (step_b - step_a))
                 acc_d += eta * k_theta / dt  # ∂F/∂s = η (∂Z/∂s)/Z
-                # δ = −t: ∂/∂δ_j = −∂/∂t_j; part_shift holds Σ_i sw_i ∂F_i/∂δ_j, part_pi Σ_i sw_i ∂F_i/∂ℓ_j / η
-                unit = scale * eta
-                part_shift[c, jk] -= unit * k_theta * (theta - 1.0) / dt
-                part_shift[c, jk + 1] += unit * k_theta * theta / dt
-                # the steps' atoms (t = −δ: ∂Δ_a/∂δ_lo = a_inv, ∂Δ_a/∂δ_hi = −a_inv)
-                part_shift[c, a_lo] += unit * (1.0 - theta) * k_step * a_inv
-                part_shift[c, a_hi] -= unit * (1.0 - theta) * k_step * a_inv
-                part_shift[c, b_lo] += unit * theta * k_step * b_inv
-                part_shift[c, b_hi] -= unit * theta * k_step * b_inv
-                part_pi[c, jk] += scale * (1.0 - theta) * kterm
-                part_pi[c, jk + 1] += scale * theta * kterm
-                part_pi[c, a_hi] += scale * (1.0 - theta) * k_xb * a_inv
-                part_pi[c, a_lo] -= scale * (1.0 - theta) * k_xb * a_inv
-                part_pi[c, b_hi] += scale * theta * k_xb * b_inv
-                part_pi[c, b_lo] -= scale * theta * k_xb * b_inv
+                # (the writes in a helper of their own: inline in this parallel loop, numba lost
+                # those to the neighbouring atoms)
+                _kink_adjoints(jk, m, kterm, k_theta, k_step, k_xb, theta, dt, scale, eta, part_shift[c], part_pi[c])
             out_value[i] = eta * (top + np.log(acc))
             out_ds[i] = acc_d / acc
     sum_chunks(part_shift.reshape(n_chunks, 1, m), out_dshift.reshape(1, m))
