@@ -33,6 +33,12 @@ def _cumulant_gradient(lam, ak, g, dk):
 
 
 @njit(cache=True, inline="always")
+def _dot5(c, dk):
+    """``Σ_r c[r] dk[r]`` over the five cumulant orders."""
+    return c[0] * dk[0] + c[1] * dk[1] + c[2] * dk[2] + c[3] * dk[3] + c[4] * dk[4]
+
+
+@njit(cache=True, inline="always")
 def _atom_state(j, lam, a, n_big, rows, scratch, saved, cum, cum_big, cum_small, suffix):
     """Atom ``j``'s ``g^{(r)}(λ_j a_k)`` (returned) and cumulants ``cum``, ``cum_small``: those
     :func:`~._cube_rule.cube_atoms` kept, or recomputed into ``scratch`` where ``rows`` has no
@@ -145,12 +151,10 @@ def cube_atoms_gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, alpha, beta,
             if kind >= 2 and k < n_big:
                 big = alpha[j] * dk[1] + beta[j] * (agg[4 + k] + agg[0] * dk[1] + dk[2] / k2)
                 if kind == 3:
-                    big = ((1.0 - share) * big - gap_slope * q * dk[2]
-                           + share * (coef_e[0] * dk[0] + coef_e[1] * dk[1] + coef_e[2] * dk[2] + coef_e[3] * dk[3]
-                                      + coef_e[4] * dk[4]))
+                    big = (1.0 - share) * big - gap_slope * q * dk[2] + share * _dot5(coef_e, dk)
                 out[k] += big
             else:
-                out[k] += coef[0] * dk[0] + coef[1] * dk[1] + coef[2] * dk[2] + coef[3] * dk[3] + coef[4] * dk[4]
+                out[k] += _dot5(coef, dk)
         if k0 == d:
             continue
         x0 = lam * a[k0]

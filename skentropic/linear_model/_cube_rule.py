@@ -267,12 +267,12 @@ def _atom_grid(a_active, eta, loss_code, score_span, plain, h_density, h_hinge, 
     h = h_density / math.sqrt(d)
     h = h_bulk if h_bulk < h else h
     stretch = 1.0
-    if loss_code == LOGISTIC and 3.0 * s0 * s0 - big > _BLEND_TOP * big and not plain:
+    if loss_code == LOGISTIC and not plain:
         # λ = stretch sinh(v)/σ₀: bulk steps of h_bulk, tail steps of h (module docstring); not
-        # where the bulk takes the hybrid density (q = K''_S/K''_B at λ = 0 below _BLEND_TOP),
-        # whose big coordinates' kinks need fine steps. It grows from 1 to h_bulk/h as q goes
-        # from _BLEND_TOP to _BLEND_TOP², as the Edgeworth share of cube_atoms (a switch moved the
-        # atoms at once, and F by 4e-7 on the digits)
+        # where the bulk takes the hybrid density (q = K''_S/K''_B at λ = 0 below _BLEND_TOP:
+        # blend_weight is 0 there), whose big coordinates' kinks need fine steps. It grows from 1
+        # to h_bulk/h as q goes from _BLEND_TOP to _BLEND_TOP², as the Edgeworth share of
+        # cube_atoms (a switch moved the atoms at once, and F by 4e-7 on the digits)
         stretch = 1.0 + (h_bulk / h - 1.0) * blend_weight((3.0 * s0 * s0 - big) / (_BLEND_TOP * big))[0]
     slope = 1.0 if loss_code == LOGISTIC or loss_code == HINGE else 2.0 * (1.0 + total + score_span)
     # tilts beyond ~1e15 d / A put the atoms within rounding of the edge A
