@@ -17,12 +17,12 @@ from skentropic.linear_model._score_grid import (
     _COEF,
     _DEGREE,
     _MAX_SPLIT,
-    _split_factor,
     atom_margin,
     atom_nodes,
     build_grid,
     interpolate_grid,
     l2_margin,
+    split_factor,
 )
 
 BINARY = [LOGISTIC, HINGE, SQUARED_HINGE]
@@ -252,7 +252,7 @@ def test_split_factor_follows_the_tail():
     # its own: an excess of 1e8 asks for 10**0.5 -> 4 parts; at least 2, at most 8, and 2 where
     # the tail is not finite
     excess = np.array([0.5, 10 ** 4.8, 1e8, 1e40, np.inf, np.nan])
-    np.testing.assert_array_equal(_split_factor(excess), [2, 2, 4, _MAX_SPLIT, 2, 2])
+    np.testing.assert_array_equal([split_factor(e) for e in excess], [2, 2, 4, _MAX_SPLIT, 2, 2])
 
 
 def test_grid_costs_at_most_the_points():
@@ -314,3 +314,37 @@ def test_fit_on_the_grid_reaches_the_direct_fit(norm, d, monkeypatch):
     for eta in [0.01, 1e-3]:
         assert results[True, eta][0] == pytest.approx(results[False, eta][0], rel=1e-9), eta
         assert abs(results[True, eta][1] - results[False, eta][1]) <= 2, eta
+
+
+@pytest.mark.parametrize("case,eta,loss,cauchy,budget", [
+    ("atoms", 1e-2, LOGISTIC, False, False),
+    ("atoms", 1e-3, LOGISTIC, True, False),
+    ("atoms", 1.0, HINGE, False, True),  # 60 kinks on 1000 points: the node budget ends the cutting
+    ("l2", 1e-3, LOGISTIC, True, False),
+    ("l2", 1e-3, HINGE, True, False),  # (f_r's own tail test)
+    ("l2", 1e-3, SQUARED_HINGE, False, False),
+])
+def test_adaptive_grid_matches_numpy_reference(case, eta, loss, cauchy, budget):
+    # the compiled cutting against the level-by-level NumPy form (tests/_grid_reference.py), with
+    # the same node kernels: the same pieces, direct flags and node values, bit for bit, through
+    # several levels, pieces left direct (as many points as nodes) and the node budget
+    from _grid_reference import reference_grid
+
+    rng = np.random.RandomState(7)
+    n = 1000 if budget else 3000
+    scores = rng.standard_cauchy(n).clip(-40, 40) if cauchy else 2.0 * rng.randn(n)
+    if case == "atoms":
+        shift, log_w = 1.5 * rng.randn(60), rng.randn(60)
+        log_w -= np.log(np.sum(np.exp(log_w)))
+        grid = build_grid(scores, quadrature=False, r=0.0, eta=eta, d=0.0, loss_code=loss, shift=shift, log_w=log_w)
+        want, paths = reference_grid(scores, False, shift=shift, log_w=log_w, eta=eta, loss=loss)
+    else:
+        d = 20
+        x, w = np.polynomial.legendre.leggauss(32)
+        args = (2.0, eta, float(d), loss, log_sphere_normaliser(d), bulk_half_width(d), x, w)
+        grid = build_grid(scores, quadrature=True, r=2.0, eta=eta, d=d, loss_code=loss, log_z=args[4], bulk=args[5],
+                          nodes=x, weights=w)
+        want, paths = reference_grid(scores, True, l2_args=args, test_r=loss != LOGISTIC)
+    assert paths["levels"] >= 2 and paths["direct"] >= 1 and paths["budget"] == budget
+    for got, ref in zip(grid, want):
+        np.testing.assert_array_equal(got, ref)

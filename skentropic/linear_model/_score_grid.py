@@ -43,7 +43,7 @@ iterates; the gradient stays within ``1e-9`` of the directly evaluated one
 resolves less well than ``f``: without it that gradient moved ``1.4e-9`` from the direct one,
 beyond the bound of ``test_grid_objective_matches_direct_evaluation``. A piece that fails the
 test is cut into ``2`` to ``_MAX_SPLIT`` equal parts, as many as its tail predicts
-(:func:`_split_factor`), only while its points are more than the parts' nodes: otherwise its
+(:func:`split_factor`), only while its points are more than the parts' nodes: otherwise its
 points are evaluated directly, as are the points of every piece left when the node budget
 (``n``, at most ``_MAX_NODES``) is spent. So the grid never costs much more than the direct
 evaluation, and a function the grid cannot resolve (the hinge's kink at small ``η``) is exact
@@ -52,6 +52,8 @@ the (squared) hinge is non-smooth at ``m`` kinks. Everything runs in a fixed ord
 bit-reproducible and do not depend on the number of threads (the node kernels run on one
 thread: a level of a few hundred nodes does not pay for waking the thread pool).
 """
+
+import math
 
 import numpy as np
 from numba import njit
@@ -68,7 +70,8 @@ _TOL = 1e-10
 _N_START = 4  # pieces of the initial grid
 _START = np.arange(_N_START + 1, dtype=np.float64)
 _SPLIT_POINTS = 2 * (_DEGREE + 1)  # two pieces' worth of nodes
-_MAX_SPLIT = 8  # a failing piece is cut into at most this many parts (_split_factor)
+_MAX_SPLIT = 8  # a failing piece is cut into at most this many parts (split_factor)
+_MAX_SPLIT_PIECES = _MAX_SPLIT + 1  # pieces per evaluated slot at most (adaptive_grid)
 _MAX_NODES = 16384
 _BINS = 4096  # histogram of the scores that estimates the points of a piece
 _SERIAL_POINTS = 2048  # fewer direct points run on one thread (no thread-pool wake-up, no compilation)
@@ -171,53 +174,35 @@ _interpolate_grid = kernel("interpolate_grid", interpolate_grid)
 _margin_l2 = kernel("entropic_margin_l2", entropic_margin_l2)
 
 
-def _tail(values, scale):
-    """Largest of the last two Chebyshev coefficients per piece, relative to ``scale``;
-    ``values`` has shape ``(pieces, _DEGREE + 1)``."""
-    return np.abs(values @ _COEF[-2:].T).max(axis=1) / scale
+@njit(cache=True)
+def _excess(f, f_r, first, count, test_r, quadrature, out):
+    """Per piece ``first .. first + count − 1`` (rows of 17 node values): the largest of the last
+    two Chebyshev coefficients of ``f`` relative to ``1 + max|f|`` (and of ``f_r`` with ``test_r``),
+    over ``_TOL`` (a piece passes at ``<= 1``); ``inf`` where a value is not finite."""
+    k_nodes = _DEGREE + 1
+    for p in range(count):
+        row = (first + p) * k_nodes
+        worst = 0.0
+        finite = True
+        for which in range(2 if test_r or quadrature else 1):
+            g = f if which == 0 else f_r
+            top, c_last, c_prev = 0.0, 0.0, 0.0
+            for k in range(k_nodes):
+                v = g[row + k]
+                if not np.isfinite(v):
+                    finite = False
+                top = max(top, abs(v))
+                c_prev += _COEF[_DEGREE - 1, k] * v
+                c_last += _COEF[_DEGREE, k] * v
+            if which == 0 or test_r:
+                worst = max(worst, max(abs(c_prev), abs(c_last)) / (1.0 + top))
+        out[p] = worst / _TOL if finite else np.inf
 
 
-class _Tabulator:
-    """Exact node values of ``f`` and the functions its gradient needs, piece by piece."""
-
-    def __init__(self, quadrature, r, eta, d, loss_code, log_z, bulk, nodes, weights, shift, log_w):
-        self.quadrature = quadrature
-        # f_r's own tail test, for the (squared) hinge only (see the module docstring)
-        self.test_r = quadrature and loss_code != LOGISTIC
-        self.args = (float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights)
-        self.atom_args = (shift, log_w, float(eta), int(loss_code))
-        self.m = 0 if quadrature else shift.shape[0]
-
-    def evaluate(self, svals):
-        """``(f, f_r, psi, pi)`` at ``svals`` of shape ``(pieces, _DEGREE + 1)``."""
-        flat = np.ascontiguousarray(svals.ravel())
-        f = np.empty(flat.shape[0])
-        f_r = np.zeros(flat.shape[0])
-        psi = np.empty((flat.shape[0], self.m))
-        pi = np.empty((flat.shape[0], self.m))
-        if self.quadrature:
-            _margin_l2(flat, *self.args, f, np.empty(flat.shape[0]), f_r)
-        else:
-            _atom_nodes(flat, *self.atom_args, f, psi, pi)
-        shape = svals.shape
-        return f.reshape(shape), f_r.reshape(shape), psi.reshape(shape + (-1,)), pi.reshape(shape + (-1,))
-
-    def excess(self, f, f_r):
-        """Per piece, the largest coefficient tail over its tolerance (a piece passes at ``<= 1``);
-        ``inf`` where a value is not finite."""
-        worst = _tail(f, 1.0 + np.abs(f).max(axis=1))
-        finite = np.isfinite(f).all(axis=1)
-        if self.test_r:
-            worst = np.maximum(worst, _tail(f_r, 1.0 + np.abs(f_r).max(axis=1)))
-        if self.quadrature:
-            finite &= np.isfinite(f_r).all(axis=1)
-        worst /= _TOL
-        worst[~finite] = np.inf
-        return worst
-
-
-def _split_factor(excess):
-    """Parts to cut a failing piece into: ``⌈excess^{1/16}⌉`` (2 to ``_MAX_SPLIT``).
+@njit(cache=True)
+def split_factor(excess):
+    """Parts to cut a failing piece into: ``⌈excess^{1/16}⌉`` (2 to ``_MAX_SPLIT``; 2 where the
+    excess is not finite).
 
     Where a function varies on a scale of its own (``e^{φ/η}`` at small ``η``), the tail of a
     degree-16 interpolant shrinks like the piece's width to the 16th power, so one cut into
@@ -225,35 +210,124 @@ def _split_factor(excess):
     and thrown away; where the tail shrinks more slowly (a singularity near the piece) the
     parts fail again and are cut again.
     """
-    parts = np.full(excess.shape[0], 2, dtype=np.int64)
-    finite = np.isfinite(excess)  # (not nan or inf: no floating-point warnings below)
-    parts[finite] = np.clip(np.ceil(excess[finite] ** (1.0 / _DEGREE)), 2, _MAX_SPLIT)
-    return parts
+    if not np.isfinite(excess):
+        return 2
+    return min(max(int(math.ceil(excess ** (1.0 / _DEGREE))), 2), _MAX_SPLIT)
 
 
-def _cut(a, b, parts):
-    """Cut piece ``[a_i, b_i]`` into ``parts_i`` equal pieces (``0``: not cut).
+@njit(cache=True)
+def adaptive_grid(scores, lo, hi, quadrature, test_r, r, eta, d, loss_code, log_z, bulk, nodes, weights, shift,
+                  log_w, node_s, node_f, node_r, node_psi, node_pi, edges, slot):
+    """The adaptive cutting of :func:`build_grid` (module docstring), on ``[lo, hi]``.
 
-    Returns the new pieces' ``(a, b)`` and, per old piece, whether it stayed uncut (``parts_i =
-    0``, or too narrow to cut in floating point).
+    The pieces' nodes are evaluated level by level into the rows of ``node_*`` (``node_s``,
+    ``node_f``, ``node_r`` of length ``R (_DEGREE + 1)``, ``node_psi``, ``node_pi`` with as many
+    rows and ``m`` columns; node slot ``R − 1`` is left zero for the direct pieces): the ``l_2``
+    quadrature (:func:`entropic_margin_l2`, ``quadrature``) or the atom rule (:func:`atom_nodes`).
+    Writes the ``P`` pieces in increasing order, their edges to ``edges[:P + 1]`` and their node
+    slots to ``slot[:P]`` (``R − 1`` for a direct piece), and returns ``P``. At most
+    ``R − 1 >= min(n, _MAX_NODES) // 17`` slots are evaluated; ``edges`` and ``slot`` need room for
+    ``9 (R − 1)`` pieces: every evaluated piece is kept, cut or left direct once, and the last
+    level, left direct, has at most ``_MAX_SPLIT`` times the pieces of the one before.
     """
-    owner = np.repeat(np.arange(a.shape[0]), parts)
-    k = parts[owner]
-    j = np.arange(owner.shape[0]) - np.repeat(np.cumsum(parts) - parts, parts)
-    width = (b[owner] - a[owner]) / k
-    new_a = a[owner] + j * width
-    new_b = np.where(j + 1 == k, b[owner], a[owner] + (j + 1) * width)
-    uncut = parts == 0
-    uncut[owner[~(new_a < new_b)]] = True
-    keep = ~uncut[owner]
-    return new_a[keep], new_b[keep], uncut
+    k_nodes = _DEGREE + 1
+    n = scores.shape[0]
+    budget = min(_MAX_NODES, n)
+    zero_slot = node_f.shape[0] // k_nodes - 1
+    cap = slot.shape[0]
+    m = node_psi.shape[1]
+    for k in range(zero_slot * k_nodes, (zero_slot + 1) * k_nodes):
+        node_s[k] = node_f[k] = node_r[k] = 0.0
+        for j in range(m):
+            node_psi[k, j] = node_pi[k, j] = 0.0
+    starts, ends, slots = np.empty(cap), np.empty(cap), np.empty(cap, dtype=np.int64)
+    direct_a, direct_b = np.empty(cap), np.empty(cap)
+    n_done, n_direct = 0, 0
+    cur_a, cur_b, nxt_a, nxt_b = np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap)
+    step = (hi - lo) / _N_START
+    n_cur = _N_START
+    for i in range(n_cur):
+        cur_a[i] = _START[i] * step + lo
+        cur_b[i] = hi if i == n_cur - 1 else _START[i + 1] * step + lo
+    excess = np.empty(cap)
+    ds = np.empty(node_f.shape[0])
+    cum = np.empty(0, dtype=np.int64)  # the histogram of the scores, made when a piece first fails
+    per_bin = _BINS / (hi - lo)
+    used = 0
+    while n_cur > 0:
+        if used + n_cur * k_nodes > budget:
+            for i in range(n_cur):
+                direct_a[n_direct], direct_b[n_direct] = cur_a[i], cur_b[i]
+                n_direct += 1
+            break
+        first = used // k_nodes
+        lo_row, hi_row = used, used + n_cur * k_nodes
+        for i in range(n_cur):
+            mid, half = 0.5 * (cur_a[i] + cur_b[i]), 0.5 * (cur_b[i] - cur_a[i])
+            for k in range(k_nodes):
+                node_s[used + i * k_nodes + k] = mid + half * _LOBATTO[k]
+        if quadrature:
+            entropic_margin_l2(node_s[lo_row:hi_row], r, eta, d, loss_code, log_z, bulk, nodes, weights,
+                               node_f[lo_row:hi_row], ds[lo_row:hi_row], node_r[lo_row:hi_row])
+        else:
+            atom_nodes(node_s[lo_row:hi_row], shift, log_w, eta, loss_code, node_f[lo_row:hi_row],
+                       node_psi[lo_row:hi_row], node_pi[lo_row:hi_row])
+            for k in range(lo_row, hi_row):
+                node_r[k] = 0.0
+        used = hi_row
+        _excess(node_f, node_r, first, n_cur, test_r, quadrature, excess)
+        n_next = 0
+        for i in range(n_cur):
+            a, b = cur_a[i], cur_b[i]
+            if excess[i] <= 1.0:
+                starts[n_done], ends[n_done], slots[n_done] = a, b, first + i
+                n_done += 1
+                continue
+            parts = split_factor(excess[i])
+            if cum.shape[0] == 0:
+                cum = np.zeros(_BINS + 1, dtype=np.int64)
+                for s in scores:
+                    cum[min(int((s - lo) * per_bin), _BINS - 1) + 1] += 1
+                for j in range(_BINS):
+                    cum[j + 1] += cum[j]
+            ia = min(max(int(math.floor((a - lo) * per_bin)), 0), _BINS)  # at least the points of [a, b]
+            ib = min(max(int(math.ceil((b - lo) * per_bin)), 0), _BINS)
+            cut = cum[ib] - cum[ia] > parts * k_nodes  # (else cheaper evaluated directly)
+            width = (b - a) / parts
+            for j in range(parts):  # a piece too narrow to cut in floating point is not cut
+                if cut and not a + j * width < (b if j + 1 == parts else a + (j + 1) * width):
+                    cut = False
+            if not cut:
+                direct_a[n_direct], direct_b[n_direct] = a, b
+                n_direct += 1
+                continue
+            for j in range(parts):
+                nxt_a[n_next + j] = a + j * width
+                nxt_b[n_next + j] = b if j + 1 == parts else a + (j + 1) * width
+            n_next += parts
+        cur_a, nxt_a = nxt_a, cur_a
+        cur_b, nxt_b = nxt_b, cur_b
+        n_cur = n_next
+    for i in range(n_direct):
+        starts[n_done + i], ends[n_done + i], slots[n_done + i] = direct_a[i], direct_b[i], zero_slot
+    total = n_done + n_direct
+    order = np.argsort(starts[:total], kind="mergesort")
+    for p in range(total):
+        edges[p], slot[p] = starts[order[p]], slots[order[p]]
+    edges[total] = ends[order[total - 1]]
+    return total
+
+
+_adaptive_grid = kernel("adaptive_grid", adaptive_grid)
 
 
 def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0, nodes=None, weights=None,
                shift=None, log_w=None):
     """Adaptive piecewise Chebyshev grid of ``f`` over ``[min s, max s]``, or ``None``.
 
-    ``None`` when there are too few points for any piece to be worth tabulating.
+    ``None`` when there are too few points for any piece to be worth tabulating. The cutting runs
+    in one compiled kernel (:func:`adaptive_grid`; in NumPy until 2026-11-29, whose level-by-level
+    bookkeeping took as long as the node evaluations on 1000 points).
 
     Returns
     -------
@@ -272,65 +346,21 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     weights = np.empty(0) if weights is None else weights
     shift = np.empty(0) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
     log_w = np.empty(0) if log_w is None else np.ascontiguousarray(log_w, dtype=np.float64)
-    tab = _Tabulator(bool(quadrature), r, eta, d, loss_code, log_z, bulk, nodes, weights, shift, log_w)
-    per_bin = _BINS / (hi - lo)
-    cum = None  # the histogram of the scores, made when a piece first fails
-
-    def points_in(a, b):  # at least the points of [a, b] (whole bins)
-        nonlocal cum
-        if cum is None:
-            bins = np.minimum(((scores - lo) * per_bin).astype(np.int64), _BINS - 1)
-            cum = np.concatenate([[0], np.cumsum(np.bincount(bins, minlength=_BINS))])
-        ia = np.clip(np.floor((a - lo) * per_bin).astype(np.int64), 0, _BINS)
-        ib = np.clip(np.ceil((b - lo) * per_bin).astype(np.int64), 0, _BINS)
-        return cum[ib] - cum[ia]
-
-    budget = min(_MAX_NODES, n)
-    edges = _START * ((hi - lo) / _N_START) + lo  # np.linspace(lo, hi, _N_START + 1), bit for bit
-    edges[-1] = hi
-    a, b = edges[:-1], edges[1:]
-    done, direct = [], []
-    used = 0
-    while a.shape[0]:
-        if used + a.shape[0] * (_DEGREE + 1) > budget:
-            direct.append((a, b))
-            break
-        svals = 0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * _LOBATTO[None, :]
-        f, f_r, psi, pi = tab.evaluate(svals)
-        used += svals.size
-        excess = tab.excess(f, f_r)
-        ok = excess <= 1.0
-        if ok.all():  # (the usual last level: nothing to cut)
-            if not done and not direct:  # the first level passed: its pieces are the grid, in order
-                return edges, np.zeros(a.shape[0], dtype=np.bool_), svals, f, f_r, psi, pi
-            done.append((a, b, svals, f, f_r, psi, pi))
-            break
-        done.append((a[ok], b[ok], svals[ok], f[ok], f_r[ok], psi[ok], pi[ok]))
-        parts = _split_factor(excess)
-        parts[ok | (points_in(a, b) <= parts * (_DEGREE + 1))] = 0  # passed, or cheaper evaluated directly
-        a_cut, b_cut, uncut = _cut(a, b, parts)
-        direct.append((a[~ok & uncut], b[~ok & uncut]))
-        a, b = a_cut, b_cut
-    starts = np.concatenate([x[0] for x in done] + [x[0] for x in direct])
-    ends = np.concatenate([x[1] for x in done] + [x[1] for x in direct])
-    n_done = sum(x[0].shape[0] for x in done)
-    order = np.argsort(starts, kind="stable")
-    position = np.empty_like(order)
-    position[order] = np.arange(order.shape[0])
-    flags = np.ones(order.shape[0], dtype=np.bool_)
-    flags[position[:n_done]] = False
-    # each tabulated array goes to its sorted place in one copy (direct pieces stay zero): the
-    # atoms' psi and pi take (pieces, 17, atoms) floats
-    filled = []
-    for field in range(2, 7):
-        out = np.zeros((order.shape[0],) + done[0][field].shape[1:])
-        offset = 0
-        for level in done:
-            rows = level[field].shape[0]
-            out[position[offset:offset + rows]] = level[field]
-            offset += rows
-        filled.append(out)
-    return (np.append(starts[order], ends[order[-1]]), flags, *filled)
+    k_nodes = _DEGREE + 1
+    rows = (min(_MAX_NODES, n) // k_nodes + 1) * k_nodes  # the budget's slots and a zero slot
+    m = 0 if quadrature else shift.shape[0]
+    node_s, node_f, node_r = np.empty(rows), np.empty(rows), np.empty(rows)
+    node_psi, node_pi = np.empty((rows, m)), np.empty((rows, m))
+    cap = _MAX_SPLIT_PIECES * (rows // k_nodes - 1) + _N_START
+    edges, slot = np.empty(cap + 1), np.empty(cap, dtype=np.int64)
+    test_r = bool(quadrature) and loss_code != LOGISTIC  # f_r's own tail test (module docstring)
+    count = _adaptive_grid(np.ascontiguousarray(scores, dtype=np.float64), lo, hi, bool(quadrature), test_r,
+                           float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights,
+                           shift, log_w, node_s, node_f, node_r, node_psi, node_pi, edges, slot)
+    slot = slot[:count]
+    shape = (rows // k_nodes, k_nodes)
+    return (edges[:count + 1], slot == shape[0] - 1, node_s.reshape(shape)[slot], node_f.reshape(shape)[slot],
+            node_r.reshape(shape)[slot], node_psi.reshape(shape + (m,))[slot], node_pi.reshape(shape + (m,))[slot])
 
 
 def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
