@@ -19,6 +19,7 @@ from skentropic.linear_model._score_grid import (
     _MAX_SPLIT,
     atom_margin,
     atom_nodes,
+    bin_index,
     build_grid,
     interpolate_grid,
     l2_margin,
@@ -348,3 +349,24 @@ def test_adaptive_grid_matches_numpy_reference(case, eta, loss, cauchy, budget):
     assert paths["levels"] >= 2 and paths["direct"] >= 1 and paths["budget"] == budget
     for got, ref in zip(grid, want):
         np.testing.assert_array_equal(got, ref)
+
+
+def test_bin_index_clamps_non_finite_positions():
+    # a range of scores below _BINS / 1.8e308 makes the histogram's positions inf or nan
+    positions = [np.nan, -np.inf, -3.0, 0.0, 0.5, 17.0, 4095.9, 4096.0, 1e300, np.inf]
+    assert [bin_index(x) for x in positions] == [0, 0, 0, 0, 0, 17, 4095, 4096, 4096, 4096]
+    assert [bin_index.py_func(x) for x in positions] == [bin_index(x) for x in positions]
+
+
+def test_grid_of_a_subnormal_range_of_scores():
+    scores = np.zeros(400)
+    scores[::2] = 5e-324 * np.arange(200)  # the range is 199 subnormal steps: 4096 / range overflows
+    assert 0 < np.ptp(scores) < 4096 / np.finfo(float).max
+    shift, log_w = np.array([-1.0, 1.0]), np.log([0.5, 0.5])
+    grid = build_grid(scores, quadrature=False, r=0.0, eta=1e-3, d=0.0, loss_code=LOGISTIC, shift=shift, log_w=log_w)
+    v, ds = np.empty(400), np.empty(400)
+    atom_margin(scores, np.full(400, 1 / 400), shift, log_w, 1e-3, LOGISTIC, False, v, ds, True)
+    want = np.empty(400), np.empty((400, 2)), np.empty((400, 2))
+    atom_nodes(scores, shift, log_w, 1e-3, LOGISTIC, *want)
+    assert grid is not None and np.isfinite(grid[3]).all()
+    np.testing.assert_allclose(v, want[0], rtol=1e-12)

@@ -216,6 +216,16 @@ def split_factor(excess):
 
 
 @njit(cache=True)
+def bin_index(x):
+    """``x`` (a position in bins, a float) as an index in ``[0, _BINS]``: ``0`` for ``nan``. A range of
+    scores below ``_BINS / 1.8e308`` makes the positions infinite or ``nan``, and an integer
+    conversion of those is undefined."""
+    if not x > 0.0:
+        return 0
+    return int(x) if x < _BINS else _BINS
+
+
+@njit(cache=True)
 def adaptive_grid(scores, lo, hi, quadrature, test_r, r, eta, d, loss_code, log_z, bulk, nodes, weights, shift,
                   log_w, node_s, node_f, node_r, node_psi, node_pi, edges, slot):
     """The adaptive cutting of :func:`build_grid` (module docstring), on ``[lo, hi]``.
@@ -287,11 +297,11 @@ def adaptive_grid(scores, lo, hi, quadrature, test_r, r, eta, d, loss_code, log_
             if cum.shape[0] == 0:
                 cum = np.zeros(_BINS + 1, dtype=np.int64)
                 for s in scores:
-                    cum[min(int((s - lo) * per_bin), _BINS - 1) + 1] += 1
+                    cum[min(bin_index((s - lo) * per_bin), _BINS - 1) + 1] += 1
                 for j in range(_BINS):
                     cum[j + 1] += cum[j]
-            ia = min(max(int(math.floor((a - lo) * per_bin)), 0), _BINS)  # at least the points of [a, b]
-            ib = min(max(int(math.ceil((b - lo) * per_bin)), 0), _BINS)
+            ia = bin_index(np.floor((a - lo) * per_bin))  # at least the points of [a, b]
+            ib = bin_index(np.ceil((b - lo) * per_bin))
             cut = cum[ib] - cum[ia] > parts * k_nodes  # (else cheaper evaluated directly)
             width = (b - a) / parts
             for j in range(parts):  # a piece too narrow to cut in floating point is not cut
