@@ -1,4 +1,4 @@
-"""Plain-NumPy reference of the score grid's adaptive cutting (``_score_grid.adaptive_grid``).
+"""Plain-NumPy reference of the score grid's adaptive cutting (``_score_grid.build_grid`` with ``grid_level``).
 
 The algorithm of the module docstring, level by level with array operations (the library's own
 form until 2026-11-29), with the node values from the library's (compiled) node kernels, so that the two agree bit for bit.

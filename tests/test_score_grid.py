@@ -325,8 +325,8 @@ def test_fit_on_the_grid_reaches_the_direct_fit(norm, d, monkeypatch):
     ("l2", 1e-3, HINGE, True, False),  # (f_r's own tail test)
     ("l2", 1e-3, SQUARED_HINGE, False, False),
 ])
-def test_adaptive_grid_matches_numpy_reference(case, eta, loss, cauchy, budget):
-    # the compiled cutting against the level-by-level NumPy form (tests/_grid_reference.py), with
+def test_grid_cutting_matches_numpy_reference(case, eta, loss, cauchy, budget):
+    # the cutting (grid_level) against the level-by-level NumPy form (tests/_grid_reference.py), with
     # the same node kernels: the same pieces, direct flags and node values, bit for bit, through
     # several levels, pieces left direct (as many points as nodes) and the node budget
     from _grid_reference import reference_grid

@@ -71,7 +71,6 @@ _N_START = 4  # pieces of the initial grid
 _START = np.arange(_N_START + 1, dtype=np.float64)
 _SPLIT_POINTS = 2 * (_DEGREE + 1)  # two pieces' worth of nodes
 _MAX_SPLIT = 8  # a failing piece is cut into at most this many parts (split_factor)
-_MAX_SPLIT_PIECES = _MAX_SPLIT + 1  # pieces per evaluated slot at most (adaptive_grid)
 _MAX_NODES = 16384
 _BINS = 4096  # histogram of the scores that estimates the points of a piece
 _SERIAL_POINTS = 2048  # fewer direct points run on one thread (no thread-pool wake-up, no compilation)
@@ -175,28 +174,18 @@ _margin_l2 = kernel("entropic_margin_l2", entropic_margin_l2)
 
 
 @njit(cache=True)
-def _excess(f, f_r, first, count, test_r, quadrature, out):
-    """Per piece ``first .. first + count − 1`` (rows of 17 node values): the largest of the last
-    two Chebyshev coefficients of ``f`` relative to ``1 + max|f|`` (and of ``f_r`` with ``test_r``),
-    over ``_TOL`` (a piece passes at ``<= 1``); ``inf`` where a value is not finite."""
-    k_nodes = _DEGREE + 1
-    for p in range(count):
-        row = (first + p) * k_nodes
-        worst = 0.0
-        finite = True
-        for which in range(2 if test_r or quadrature else 1):
-            g = f if which == 0 else f_r
-            top, c_last, c_prev = 0.0, 0.0, 0.0
-            for k in range(k_nodes):
-                v = g[row + k]
-                if not np.isfinite(v):
-                    finite = False
-                top = max(top, abs(v))
-                c_prev += _COEF[_DEGREE - 1, k] * v
-                c_last += _COEF[_DEGREE, k] * v
-            if which == 0 or test_r:
-                worst = max(worst, max(abs(c_prev), abs(c_last)) / (1.0 + top))
-        out[p] = worst / _TOL if finite else np.inf
+def _tail(g, row):
+    """``(max(|c_15|, |c_16|) / (1 + max|g|), finite)`` of the 17 node values ``g[row:row + 17]``,
+    ``c = C g`` their Chebyshev coefficients."""
+    top, c_prev, c_last = 0.0, 0.0, 0.0
+    finite = True
+    for k in range(_DEGREE + 1):
+        v = g[row + k]
+        finite = finite and np.isfinite(v)
+        top = max(top, abs(v))
+        c_prev += _COEF[_DEGREE - 1, k] * v
+        c_last += _COEF[_DEGREE, k] * v
+    return max(abs(c_prev), abs(c_last)) / (1.0 + top), finite
 
 
 @njit(cache=True)
@@ -226,118 +215,82 @@ def bin_index(x):
 
 
 @njit(cache=True)
-def adaptive_grid(scores, lo, hi, quadrature, test_r, r, eta, d, loss_code, log_z, bulk, nodes, weights, shift,
-                  log_w, node_s, node_f, node_r, node_psi, node_pi, edges, slot):
-    """The adaptive cutting of :func:`build_grid` (module docstring), on ``[lo, hi]``.
+def grid_level(scores, lo, hi, first, n_cur, budget, test_r, quadrature, node_s, node_f, node_r, cur_a, cur_b, nxt_a,
+               nxt_b, starts, ends, slots, direct_a, direct_b, counts, cum):
+    """One level of :func:`build_grid`'s cutting, after its nodes were evaluated.
 
-    The pieces' nodes are evaluated level by level into the rows of ``node_*`` (``node_s``,
-    ``node_f``, ``node_r`` of length ``R (_DEGREE + 1)``, ``node_psi``, ``node_pi`` with as many
-    rows and ``m`` columns; node slot ``R − 1`` is left zero for the direct pieces): the ``l_2``
-    quadrature (:func:`entropic_margin_l2`, ``quadrature``) or the atom rule (:func:`atom_nodes`).
-    Writes the ``P`` pieces in increasing order, their edges to ``edges[:P + 1]`` and their node
-    slots to ``slot[:P]`` (``R − 1`` for a direct piece), and returns ``P``. At most
-    ``R − 1 >= min(n, _MAX_NODES) // 17`` slots are evaluated; ``edges`` and ``slot`` need room for
-    ``9 (R − 1)`` pieces: every evaluated piece is kept, cut or left direct once, and the last
-    level, left direct, has at most ``_MAX_SPLIT`` times the pieces of the one before.
+    The level's ``n_cur`` pieces ``[cur_a, cur_b]`` have their nodes in slots ``first ..
+    first + n_cur − 1`` of ``node_f``, ``node_r`` (17 rows each). A piece that passes the tail
+    test (:func:`_excess`) is kept (its ends and slot appended to ``starts``, ``ends``, ``slots`` at
+    ``counts[0]``); one that fails is cut into :func:`split_factor` parts, written to ``nxt_a``,
+    ``nxt_b``, unless it holds at most as many points as their nodes (at least those of its
+    histogram bins) or is too narrow to cut in floating point: then it is left direct (appended to
+    ``direct_a``, ``direct_b`` at ``counts[1]``). The histogram of the scores, ``cum`` (cumulative,
+    ``_BINS + 1`` counts), is made when a piece first fails (``counts[2]`` set). Where the cut
+    pieces fit in the node budget, their nodes are written to ``node_s`` after this level's.
+    Returns the number of cut pieces.
     """
     k_nodes = _DEGREE + 1
-    n = scores.shape[0]
-    budget = min(_MAX_NODES, n)
-    zero_slot = node_f.shape[0] // k_nodes - 1
-    cap = slot.shape[0]
-    m = node_psi.shape[1]
-    for k in range(zero_slot * k_nodes, (zero_slot + 1) * k_nodes):
-        node_s[k] = node_f[k] = node_r[k] = 0.0
-        for j in range(m):
-            node_psi[k, j] = node_pi[k, j] = 0.0
-    starts, ends, slots = np.empty(cap), np.empty(cap), np.empty(cap, dtype=np.int64)
-    direct_a, direct_b = np.empty(cap), np.empty(cap)
-    n_done, n_direct = 0, 0
-    cur_a, cur_b, nxt_a, nxt_b = np.empty(cap), np.empty(cap), np.empty(cap), np.empty(cap)
-    step = (hi - lo) / _N_START
-    n_cur = _N_START
-    for i in range(n_cur):
-        cur_a[i] = _START[i] * step + lo
-        cur_b[i] = hi if i == n_cur - 1 else _START[i + 1] * step + lo
-    excess = np.empty(cap)
-    ds = np.empty(node_f.shape[0])
-    cum = np.empty(0, dtype=np.int64)  # the histogram of the scores, made when a piece first fails
     per_bin = _BINS / (hi - lo)
-    used = 0
-    while n_cur > 0:
-        if used + n_cur * k_nodes > budget:
-            for i in range(n_cur):
-                direct_a[n_direct], direct_b[n_direct] = cur_a[i], cur_b[i]
-                n_direct += 1
-            break
-        first = used // k_nodes
-        lo_row, hi_row = used, used + n_cur * k_nodes
-        for i in range(n_cur):
-            mid, half = 0.5 * (cur_a[i] + cur_b[i]), 0.5 * (cur_b[i] - cur_a[i])
-            for k in range(k_nodes):
-                node_s[used + i * k_nodes + k] = mid + half * _LOBATTO[k]
+    n_next = 0
+    for i in range(n_cur):
+        a, b = cur_a[i], cur_b[i]
+        # the tail test: the last two Chebyshev coefficients of f (and of f_r with test_r) over
+        # _TOL (1 + max|f|); inf where a value (of f, or of f_r for the quadrature) is not finite
+        worst, finite = _tail(node_f, (first + i) * k_nodes)
         if quadrature:
-            entropic_margin_l2(node_s[lo_row:hi_row], r, eta, d, loss_code, log_z, bulk, nodes, weights,
-                               node_f[lo_row:hi_row], ds[lo_row:hi_row], node_r[lo_row:hi_row])
-        else:
-            atom_nodes(node_s[lo_row:hi_row], shift, log_w, eta, loss_code, node_f[lo_row:hi_row],
-                       node_psi[lo_row:hi_row], node_pi[lo_row:hi_row])
-            for k in range(lo_row, hi_row):
-                node_r[k] = 0.0
-        used = hi_row
-        _excess(node_f, node_r, first, n_cur, test_r, quadrature, excess)
-        n_next = 0
-        for i in range(n_cur):
-            a, b = cur_a[i], cur_b[i]
-            if excess[i] <= 1.0:
-                starts[n_done], ends[n_done], slots[n_done] = a, b, first + i
-                n_done += 1
-                continue
-            parts = split_factor(excess[i])
-            if cum.shape[0] == 0:
-                cum = np.zeros(_BINS + 1, dtype=np.int64)
-                for s in scores:
-                    cum[min(bin_index((s - lo) * per_bin), _BINS - 1) + 1] += 1
-                for j in range(_BINS):
-                    cum[j + 1] += cum[j]
-            ia = bin_index(np.floor((a - lo) * per_bin))  # at least the points of [a, b]
-            ib = bin_index(np.ceil((b - lo) * per_bin))
-            cut = cum[ib] - cum[ia] > parts * k_nodes  # (else cheaper evaluated directly)
-            width = (b - a) / parts
-            for j in range(parts):  # a piece too narrow to cut in floating point is not cut
-                if cut and not a + j * width < (b if j + 1 == parts else a + (j + 1) * width):
-                    cut = False
-            if not cut:
-                direct_a[n_direct], direct_b[n_direct] = a, b
-                n_direct += 1
-                continue
-            for j in range(parts):
-                nxt_a[n_next + j] = a + j * width
-                nxt_b[n_next + j] = b if j + 1 == parts else a + (j + 1) * width
-            n_next += parts
-        cur_a, nxt_a = nxt_a, cur_a
-        cur_b, nxt_b = nxt_b, cur_b
-        n_cur = n_next
-    for i in range(n_direct):
-        starts[n_done + i], ends[n_done + i], slots[n_done + i] = direct_a[i], direct_b[i], zero_slot
-    total = n_done + n_direct
-    order = np.argsort(starts[:total], kind="mergesort")
-    for p in range(total):
-        edges[p], slot[p] = starts[order[p]], slots[order[p]]
-    edges[total] = ends[order[total - 1]]
-    return total
+            tail_r, finite_r = _tail(node_r, (first + i) * k_nodes)
+            finite = finite and finite_r
+            if test_r:
+                worst = max(worst, tail_r)
+        excess = worst / _TOL if finite else np.inf
+        if excess <= 1.0:
+            starts[counts[0]], ends[counts[0]], slots[counts[0]] = a, b, first + i
+            counts[0] += 1
+            continue
+        parts = split_factor(excess)
+        if counts[2] == 0:
+            cum[:] = 0
+            for s in scores:
+                cum[min(bin_index((s - lo) * per_bin), _BINS - 1) + 1] += 1
+            for j in range(_BINS):
+                cum[j + 1] += cum[j]
+            counts[2] = 1
+        ia = bin_index(np.floor((a - lo) * per_bin))  # at least the points of [a, b]
+        ib = bin_index(np.ceil((b - lo) * per_bin))
+        cut = cum[ib] - cum[ia] > parts * k_nodes  # (else cheaper evaluated directly)
+        width = (b - a) / parts
+        for j in range(parts):  # a piece too narrow to cut in floating point is not cut
+            if cut and not a + j * width < (b if j + 1 == parts else a + (j + 1) * width):
+                cut = False
+        if not cut:
+            direct_a[counts[1]], direct_b[counts[1]] = a, b
+            counts[1] += 1
+            continue
+        for j in range(parts):
+            nxt_a[n_next + j] = a + j * width
+            nxt_b[n_next + j] = b if j + 1 == parts else a + (j + 1) * width
+        n_next += parts
+    row = (first + n_cur) * k_nodes
+    if row + n_next * k_nodes <= budget:
+        for i in range(n_next):
+            mid, half = 0.5 * (nxt_a[i] + nxt_b[i]), 0.5 * (nxt_b[i] - nxt_a[i])
+            for k in range(k_nodes):
+                node_s[row + i * k_nodes + k] = mid + half * _LOBATTO[k]
+    return n_next
 
 
-_adaptive_grid = kernel("adaptive_grid", adaptive_grid)
+_grid_level = kernel("grid_level", grid_level)
 
 
 def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0, nodes=None, weights=None,
                shift=None, log_w=None):
     """Adaptive piecewise Chebyshev grid of ``f`` over ``[min s, max s]``, or ``None``.
 
-    ``None`` when there are too few points for any piece to be worth tabulating. The cutting runs
-    in one compiled kernel (:func:`adaptive_grid`; in NumPy until 2026-11-29, whose level-by-level
-    bookkeeping took as long as the node evaluations on 1000 points).
+    ``None`` when there are too few points for any piece to be worth tabulating. Level by level,
+    the nodes are evaluated by the rule's node kernel, then :func:`grid_level` keeps or cuts the
+    pieces (until 2026-11-29 its work was NumPy's, whose bookkeeping took as long as the node
+    evaluations on 1000 points); no arrays are made per level.
 
     Returns
     -------
@@ -352,25 +305,54 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         return None
     if hi == lo:  # one distinct score (w = 0, b = 0): any piece holding it is exact there
         hi = lo + 1.0
-    nodes = np.empty(0) if nodes is None else nodes
-    weights = np.empty(0) if weights is None else weights
-    shift = np.empty(0) if shift is None else np.ascontiguousarray(shift, dtype=np.float64)
-    log_w = np.empty(0) if log_w is None else np.ascontiguousarray(log_w, dtype=np.float64)
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
     k_nodes = _DEGREE + 1
-    rows = (min(_MAX_NODES, n) // k_nodes + 1) * k_nodes  # the budget's slots and a zero slot
+    budget = min(_MAX_NODES, n)
+    n_slots = budget // k_nodes + 1  # the budget's slots and one left zero for the direct pieces
     m = 0 if quadrature else shift.shape[0]
-    node_s, node_f, node_r = np.empty(rows), np.empty(rows), np.empty(rows)
-    node_psi, node_pi = np.empty((rows, m)), np.empty((rows, m))
-    cap = _MAX_SPLIT_PIECES * (rows // k_nodes - 1) + _N_START
-    edges, slot = np.empty(cap + 1), np.empty(cap, dtype=np.int64)
+    node_s, node_f, node_r = np.zeros((3, n_slots * k_nodes))
+    node_psi, node_pi = np.zeros((2, n_slots * k_nodes, m))
+    ds = np.empty(n_slots * k_nodes)
+    # every evaluated piece is kept, cut or left direct, and a level has at most _MAX_SPLIT times
+    # the pieces of the one before: at most 9 pieces per slot
+    cap = (_MAX_SPLIT + 1) * (n_slots - 1) + _N_START
+    cur_a, cur_b, nxt_a, nxt_b, starts, ends, direct_a, direct_b = np.empty((8, cap))
+    slots, counts, cum = np.empty(cap, dtype=np.int64), np.zeros(3, dtype=np.int64), np.empty(_BINS + 1, dtype=np.int64)
+    edges = _START * ((hi - lo) / _N_START) + lo
+    edges[-1] = hi
+    cur_a[:_N_START], cur_b[:_N_START] = edges[:-1], edges[1:]
+    node_s[:_N_START * k_nodes] = (0.5 * (edges[:-1] + edges[1:])[:, None]
+                                   + 0.5 * (edges[1:] - edges[:-1])[:, None] * _LOBATTO[None, :]).ravel()
+    if quadrature:
+        args = (float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights)
+    else:
+        shift, log_w = (np.ascontiguousarray(x, dtype=np.float64) for x in (shift, log_w))
     test_r = bool(quadrature) and loss_code != LOGISTIC  # f_r's own tail test (module docstring)
-    count = _adaptive_grid(np.ascontiguousarray(scores, dtype=np.float64), lo, hi, bool(quadrature), test_r,
-                           float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights,
-                           shift, log_w, node_s, node_f, node_r, node_psi, node_pi, edges, slot)
-    slot = slot[:count]
-    shape = (rows // k_nodes, k_nodes)
-    return (edges[:count + 1], slot == shape[0] - 1, node_s.reshape(shape)[slot], node_f.reshape(shape)[slot],
-            node_r.reshape(shape)[slot], node_psi.reshape(shape + (m,))[slot], node_pi.reshape(shape + (m,))[slot])
+    used, n_cur = 0, _N_START
+    while n_cur:
+        if used + n_cur * k_nodes > budget:
+            direct_a[counts[1]:counts[1] + n_cur], direct_b[counts[1]:counts[1] + n_cur] = cur_a[:n_cur], cur_b[:n_cur]
+            counts[1] += n_cur
+            break
+        rows = slice(used, used + n_cur * k_nodes)
+        if quadrature:
+            _margin_l2(node_s[rows], *args, node_f[rows], ds[rows], node_r[rows])
+        else:
+            _atom_nodes(node_s[rows], shift, log_w, float(eta), int(loss_code), node_f[rows], node_psi[rows],
+                        node_pi[rows])
+        n_next = _grid_level(scores, lo, hi, used // k_nodes, n_cur, budget, test_r, bool(quadrature), node_s, node_f,
+                             node_r, cur_a, cur_b, nxt_a, nxt_b, starts, ends, slots, direct_a, direct_b, counts, cum)
+        used += n_cur * k_nodes
+        cur_a, cur_b, nxt_a, nxt_b, n_cur = nxt_a, nxt_b, cur_a, cur_b, n_next
+    n_done, n_direct = int(counts[0]), int(counts[1])
+    total = n_done + n_direct
+    starts[n_done:total], ends[n_done:total], slots[n_done:total] = direct_a[:n_direct], direct_b[:n_direct], n_slots - 1
+    order = np.argsort(starts[:total], kind="stable")
+    slot = slots[order]
+    shape = (n_slots, k_nodes)
+    return (np.append(starts[order], ends[order[-1]]), slot == n_slots - 1, node_s.reshape(shape)[slot],
+            node_f.reshape(shape)[slot], node_r.reshape(shape)[slot], node_psi.reshape(shape + (m,))[slot],
+            node_pi.reshape(shape + (m,))[slot])
 
 
 def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
