@@ -1,7 +1,8 @@
 """Plain-NumPy reference of the score grid's adaptive cutting (``_score_grid.build_grid`` with ``grid_level``).
 
 The algorithm of the module docstring, level by level with array operations (the library's own
-form until 2026-11-29), with the node values from the library's (compiled) node kernels, so that the two agree bit for bit.
+form until 2026-11-29), with the node values from the library's (compiled) node kernels, so that
+the two agree bit for bit.
 """
 
 import numpy as np
@@ -70,7 +71,9 @@ def reference_grid(scores, quadrature, l2_args=(), shift=None, log_w=None, eta=1
             if excess[i] <= 1.0:
                 kept.append((a[i], b[i], svals[i], f[i], f_r[i], psi[i], pi[i]))
                 continue
-            parts = 2 if not np.isfinite(excess[i]) else int(np.clip(np.ceil(excess[i] ** (1 / _DEGREE)), 2, _MAX_SPLIT))
+            parts = 2
+            if np.isfinite(excess[i]):
+                parts = int(np.clip(np.ceil(excess[i] ** (1 / _DEGREE)), 2, _MAX_SPLIT))
             ia = int(np.clip(np.floor((a[i] - lo) * per_bin), 0, _BINS))
             ib = int(np.clip(np.ceil((b[i] - lo) * per_bin), 0, _BINS))
             cuts = a[i] + np.arange(parts + 1) * ((b[i] - a[i]) / parts)

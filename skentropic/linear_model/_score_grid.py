@@ -215,20 +215,19 @@ def bin_index(x):
 
 
 @njit(cache=True)
-def grid_level(scores, lo, hi, first, n_cur, budget, test_r, quadrature, node_s, node_f, node_r, cur_a, cur_b, nxt_a,
-               nxt_b, starts, ends, slots, direct_a, direct_b, counts, cum):
+def grid_level(scores, lo, hi, first, n_cur, test_r, quadrature, node_f, node_r, cur_a, cur_b, nxt_a, nxt_b, starts,
+               ends, slots, direct_a, direct_b, counts, cum):
     """One level of :func:`build_grid`'s cutting, after its nodes were evaluated.
 
-    The level's ``n_cur`` pieces ``[cur_a, cur_b]`` have their nodes in slots ``first ..
-    first + n_cur − 1`` of ``node_f``, ``node_r`` (17 rows each). A piece that passes the tail
+    The level's ``n_cur`` pieces ``[cur_a, cur_b]`` have their node values in slots ``first ..
+    first + n_cur − 1`` of ``node_f``, ``node_r`` (17 entries each). A piece that passes the tail
     test (:func:`_excess`) is kept (its ends and slot appended to ``starts``, ``ends``, ``slots`` at
     ``counts[0]``); one that fails is cut into :func:`split_factor` parts, written to ``nxt_a``,
     ``nxt_b``, unless it holds at most as many points as their nodes (at least those of its
     histogram bins) or is too narrow to cut in floating point: then it is left direct (appended to
     ``direct_a``, ``direct_b`` at ``counts[1]``). The histogram of the scores, ``cum`` (cumulative,
-    ``_BINS + 1`` counts), is made when a piece first fails (``counts[2]`` set). Where the cut
-    pieces fit in the node budget, their nodes are written to ``node_s`` after this level's.
-    Returns the number of cut pieces.
+    ``_BINS + 1`` counts), is made when a piece first fails (``counts[2]`` set). Returns the
+    number of cut pieces.
     """
     k_nodes = _DEGREE + 1
     per_bin = _BINS / (hi - lo)
@@ -271,12 +270,6 @@ def grid_level(scores, lo, hi, first, n_cur, budget, test_r, quadrature, node_s,
             nxt_a[n_next + j] = a + j * width
             nxt_b[n_next + j] = b if j + 1 == parts else a + (j + 1) * width
         n_next += parts
-    row = (first + n_cur) * k_nodes
-    if row + n_next * k_nodes <= budget:
-        for i in range(n_next):
-            mid, half = 0.5 * (nxt_a[i] + nxt_b[i]), 0.5 * (nxt_b[i] - nxt_a[i])
-            for k in range(k_nodes):
-                node_s[row + i * k_nodes + k] = mid + half * _LOBATTO[k]
     return n_next
 
 
@@ -290,7 +283,7 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     ``None`` when there are too few points for any piece to be worth tabulating. Level by level,
     the nodes are evaluated by the rule's node kernel, then :func:`grid_level` keeps or cuts the
     pieces (until 2026-11-29 its work was NumPy's, whose bookkeeping took as long as the node
-    evaluations on 1000 points); no arrays are made per level.
+    evaluations on 1000 points).
 
     Returns
     -------
@@ -308,51 +301,94 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     scores = np.ascontiguousarray(scores, dtype=np.float64)
     k_nodes = _DEGREE + 1
     budget = min(_MAX_NODES, n)
-    n_slots = budget // k_nodes + 1  # the budget's slots and one left zero for the direct pieces
     m = 0 if quadrature else shift.shape[0]
-    node_s, node_f, node_r = np.zeros((3, n_slots * k_nodes))
-    node_psi, node_pi = np.zeros((2, n_slots * k_nodes, m))
-    ds = np.empty(n_slots * k_nodes)
-    # every evaluated piece is kept, cut or left direct, and a level has at most _MAX_SPLIT times
-    # the pieces of the one before: at most 9 pieces per slot
-    cap = (_MAX_SPLIT + 1) * (n_slots - 1) + _N_START
-    cur_a, cur_b, nxt_a, nxt_b, starts, ends, direct_a, direct_b = np.empty((8, cap))
-    slots, counts, cum = np.empty(cap, dtype=np.int64), np.zeros(3, dtype=np.int64), np.empty(_BINS + 1, dtype=np.int64)
+    # node slots (17 rows each; slot 0 stays zero, for the direct pieces) and pieces: the arrays
+    # grow as the levels need them (allocated for the budget, psi and pi took 16 MB at n = 10^4,
+    # whose allocation and page faults cost more than the cutting)
+    table = _NodeSlots(min(budget // k_nodes, _START_SLOTS) + 1, m)
+    pieces = np.empty((8, _START_PIECES))  # rows: a level, the next, kept starts, ends, direct starts, ends
+    slots, counts, cum = np.empty(_START_PIECES, dtype=np.int64), np.zeros(3, dtype=np.int64), np.empty(_BINS + 1,
+                                                                                                        dtype=np.int64)
     edges = _START * ((hi - lo) / _N_START) + lo
     edges[-1] = hi
-    cur_a[:_N_START], cur_b[:_N_START] = edges[:-1], edges[1:]
-    node_s[:_N_START * k_nodes] = (0.5 * (edges[:-1] + edges[1:])[:, None]
-                                   + 0.5 * (edges[1:] - edges[:-1])[:, None] * _LOBATTO[None, :]).ravel()
+    pieces[0, :_N_START], pieces[1, :_N_START] = edges[:-1], edges[1:]
     if quadrature:
         args = (float(r), float(eta), float(d), int(loss_code), float(log_z), float(bulk), nodes, weights)
     else:
         shift, log_w = (np.ascontiguousarray(x, dtype=np.float64) for x in (shift, log_w))
     test_r = bool(quadrature) and loss_code != LOGISTIC  # f_r's own tail test (module docstring)
-    used, n_cur = 0, _N_START
+    used, n_cur, cur = 0, _N_START, 0  # nodes evaluated; the level's pieces, in rows cur, cur + 1
     while n_cur:
+        need = int(counts[0] + counts[1]) + (_MAX_SPLIT + 1) * n_cur
+        if need > pieces.shape[1]:
+            pieces, slots = _grown(pieces, need), _grown(slots, need)
+        a, b = pieces[cur, :n_cur], pieces[cur + 1, :n_cur]
         if used + n_cur * k_nodes > budget:
-            direct_a[counts[1]:counts[1] + n_cur], direct_b[counts[1]:counts[1] + n_cur] = cur_a[:n_cur], cur_b[:n_cur]
+            pieces[6, counts[1]:counts[1] + n_cur], pieces[7, counts[1]:counts[1] + n_cur] = a, b
             counts[1] += n_cur
             break
-        rows = slice(used, used + n_cur * k_nodes)
+        first = used // k_nodes + 1
+        table.reserve(first + n_cur)
+        rows = slice(first * k_nodes, (first + n_cur) * k_nodes)
+        np.add(0.5 * (a + b)[:, None], 0.5 * (b - a)[:, None] * _LOBATTO[None, :],
+               out=table.s[rows].reshape(n_cur, k_nodes))
         if quadrature:
-            _margin_l2(node_s[rows], *args, node_f[rows], ds[rows], node_r[rows])
+            _margin_l2(table.s[rows], *args, table.f[rows], table.ds[rows], table.r[rows])
         else:
-            _atom_nodes(node_s[rows], shift, log_w, float(eta), int(loss_code), node_f[rows], node_psi[rows],
-                        node_pi[rows])
-        n_next = _grid_level(scores, lo, hi, used // k_nodes, n_cur, budget, test_r, bool(quadrature), node_s, node_f,
-                             node_r, cur_a, cur_b, nxt_a, nxt_b, starts, ends, slots, direct_a, direct_b, counts, cum)
-        used += n_cur * k_nodes
-        cur_a, cur_b, nxt_a, nxt_b, n_cur = nxt_a, nxt_b, cur_a, cur_b, n_next
-    n_done, n_direct = int(counts[0]), int(counts[1])
-    total = n_done + n_direct
-    starts[n_done:total], ends[n_done:total], slots[n_done:total] = direct_a[:n_direct], direct_b[:n_direct], n_slots - 1
-    order = np.argsort(starts[:total], kind="stable")
+            _atom_nodes(table.s[rows], shift, log_w, float(eta), int(loss_code), table.f[rows], table.psi[rows],
+                        table.pi[rows])
+        nxt = 2 - cur
+        n_cur = _grid_level(scores, lo, hi, first, n_cur, test_r, bool(quadrature), table.f, table.r, pieces[cur],
+                            pieces[cur + 1], pieces[nxt], pieces[nxt + 1], pieces[4], pieces[5], slots, pieces[6],
+                            pieces[7], counts, cum)
+        used, cur = used + (rows.stop - rows.start), nxt
+    n_done, total = int(counts[0]), int(counts[0] + counts[1])
+    pieces[4:6, n_done:total], slots[n_done:total] = pieces[6:8, :total - n_done], 0
+    order = np.argsort(pieces[4, :total], kind="stable")
     slot = slots[order]
-    shape = (n_slots, k_nodes)
-    return (np.append(starts[order], ends[order[-1]]), slot == n_slots - 1, node_s.reshape(shape)[slot],
-            node_f.reshape(shape)[slot], node_r.reshape(shape)[slot], node_psi.reshape(shape + (m,))[slot],
-            node_pi.reshape(shape + (m,))[slot])
+    return (np.append(pieces[4, order], pieces[5, order[-1]]), slot == 0, *table.gather(slot))
+
+
+_START_SLOTS = 32  # node slots allocated at first (a grid of 1000 points took 18 to 25)
+_START_PIECES = 64
+
+
+def _grown(array, size):
+    """``array`` with its last axis extended to at least ``size`` (doubled), its contents kept."""
+    out = np.empty(array.shape[:-1] + (max(size, 2 * array.shape[-1]),), dtype=array.dtype)
+    out[..., :array.shape[-1]] = array
+    return out
+
+
+class _NodeSlots:
+    """The grid's node arrays, slot by slot (17 nodes each): ``s, f, r`` (``f_r``), ``ds`` and
+    ``psi, pi`` (``m`` columns); slot 0 is zero."""
+
+    def __init__(self, n_slots, m):
+        self.n_slots, self.m = n_slots, m
+        self.flat = np.zeros((4, n_slots * (_DEGREE + 1)))
+        self.atoms = np.zeros((2, n_slots * (_DEGREE + 1), m))
+        self._views()
+
+    def _views(self):
+        self.s, self.f, self.r, self.ds = self.flat
+        self.psi, self.pi = self.atoms
+
+    def reserve(self, n_slots):
+        """Room for ``n_slots`` slots (the arrays doubled, at least)."""
+        if n_slots > self.n_slots:
+            self.n_slots = max(n_slots, 2 * self.n_slots)
+            rows = self.n_slots * (_DEGREE + 1)
+            flat, atoms = np.zeros((4, rows)), np.zeros((2, rows, self.m))
+            flat[:, :self.flat.shape[1]], atoms[:, :self.atoms.shape[1]] = self.flat, self.atoms
+            self.flat, self.atoms = flat, atoms
+            self._views()
+
+    def gather(self, slot):
+        """``(svals, f, f_r, psi, pi)`` of the slots ``slot``, a row (17 nodes) per slot."""
+        shape = (self.n_slots, _DEGREE + 1)
+        return (self.s.reshape(shape)[slot], self.f.reshape(shape)[slot], self.r.reshape(shape)[slot],
+                self.psi.reshape(shape + (self.m,))[slot], self.pi.reshape(shape + (self.m,))[slot])
 
 
 def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
