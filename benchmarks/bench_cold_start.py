@@ -21,6 +21,14 @@ The fresh processes put their current directory first on ``sys.path``: to time a
 checkout, run from elsewhere (``cd /tmp && PYTHONPATH=<checkout> python
 <checkout>/benchmarks/bench_cold_start.py``).
 
+Twenty-fourth session (2026-11-29; ``--cases l2,linf,svc_l2 --repeats 3 --top 3 --jit both``, one
+run each of 8d1184a, which has no compiled module in its worktree, and of d272196):
+the score grid's cutting became a compiled kernel (``grid_level``), which the module compiled at
+install holds, so a fit there still compiles nothing (0.03 s cold). Without it (``jit``), the
+kernel's compilation makes a first ``l_2`` fit 1.41 -> 1.94 s, ``l_∞`` 7.92 -> 8.04 s and the
+``l_2`` SVC 2.15 -> 2.85 s. (Its first form held the whole cutting loop and with it both rules'
+node functions and numba's merge sort: 5.3 s for the ``l_2`` fit.)
+
 Seventeenth session (2026-11-29; ``--cases linf,l2,mlp --repeats 3 --top 4 --jit both``, one run
 from ``/tmp``, the rows of a case alternated): the install compiles the kernels of the binary
 l2 and l-inf logistic fits ahead of time (``skentropic/_core/_aot.py``); ``jit`` rows set
