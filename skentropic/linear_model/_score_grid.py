@@ -72,6 +72,8 @@ _START = np.arange(_N_START + 1, dtype=np.float64)
 _SPLIT_POINTS = 2 * (_DEGREE + 1)  # two pieces' worth of nodes
 _MAX_SPLIT = 8  # a failing piece is cut into at most this many parts (split_factor)
 _MAX_NODES = 16384
+_START_SLOTS = 32  # node slots allocated at first (grids of 1000 points take 18 to 25; they grow)
+_START_PIECES = 64  # ... and pieces
 _BINS = 4096  # histogram of the scores that estimates the points of a piece
 _SERIAL_POINTS = 2048  # fewer direct points run on one thread (no thread-pool wake-up, no compilation)
 _SERIAL_ATOM_POINTS = 256  # ... for an atom rule (its node kernel holds (points, atoms) arrays)
@@ -221,7 +223,7 @@ def grid_level(scores, lo, hi, first, n_cur, test_r, quadrature, node_f, node_r,
 
     The level's ``n_cur`` pieces ``[cur_a, cur_b]`` have their node values in slots ``first ..
     first + n_cur − 1`` of ``node_f``, ``node_r`` (17 entries each). A piece that passes the tail
-    test (:func:`_excess`) is kept (its ends and slot appended to ``starts``, ``ends``, ``slots`` at
+    test (module docstring) is kept (its ends and slot appended to ``starts``, ``ends``, ``slots`` at
     ``counts[0]``); one that fails is cut into :func:`split_factor` parts, written to ``nxt_a``,
     ``nxt_b``, unless it holds at most as many points as their nodes (at least those of its
     histogram bins) or is too narrow to cut in floating point: then it is left direct (appended to
@@ -307,9 +309,10 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     # whose allocation and page faults cost more than the cutting)
     table = _NodeSlots(min(budget // k_nodes, _START_SLOTS) + 1, m)
     pieces = np.empty((8, _START_PIECES))  # rows: a level, the next, kept starts, ends, direct starts, ends
-    slots, counts, cum = np.empty(_START_PIECES, dtype=np.int64), np.zeros(3, dtype=np.int64), np.empty(_BINS + 1,
-                                                                                                        dtype=np.int64)
-    edges = _START * ((hi - lo) / _N_START) + lo
+    slots = np.empty(_START_PIECES, dtype=np.int64)
+    counts = np.zeros(3, dtype=np.int64)  # pieces kept, pieces left direct, whether cum is made
+    cum = np.empty(_BINS + 1, dtype=np.int64)
+    edges = _START * ((hi - lo) / _N_START) + lo  # np.linspace(lo, hi, _N_START + 1), bit for bit
     edges[-1] = hi
     pieces[0, :_N_START], pieces[1, :_N_START] = edges[:-1], edges[1:]
     if quadrature:
@@ -330,6 +333,7 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         first = used // k_nodes + 1
         table.reserve(first + n_cur)
         rows = slice(first * k_nodes, (first + n_cur) * k_nodes)
+        used += n_cur * k_nodes
         np.add(0.5 * (a + b)[:, None], 0.5 * (b - a)[:, None] * _LOBATTO[None, :],
                out=table.s[rows].reshape(n_cur, k_nodes))
         if quadrature:
@@ -341,16 +345,12 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
         n_cur = _grid_level(scores, lo, hi, first, n_cur, test_r, bool(quadrature), table.f, table.r, pieces[cur],
                             pieces[cur + 1], pieces[nxt], pieces[nxt + 1], pieces[4], pieces[5], slots, pieces[6],
                             pieces[7], counts, cum)
-        used, cur = used + (rows.stop - rows.start), nxt
+        cur = nxt
     n_done, total = int(counts[0]), int(counts[0] + counts[1])
     pieces[4:6, n_done:total], slots[n_done:total] = pieces[6:8, :total - n_done], 0
     order = np.argsort(pieces[4, :total], kind="stable")
     slot = slots[order]
     return (np.append(pieces[4, order], pieces[5, order[-1]]), slot == 0, *table.gather(slot))
-
-
-_START_SLOTS = 32  # node slots allocated at first (a grid of 1000 points took 18 to 25)
-_START_PIECES = 64
 
 
 def _grown(array, size):
