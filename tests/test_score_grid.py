@@ -370,3 +370,25 @@ def test_grid_of_a_subnormal_range_of_scores():
     atom_nodes(scores, shift, log_w, 1e-3, LOGISTIC, *want)
     assert grid is not None and np.isfinite(grid[3]).all()
     np.testing.assert_allclose(v, want[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("quadrature", [False, True])
+def test_grid_does_not_depend_on_its_arrays_start_sizes(monkeypatch, quadrature):
+    # the node slots and the pieces grow with the levels: from one slot and the first level's four
+    # pieces (a growth at every level) the grid is the same, bit for bit
+    from skentropic.linear_model import _score_grid
+
+    rng = np.random.RandomState(5)
+    scores = rng.standard_cauchy(2000).clip(-40, 40)
+    x, w = np.polynomial.legendre.leggauss(32)
+    shift, log_w = 1.5 * rng.randn(40), np.full(40, -np.log(40))
+    kwargs = (dict(quadrature=True, r=2.0, eta=1e-3, d=20, loss_code=HINGE, log_z=log_sphere_normaliser(20),
+                   bulk=bulk_half_width(20), nodes=x, weights=w) if quadrature else
+              dict(quadrature=False, r=0.0, eta=1e-3, d=0.0, loss_code=LOGISTIC, shift=shift, log_w=log_w))
+    want = build_grid(scores, **kwargs)
+    monkeypatch.setattr(_score_grid, "_START_SLOTS", 1)
+    monkeypatch.setattr(_score_grid, "_START_PIECES", 4)
+    got = build_grid(scores, **kwargs)
+    assert len(want[0]) > 8 and want[1].any()
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
