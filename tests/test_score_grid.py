@@ -21,6 +21,7 @@ from skentropic.linear_model._score_grid import (
     atom_nodes,
     bin_index,
     build_grid,
+    derivative_coefficients,
     interpolate_grid,
     l2_margin,
     split_factor,
@@ -93,7 +94,16 @@ def test_interpolation_matches_numpy_chebyshev_and_spread_weights():
     n = scores.shape[0]
     v, ds, dr, idx = np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64)
     moments = np.empty((4, _DEGREE + 1))
-    count = interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, v, ds, dr, moments, idx)
+    coef_d = derivative_coefficients(coef_f @ np.linalg.inv(_COEF).T, edges)  # (from the node values)
+    count = interpolate_grid(scores, sw, edges, coef_f, coef_d, coef_r, direct, v, ds, dr, moments, idx)
+    # without coef_r's rows dr is left alone, without moments' rows the moments; the rest the same
+    v1, ds1, dr1 = np.empty(n), np.empty(n), np.full(n, 7.0)
+    assert interpolate_grid(scores, sw, edges, coef_f, coef_d, np.empty((0, _DEGREE + 1)), direct, v1, ds1, dr1,
+                            np.empty((0, _DEGREE + 1)), idx) == count
+    assert np.all(dr1 == 7.0)
+    grid_points = ~direct[np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, 3)]
+    np.testing.assert_array_equal(v1[grid_points], v[grid_points])
+    np.testing.assert_array_equal(ds1[grid_points], ds[grid_points])
     piece = np.clip(np.searchsorted(edges, scores, side="right") - 1, 0, 3)
     np.testing.assert_array_equal(idx[:count], np.flatnonzero(direct[piece]))
     g = rng.randn(4, _DEGREE + 1)  # any tabulated function's node values
@@ -358,7 +368,9 @@ def test_bin_index_clamps_non_finite_positions():
     assert [bin_index.py_func(x) for x in positions] == [bin_index(x) for x in positions]
 
 
+@pytest.mark.filterwarnings("error")
 def test_grid_of_a_subnormal_range_of_scores():
+    # taken as one point: no overflow in the histogram's bins or the slopes
     scores = np.zeros(400)
     scores[::2] = 5e-324 * np.arange(200)  # the range is 199 subnormal steps: 4096 / range overflows
     assert 0 < np.ptp(scores) < 4096 / np.finfo(float).max
@@ -370,6 +382,7 @@ def test_grid_of_a_subnormal_range_of_scores():
     atom_nodes(scores, shift, log_w, 1e-3, LOGISTIC, *want)
     assert grid is not None and np.isfinite(grid[3]).all()
     np.testing.assert_allclose(v, want[0], rtol=1e-12)
+    np.testing.assert_allclose(ds, want[1].sum(axis=1), rtol=1e-9)
 
 
 @pytest.mark.parametrize("quadrature", [False, True])

@@ -63,7 +63,7 @@ EXPORTS = {
                    ("F1", "f", "f", "i", "i", "b", "b", "F1", "F1", "F1", "F1", "F1", "F1", "F1", "F1", "I1", "F1", "F1",
                     "I1", "I1")),
     "interpolate_grid": ("linear_model._score_grid", "interpolate_grid", "i8",
-                         ("F1", "F1", "F1", "F2", "F2", "B1", "F1", "F1", "F1", "F2", "I1")),
+                         ("F1", "F1", "F1", "F2", "F2", "F2", "B1", "F1", "F1", "F1", "F2", "I1")),
     "laplace_margins": ("linear_model._laplace_surrogate", "laplace_margins", "void",
                         ("F1", "F1", "F1", "F2", "F2", "f", "F1", "F1", "F1")),
     "lbfgs_direction": ("linear_model._lbfgs_memory", "two_loop", "void", ("F1", "F2", "F2", "F1", "I1", "F1")),

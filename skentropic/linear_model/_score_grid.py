@@ -72,6 +72,9 @@ _START = np.arange(_N_START + 1, dtype=np.float64)
 _SPLIT_POINTS = 2 * (_DEGREE + 1)  # two pieces' worth of nodes
 _MAX_SPLIT = 8  # a failing piece is cut into at most this many parts (split_factor)
 _MAX_NODES = 16384
+# a narrower range of scores is taken as one point: the grid spans [lo, lo + 1] (the histogram's
+# 4096 / range and the slopes' 2 / width overflowed for ranges of a few subnormal numbers)
+_MIN_RANGE = 1e-100
 _START_SLOTS = 32  # node slots allocated at first (grids of 1000 points take 18 to 25; they grow)
 _START_PIECES = 64  # ... and pieces
 _BINS = 4096  # histogram of the scores that estimates the points of a piece
@@ -113,13 +116,15 @@ def atom_nodes(svals, shift, log_w, eta, loss_code, out_f, psi, pi):
 
 
 @njit(cache=True)
-def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_ds, out_dr, moments, direct_idx):
+def interpolate_grid(scores, sw, edges, coef_f, coef_d, coef_r, direct, out_value, out_ds, out_dr, moments,
+                     direct_idx):
     """Evaluate the piecewise Chebyshev interpolants at every score; return the direct points.
 
-    Point ``i`` in piece ``p``: ``out_value[i] = Σ_l coef_f[p, l] T_l(x)``, ``out_ds[i]`` its
-    ``s``-derivative ``(2/(b − a)) Σ_l l coef_f[p, l] U_{l−1}(x)``, ``out_dr[i]`` from ``coef_r``,
-    and ``moments[p, l] += sw_i T_l(x)`` (skipped if ``moments`` has no rows). Points of pieces
-    flagged ``direct`` are skipped and their indices written to ``direct_idx[:count]``;
+    Point ``i`` in piece ``p``: ``out_value[i] = Σ_l coef_f[p, l] T_l(x)``, ``out_ds[i] =
+    Σ_l coef_d[p, l] T_l(x)`` (``coef_d``: the coefficients of its ``s``-derivative,
+    :func:`derivative_coefficients`), ``out_dr[i]`` from ``coef_r`` (skipped if ``coef_r`` has no
+    rows), and ``moments[p, l] += sw_i T_l(x)`` (skipped if ``moments`` has no rows). Points of
+    pieces flagged ``direct`` are skipped and their indices written to ``direct_idx[:count]``;
     ``count`` is returned.
     """
     n_pieces = edges.shape[0] - 1
@@ -128,6 +133,7 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
         for j in range(moments.shape[1]):
             moments[p, j] = 0.0
     with_moments = moments.shape[0] > 0
+    with_r = coef_r.shape[0] > 0
     count = 0
     for i in range(scores.shape[0]):
         s = scores[i]
@@ -148,25 +154,40 @@ def interpolate_grid(scores, sw, edges, coef_f, coef_r, direct, out_value, out_d
         x = 1.0 if x > 1.0 else (-1.0 if x < -1.0 else x)  # not min/max: each compiles an overload
         x2 = 2.0 * x
         t0, t1 = 1.0, x  # T_{j-1}, T_j
-        u0, u1 = 0.0, 1.0  # U_{j-2}, U_{j-1}
         value = coef_f[p, 0] + coef_f[p, 1] * x
-        slope = coef_f[p, 1]
-        dr = coef_r[p, 0] + coef_r[p, 1] * x
+        slope = coef_d[p, 0] + coef_d[p, 1] * x
+        dr = coef_r[p, 0] + coef_r[p, 1] * x if with_r else 0.0
         if with_moments:
             moments[p, 0] += sw[i]
             moments[p, 1] += sw[i] * x
         for j in range(2, n_coef):
             t0, t1 = t1, x2 * t1 - t0
-            u0, u1 = u1, x2 * u1 - u0
             value += coef_f[p, j] * t1
-            slope += j * coef_f[p, j] * u1
-            dr += coef_r[p, j] * t1
+            slope += coef_d[p, j] * t1
+            if with_r:
+                dr += coef_r[p, j] * t1
             if with_moments:
                 moments[p, j] += sw[i] * t1
         out_value[i] = value
-        out_ds[i] = slope * 2.0 / (b - a)
-        out_dr[i] = dr
+        out_ds[i] = slope
+        if with_r:
+            out_dr[i] = dr
     return count
+
+
+def _derivative_matrix(degree):
+    """``D`` with ``D c`` the Chebyshev coefficients of the derivative (in ``x``) of ``Σ_l c_l T_l``
+    (degree ``degree − 1``, padded with a zero)."""
+    return np.stack([np.append(np.polynomial.chebyshev.chebder(e), 0.0) for e in np.eye(degree + 1)], axis=1)
+
+
+_DERIVATIVE = _derivative_matrix(_DEGREE) @ _COEF  # node values to the derivative's coefficients
+
+
+def derivative_coefficients(f, edges):
+    """Chebyshev coefficients of ``d/ds`` of each piece's interpolant of the node values ``f``
+    (``(P, 17)``): ``(2/(b − a)) D C f``."""
+    return (f @ _DERIVATIVE.T) * (2.0 / np.diff(edges))[:, None]
 
 
 # the forms compiled ahead of time at install where they exist (skentropic/_core/_aot.py)
@@ -298,7 +319,7 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     lo, hi = float(scores.min()), float(scores.max())
     if n < _N_START * _SPLIT_POINTS or not np.isfinite(hi - lo):
         return None
-    if hi == lo:  # one distinct score (w = 0, b = 0): any piece holding it is exact there
+    if not hi - lo > _MIN_RANGE:  # one distinct score (w = 0, b = 0), or as good as one
         hi = lo + 1.0
     scores = np.ascontiguousarray(scores, dtype=np.float64)
     k_nodes = _DEGREE + 1
@@ -391,8 +412,9 @@ class _NodeSlots:
                 self.psi.reshape(shape + (self.m,))[slot], self.pi.reshape(shape + (self.m,))[slot])
 
 
-def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
-    """Fill ``values``, ``ds``, ``dr`` from the grid; return the node weights and the direct points.
+def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True, with_r=True):
+    """Fill ``values``, ``ds``, ``dr`` (with ``with_r``) from the grid; return the node weights and the
+    direct points.
 
     Returns
     -------
@@ -403,10 +425,11 @@ def grid_margin(scores, sw, grid, values, ds, dr, with_spread=True):
     """
     edges, flags, _, f, f_r = grid[:5]
     coef_f = f @ _COEF.T
-    coef_r = f_r @ _COEF.T
+    coef_r = f_r @ _COEF.T if with_r else np.empty((0, coef_f.shape[1]))
     moments = np.empty_like(coef_f) if with_spread else np.empty((0, coef_f.shape[1]))
     direct_idx = np.empty(scores.shape[0], dtype=np.int64)
-    count = _interpolate_grid(scores, sw, edges, coef_f, coef_r, flags, values, ds, dr, moments, direct_idx)
+    count = _interpolate_grid(scores, sw, edges, coef_f, derivative_coefficients(f, edges), coef_r, flags, values, ds,
+                              dr, moments, direct_idx)
     return ((moments @ _COEF).ravel() if with_spread else None), direct_idx[:count]
 
 
@@ -450,7 +473,7 @@ def atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds, scor
     if grid is None:
         margin_atoms(scores, sw, shift, log_w, float(eta), int(loss_code), bool(kink), values, ds, dshift, pi)
         return dshift, pi
-    spread, idx = grid_margin(scores, sw, grid, values, ds, np.empty(scores.shape[0]))
+    spread, idx = grid_margin(scores, sw, grid, values, ds, np.empty(0), with_r=False)
     psi_nodes, pi_nodes = grid[5], grid[6]
     dshift = spread @ psi_nodes.reshape(-1, m)
     pi = spread @ pi_nodes.reshape(-1, m)
