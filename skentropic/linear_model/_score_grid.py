@@ -328,7 +328,7 @@ def build_grid(scores, *, quadrature, r, eta, d, loss_code, log_z=0.0, bulk=0.0,
     # node slots (17 rows each; slot 0 stays zero, for the direct pieces) and pieces: the arrays
     # grow as the levels need them (allocated for the budget, psi and pi took 16 MB at n = 10^4,
     # whose allocation and page faults cost more than the cutting)
-    table = _NodeSlots(min(budget // k_nodes, _START_SLOTS) + 1, m)
+    table = _NodeSlots(min(budget // k_nodes, _START_SLOTS) + 1, budget // k_nodes + 1, m)
     pieces = np.empty((8, _START_PIECES))  # rows: a level, the next, kept starts, ends, direct starts, ends
     slots = np.empty(_START_PIECES, dtype=np.int64)
     counts = np.zeros(3, dtype=np.int64)  # pieces kept, pieces left direct, whether cum is made
@@ -383,10 +383,10 @@ def _grown(array, size):
 
 class _NodeSlots:
     """The grid's node arrays, slot by slot (17 nodes each): ``s, f, r`` (``f_r``), ``ds`` and
-    ``psi, pi`` (``m`` columns); slot 0 is zero."""
+    ``psi, pi`` (``m`` columns); slot 0 is zero. ``n_slots`` at first, at most ``limit``."""
 
-    def __init__(self, n_slots, m):
-        self.n_slots, self.m = n_slots, m
+    def __init__(self, n_slots, limit, m):
+        self.n_slots, self.limit, self.m = n_slots, limit, m
         self.flat = np.zeros((4, n_slots * (_DEGREE + 1)))
         self.atoms = np.zeros((2, n_slots * (_DEGREE + 1), m))
         self._views()
@@ -396,9 +396,9 @@ class _NodeSlots:
         self.psi, self.pi = self.atoms
 
     def reserve(self, n_slots):
-        """Room for ``n_slots`` slots (the arrays doubled, at least)."""
+        """Room for ``n_slots`` slots (the arrays doubled, at least, up to the limit)."""
         if n_slots > self.n_slots:
-            self.n_slots = max(n_slots, 2 * self.n_slots)
+            self.n_slots = max(n_slots, min(2 * self.n_slots, self.limit))
             rows = self.n_slots * (_DEGREE + 1)
             flat, atoms = np.zeros((4, rows)), np.zeros((2, rows, self.m))
             flat[:, :self.flat.shape[1]], atoms[:, :self.atoms.shape[1]] = self.flat, self.atoms
