@@ -86,8 +86,8 @@ def main():
         rule = make_inner_rule(NORM_INF, d, LOGISTIC)
         erm = fit(X, y, 0.0, 0.01, NORM_INF, 1.0, 1e-6, rule)
         theta = np.concatenate([erm[0].ravel(), erm[1]])
-        H = hessian(theta, X, y, 0.0, 0.01, rule)
-        print(f"{size:>10}{'ERM':>8}{erm[2]:>7}{'':>7}{'':>6}{0.25:>9.3f}{spectrum(H)[0]:>8.3f}{spectrum(H)[1]:>9.0f}")
+        h_max, h_cond = spectrum(hessian(theta, X, y, 0.0, 0.01, rule))
+        print(f"{size:>10}{'ERM':>8}{erm[2]:>7}{'':>7}{'':>6}{0.25:>9.3f}{h_max:>8.3f}{h_cond:>9.0f}")
         for eta in (float(e) for e in args.etas.split(",")):
             coef, intercept, n_iter, _ = fit(X, y, args.rho, eta, NORM_INF, 1.0, 1e-6, rule)
             theta = np.concatenate([coef.ravel(), intercept])

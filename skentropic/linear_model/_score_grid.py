@@ -229,9 +229,10 @@ def split_factor(excess):
 
 @njit(cache=True)
 def bin_index(x):
-    """``x`` (a position in bins, a float) as an index in ``[0, _BINS]``: ``0`` for ``nan``. A range of
-    scores below ``_BINS / 1.8e308`` makes the positions infinite or ``nan``, and an integer
-    conversion of those is undefined."""
+    """``x`` (a position in bins, a float) as an index in ``[0, _BINS]`` (a piece's end can round
+    past the last bin). ``nan`` gives ``0``: :func:`build_grid` takes a range of scores below
+    ``_MIN_RANGE`` as one point, so positions stay finite, but an integer conversion of ``nan`` or
+    ``inf`` would be undefined, not an error."""
     if not x > 0.0:
         return 0
     return int(x) if x < _BINS else _BINS
