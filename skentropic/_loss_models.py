@@ -13,6 +13,9 @@ entropic risk of a model is the mean over its parts (as in the linear estimators
 - ``exact(X, target, rho, eta, norm_code)``: ``F_i = η log E_u exp(ℓ(x_i + ρu)/η)`` when it is
   computable without Monte Carlo (binary margin losses of linear models under the ``l_2`` ball
   by quadrature and the ``l_∞`` ball by the law of ``w·u``, and ``η = 0`` for every norm),
+  else ``None``;
+- ``excess(X, target, rho, eta, norm_code)``: ``F_i − ℓ(x_i)`` without the cancellation of the
+  difference of the two (binary logistic linear models, :mod:`skentropic.linear_model._excess`),
   else ``None``.
 
 Input gradients of non-linear models come from :mod:`skentropic.attacks._input_gradients`.
@@ -69,6 +72,13 @@ class _LinearPart:
             float(rho), float(eta), code, self.loss_code, rule,
         )
 
+    def excess(self, X, target, rho, eta, code):
+        if self.loss_code != LOGISTIC or self.W.shape[0] != 1:
+            return None
+        from .linear_model._excess import logistic_excess
+
+        return logistic_excess(self.W[0], self.b[0], np.ascontiguousarray(X), target, float(rho), float(eta), code)
+
 
 class _CallablePart:
     """A model known only through ``loss_grad(X, target) -> (loss, grad)``."""
@@ -97,6 +107,9 @@ class _CallablePart:
         return None
 
     def exact(self, X, target, rho, eta, code):
+        return None
+
+    def excess(self, X, target, rho, eta, code):
         return None
 
 

@@ -37,10 +37,13 @@ How each quantity is computed
   loss as a control variate; :mod:`skentropic._tilted_sampling`), which
   reaches the region that dominates ``E exp(ℓ/η)`` at every ``C``, unlike uniform proposals
   in high dimension (``exact_penalty_se`` reports its standard error).
-- ``exact_penalty = F − ERM`` is a difference of two ``O(1)`` risks, so rounding limits its
-  relative accuracy to about ``1e-16 ERM / exact_penalty``: ``1e-3`` for a penalty of
-  ``1e-13`` (``ρ = 1e-7``, ``C = 1e-3``), where the surrogates' relative errors can no longer be
-  resolved.
+- ``exact_penalty``: for logistic linear models (binary and one-vs-rest) per point
+  ``η log Σ_j ω_j exp((φ(s_i + δ_j) − φ(s_i))/η)`` over the rule's atoms
+  (:mod:`skentropic.linear_model._excess`), which keeps its relative accuracy at every ``ρ``.
+  Otherwise (and at ``l_2`` radii beyond the sphere rule's atoms) ``F − ERM``, a difference of
+  two ``O(1)`` risks, whose rounding limits its relative accuracy to about
+  ``1e-16 ERM / exact_penalty``: ``1e-3`` for a penalty of ``1e-13`` (``ρ = 1e-7``,
+  ``C = 1e-3``), where the surrogates' relative errors can no longer be resolved.
 """
 
 from numbers import Integral, Real
@@ -128,6 +131,9 @@ class _PenaltyAnalysis:
 
     def _exact_penalty(self, k, eta):
         part = self.parts[k]
+        excess = part.excess(self.X, part.target, self.rho, eta, self.code)
+        if excess is not None:
+            return excess, np.zeros(len(excess))
         F = part.exact(self.X, part.target, self.rho, eta, self.code)
         if F is not None:
             return F - self.erm[k], np.zeros(len(F))

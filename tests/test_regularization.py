@@ -95,15 +95,10 @@ def _data(seed, n, d):
     return X, y
 
 
-def _rel_errors(model, X, y, path, field, norm, with_floor=False, **kwargs):
-    """Relative errors along ``path``; with ``with_floor`` also the rounding floor of each, about
-    ``4 eps ERM / (F − ERM)``: ``F − ERM`` is a difference of two ``O(1)`` risks."""
-    errors, floors = [], []
-    for rho, C in path:
-        table = penalty_sweep(model, X, y, rho=rho, C=[C], norm=norm, **kwargs)
-        errors.append(abs(table[field][0]))
-        floors.append(4 * np.finfo(float).eps * table["erm_risk"][0] / abs(table["exact_penalty"][0]))
-    return (np.array(errors), np.array(floors)) if with_floor else np.array(errors)
+def _rel_errors(model, X, y, path, field, norm, **kwargs):
+    """Relative errors along ``path``."""
+    return np.array([abs(penalty_sweep(model, X, y, rho=rho, C=[C], norm=norm, **kwargs)[field][0])
+                     for rho, C in path])
 
 
 GRAD_PATH = [(1e-2, 1e2), (1e-3, 1e3), (1e-4, 1e4)]
@@ -113,21 +108,24 @@ VAR_PATH = [(1e-3, 1e-1), (1e-5, 1e-2), (1e-7, 1e-3)]
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000), d=st.integers(1, 6), scale=st.floats(0.3, 3.0))
 @example(seed=4422, d=1, scale=1.0)
+@example(seed=3508, d=1, scale=1.0)
 def test_surrogates_converge_linear_l2(seed, d, scale):
     X, y = _data(seed, 25, d)
     clf = LogisticRegression(C=1.0).fit(X * scale, y)
     grad = _rel_errors(clf, X * scale, y, GRAD_PATH, "gradient_norm_rel_error", 2)
-    var, floor = _rel_errors(clf, X * scale, y, VAR_PATH, "variance_rel_error", 2, with_floor=True)
+    var = _rel_errors(clf, X * scale, y, VAR_PATH, "variance_rel_error", 2)
     # the gradient-norm surrogate neglects η (d+1)/2 log(C||g_i||) per point, a relative error of
     # O(ρ log(1/ρ)) on this path (C = 1/ρ): 10 log(1e3)/log(1e4) = 7.5x smaller per decade, less the
     # curvature's O(ρ); its level depends on the data (points with tiny gradients: hypothesis found
     # d = 1, seed 4422, errors 4.5, 0.38, 0.050), so the rate is asserted, at least 4x per decade
     # (random draws of this strategy: 5.6-7.1x)
     assert np.all(grad[1:] < 0.25 * grad[:-1])
-    # at rho = 1e-7 the exact penalty is ~1e-14: the error decreases until it meets the rounding
-    # floor of F − ERM (hypothesis found d = 1, seed 4316: errors 1e-2, 1e-3, 1.5e-3 with a
-    # floor of 2.5e-2 at the last point)
-    assert np.all((np.diff(var) < 0) | (var[1:] < floor[1:])) and var[-1] < 0.05
+    # the variance surrogate neglects the curvature term ρ²/2 E[uᵀ∇²ℓ u], a relative error of
+    # O(η) = O(ρ/C): 10x smaller per step of this path. At rho = 1e-7 the exact penalty is ~1e-17,
+    # below the rounding of F − ERM (seed 3508: 0.37 when it was computed as that difference); the
+    # logistic excess is computed without it (linear_model._excess), so the rate holds to the end
+    # (60 random draws of this strategy: 9.3-10x per step)
+    assert np.all(var[1:] < 0.2 * var[:-1]) and var[-1] < 0.05
     # the log-MGF surrogate is uniformly good at small rho (curvature matters again for C < rho)
     table = penalty_sweep(clf, X * scale, y, rho=1e-5, C=np.logspace(-1, 4, 6), norm=2)
     assert np.all(np.abs(table["log_mgf_rel_error"]) < 0.01)
