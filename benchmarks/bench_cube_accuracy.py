@@ -61,7 +61,7 @@ from scipy.special import logsumexp
 
 from skentropic._core._losses import LOGISTIC
 from skentropic._core._mgf import log_mgf_linf_rows
-from skentropic.linear_model._objective import cube_law
+from skentropic.linear_model._law_margins import cube_law
 
 ETAS = (1e-4, 1e-2, 1.0, 100.0, 1e5)
 DIMS = (2, 3, 4, 5, 6, 8, 10, 12, 16, 30, 64)
@@ -79,7 +79,7 @@ def steps(args):
     8 times finer."""
     from skentropic._core._losses import HINGE, SQUARED_HINGE
     from skentropic.linear_model import _cube_rule
-    from skentropic.linear_model._objective import _atom_margin
+    from skentropic.linear_model._law_margins import atom_margin_rule as _atom_margin
 
     rng = np.random.default_rng(args.seed)
     steps = ("_H_DENSITY", "_H_HINGE", "_H_SQUARED_HINGE", "_H_MAX")

@@ -27,7 +27,8 @@ from bench_deterministic import fit, load_size
 
 from skentropic._core._losses import LOGISTIC
 from skentropic._core._norms import NORM_INF
-from skentropic.linear_model._objective import cube_law, linear_objective, make_inner_rule
+from skentropic.linear_model._law_margins import cube_law
+from skentropic.linear_model._objective import linear_objective, make_inner_rule
 from skentropic.linear_model._score_grid import atom_nodes
 
 

@@ -183,7 +183,7 @@ def contention(args):
     """``--contention``: a 1000 x 784 matrix-vector pair (``X @ w``, ``X.T @ y``) alone, right after
     a parallel numba kernel (the l-inf law of 784 coordinates), and the same with BLAS on one
     thread; then scikit-learn's 1000 x 784 fit by default and with one BLAS thread."""
-    from skentropic.linear_model._objective import cube_law
+    from skentropic.linear_model._law_margins import cube_law
 
     X, y = load_size("1000x784")
     w = np.random.RandomState(0).randn(X.shape[1])
@@ -215,7 +215,7 @@ def laws(args):
     data) for Gaussian weights in ``d`` = 64 and 784 at each ``eta`` of ``--etas``; median of
     ``--repeats`` x 20 back-to-back calls (kernel time without the fit around it, to compare two
     commits side by side)."""
-    from skentropic.linear_model._objective import cross_law, cube_law
+    from skentropic.linear_model._law_margins import cross_law, cube_law
 
     kinds = [("l-inf", lambda w, eta: cube_law(w, args.rho, eta, LOGISTIC, 3.0)),
              ("l1", lambda w, eta: cross_law(w, args.rho, eta, LOGISTIC, 3.0, with_grad=True))]

@@ -29,7 +29,7 @@ from dataclasses import replace
 
 import numpy as np
 
-import skentropic.linear_model._objective as objective_module
+import skentropic.linear_model._law_margins as law_module
 from skentropic._core._losses import HINGE, LOGISTIC, SOFTMAX, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
 from skentropic.datasets import load_digits_unit
@@ -60,20 +60,22 @@ def errors(f, W, b):
 
 
 def frozen_grid(f, W, b):
-    """:func:`errors` with ``atom_grid`` returning the grid of the point ``(W, b)``."""
-    real, kept = objective_module.atom_grid, []
+    """:func:`errors` with ``atom_grid`` returning the grid of the point ``(W, b)`` (one per
+    ``n_big_max``: near a tie of the 8th and 9th weights the rule blends two grids)."""
+    real, kept = law_module.atom_grid, {}
 
     def grid(*args, **kwargs):
-        if not kept:
-            kept.append(real(*args, **kwargs))
-        return kept[0]
+        key = kwargs.get("n_big_max")
+        if key not in kept:
+            kept[key] = real(*args, **kwargs)
+        return kept[key]
 
-    objective_module.atom_grid = grid
+    law_module.atom_grid = grid
     try:
         f(W, b)
         return errors(f, W, b)
     finally:
-        objective_module.atom_grid = real
+        law_module.atom_grid = real
 
 
 def fits(args):

@@ -57,7 +57,7 @@ from ._core._norms import NORM_INF, NORM_L2, dual_norm, norm_code
 from ._core._plotting import import_pyplot
 from ._loss_models import loss_model, n_features_of
 from ._tilted_sampling import entropic_estimate, tilted_losses
-from .linear_model._objective import cross_log_mgf
+from .linear_model._law_margins import cross_log_mgf
 
 FIELDS = (
     "rho", "eta", "C", "entropic_risk", "erm_risk", "exact_penalty", "exact_penalty_se",

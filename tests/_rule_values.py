@@ -4,7 +4,7 @@ import numpy as np
 from _references import atoms_value
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
-from skentropic.linear_model._objective import _atom_margin
+from skentropic.linear_model._law_margins import atom_margin_rule as _atom_margin
 
 CODES = {"log": LOGISTIC, "hinge": HINGE, "sqhinge": SQUARED_HINGE, "linear": LOGISTIC}
 

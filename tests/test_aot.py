@@ -18,13 +18,13 @@ import pytest
 from skentropic import EntropicRobustLogisticRegression, EntropicRobustSVC
 from skentropic._core import _aot
 from skentropic.datasets import load_digits_unit
-from skentropic.linear_model import _cube_density, _cube_rule, _laplace_surrogate, _objective, _score_grid
+from skentropic.linear_model import _cube_density, _cube_rule, _laplace_surrogate, _law_margins, _score_grid
 
 # where each module keeps its kernel: (module, attribute, export)
 _USES = [
-    (_objective, "cube_atoms", "cube_atoms"),
-    (_objective, "cube_atoms_gradient", "cube_atoms_gradient"),
-    (_objective, "spline_atoms_gradient", "spline_atoms_gradient"),
+    (_law_margins, "cube_atoms", "cube_atoms"),
+    (_law_margins, "cube_atoms_gradient", "cube_atoms_gradient"),
+    (_law_margins, "spline_atoms_gradient", "spline_atoms_gradient"),
     (_cube_rule, "_suffix_sums", "scaled_suffix_sums"),
     (_cube_rule, "_grid", "atom_grid"),
     (_cube_density, "_fill_table", "fill_spline_table"),

@@ -15,7 +15,8 @@ from _rule_values import rule_value
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_L1
 from skentropic.linear_model._l1_rule import SCRATCH_ROWS, _density, l1_atoms, l1_atoms_parallel
-from skentropic.linear_model._objective import cross_law, linear_objective, make_inner_rule, per_sample_objective
+from skentropic.linear_model._law_margins import cross_law
+from skentropic.linear_model._objective import linear_objective, make_inner_rule, per_sample_objective
 
 
 def _weights(d, kind, total, seed=0):

@@ -6,7 +6,8 @@ from numpy.polynomial import chebyshev as C
 
 from skentropic._core._losses import HINGE, LOGISTIC, SQUARED_HINGE
 from skentropic._core._norms import NORM_INF, NORM_L1, NORM_L2
-from skentropic.linear_model._objective import CROSS, CUBE, cross_law, cube_law, linear_objective, make_inner_rule
+from skentropic.linear_model._law_margins import cross_law, cube_law
+from skentropic.linear_model._objective import CROSS, CUBE, linear_objective, make_inner_rule
 from skentropic.linear_model._quadrature import (
     bulk_half_width,
     entropic_margin_l2,

@@ -49,7 +49,7 @@ _ARGS = {
 EXPORTS = {
     "scaled_suffix_sums": ("linear_model._cube_rule", "_scaled_suffix_sums", "void", ("F1", "F2")),
     "atom_grid": ("linear_model._cube_rule", "_atom_grid", "void",
-                  ("F1", "f", "i", "f", "b", "f", "f", "f", "f", "F1")),
+                  ("F1", "f", "i", "f", "b", "f", "f", "f", "f", "i", "F1")),
     "fill_spline_table": ("linear_model._cube_density", "_fill_spline_table", "void", ("F1", "F1", "F2", "F2")),
     "cube_atoms": ("linear_model._cube_rule", "cube_atoms", "void",
                    ("F1", "i", "f", "f", "i", "F1", "F1", "F1", "F1", "F2", "F2", "F2", "F2", "F3", "F1", "F1")),

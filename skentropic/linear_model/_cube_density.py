@@ -9,7 +9,9 @@
   ``a`` with ``κ <= _SPLINE_CONDITION`` is ever taken exactly (:func:`spline_prefix`).
 - the hybrid density (:func:`_hybrid_density`) where that prefix, or the ``_N_BIG`` largest
   coordinates when ``d > _SPLINE_MAX``, carry at least half the tilted variance: their exact
-  density convolved with the Edgeworth density of the rest;
+  density convolved with the Edgeworth density of the rest (where the 9th largest is within 5% of
+  the 8th, the rule's value is blended with that of the rule with 9 exact coordinates,
+  :func:`~._cube_rule.hybrid_tie_weight`, so that ``F`` does not bend where the two swap);
 - where they carry between a third and a half of it, a blend of the two log-densities whose
   Edgeworth share grows from 0 to 1 (:func:`~._cube_rule.blend_weight`): the rule's value is then
   continuous in the weights (a switch from one density to the other made it jump);

@@ -83,6 +83,9 @@ from ._chunks import chunk_count
 from ._cube_density import _SPLINE_MAX, _edgeworth, _hybrid_density, _log_spline_norm, _spline_terms, spline_prefix
 
 _N_BIG = 8  # beyond: the 8 largest coordinates exactly, the rest by its Edgeworth density
+# ... blended with the rule that takes 9 where the 9th is within this relative gap of the 8th
+# (hybrid_tie_weight)
+_TIE_BAND = 0.05
 _N_HERMITE = 24  # Gauss–Hermite nodes of the convolution of the two parts
 _H_DENSITY = 0.9  # v-step <= _H_DENSITY / sqrt(d): tilted densities have log-width ~ 1/sqrt(d)
 _H_LOSS = 0.3  # v-step <= _H_LOSS / σ₀: atoms at most ~0.3 apart in the bulk of T (score units)
@@ -172,6 +175,30 @@ def active_coordinates(a):
     return index, np.ascontiguousarray(a[index], dtype=np.float64)
 
 
+def hybrid_tie_weight(a, n_big):
+    """``(b, ∂b/∂a_8, ∂b/∂a_9)``: the share of the rule with the ``_N_BIG + 1`` largest coordinates
+    exact in a blend ``F = (1 − b) F_8 + b F_9`` of the two rules' values.
+
+    The hybrid density takes the ``_N_BIG = 8`` largest coordinates exactly: where the 8th and 9th
+    swap places the set changes, and ``F`` (continuous: the two sets give the same density at a tie)
+    bends, so a minimiser that sits on the tie (1000 x 64, ``ρ = 0.3``, ``η = 0.01``: the 8th and
+    9th within 2e-6 of each other) has no zero gradient and L-BFGS stopped short of ``tol = 1e-6``.
+    With ``g = 1 − a_9/a_8`` (``a`` sorted, largest first), ``b = 1 − S(g/_TIE_BAND)`` for
+    ``g < _TIE_BAND``, else 0 (``S`` of :func:`blend_weight`): ``b = 1`` at a tie, where ``F_9``
+    treats both alike, and ``1 − b = O(g³)`` removes ``F_8``'s bend. ``0`` unless the rule's
+    ``n_big`` is ``_N_BIG`` and there is a 9th coordinate.
+    """
+    if n_big != _N_BIG or a.shape[0] <= _N_BIG:
+        return 0.0, 0.0, 0.0
+    top, below = float(a[_N_BIG - 1]), float(a[_N_BIG])
+    x = (1.0 - below / top) / _TIE_BAND
+    if x >= 1.0:
+        return 0.0, 0.0, 0.0
+    b = 1.0 - x * x * x * (10.0 + x * (6.0 * x - 15.0))
+    db_dg = -30.0 * x * x * (1.0 - x) * (1.0 - x) / _TIE_BAND
+    return b, db_dg * below / (top * top), -db_dg / top
+
+
 def gauss_hermite(n_nodes=_N_HERMITE):
     """Probabilists' Gauss–Hermite rule: ``Σ_q w_q f(z_q) ≈ E f(Z)``, ``Z ~ N(0, 1)`` (copies of
     a rule computed once: NumPy's eigenvalue solve cost a tenth of a digits fit when it ran at
@@ -199,7 +226,7 @@ def blend_weight(q):
     return x * x * x * (10.0 + x * (6.0 * x - 15.0)), 30.0 * x * x * (1.0 - x) * (1.0 - x) / (q * _LOG_BLEND_TOP)
 
 
-def atom_grid(a_active, eta, loss_code, score_span, plain=False):
+def atom_grid(a_active, eta, loss_code, score_span, plain=False, n_big_max=_N_BIG):
     """``(scale, h, j_lo, n_atoms, n_big)`` of the rule for active weights ``a_active`` (sorted, largest first).
 
     The atoms sit at the tilts ``λ_j = sinh((j_lo + j) h) / scale``, ``j < n_atoms``
@@ -217,16 +244,20 @@ def atom_grid(a_active, eta, loss_code, score_span, plain=False):
         ``max_i |s_i|`` (the squared hinge's slope grows with ``1 − s + A``).
     plain : bool
         No stretch and no early end (:func:`tail_margin`): the tests' reference grid.
+    n_big_max : int
+        At most this many largest coordinates exact in the hybrid density (``_N_BIG``, or
+        ``_N_BIG + 1`` for the other side of :func:`hybrid_tie_weight`'s blend).
     """
     out = np.empty(5)
     # the steps are read at each call (benchmarks/bench_cube_accuracy.py --steps refines them)
     _grid(np.ascontiguousarray(a_active, dtype=np.float64), float(eta), int(loss_code), float(score_span),
-          bool(plain), _H_DENSITY, _H_HINGE, _H_SQUARED_HINGE, _H_MAX, out)
+          bool(plain), _H_DENSITY, _H_HINGE, _H_SQUARED_HINGE, _H_MAX, int(n_big_max), out)
     return float(out[0]), float(out[1]), int(out[2]), int(out[3]), int(out[4])
 
 
 @njit(cache=True)
-def _atom_grid(a_active, eta, loss_code, score_span, plain, h_density, h_hinge, h_squared_hinge, h_max, out):
+def _atom_grid(a_active, eta, loss_code, score_span, plain, h_density, h_hinge, h_squared_hinge, h_max, n_big_max,
+               out):
     """:func:`atom_grid` into ``out = (scale, h, j_lo, n_atoms, n_big)``, with the steps
     ``_H_DENSITY, _H_HINGE, _H_SQUARED_HINGE, _H_MAX`` as arguments."""
     d = a_active.shape[0]
@@ -237,7 +268,7 @@ def _atom_grid(a_active, eta, loss_code, score_span, plain, h_density, h_hinge, 
         sq += a_active[k] * a_active[k]
     s0 = math.sqrt(sq / 3.0)
     n_exact = spline_prefix(a_active)
-    n_big = d if d <= _SPLINE_MAX and n_exact == d else (n_exact if n_exact < _N_BIG else _N_BIG)
+    n_big = d if d <= _SPLINE_MAX and n_exact == d else (n_exact if n_exact < n_big_max else n_big_max)
     big = 0.0  # Σ a_k² of the n_big first
     for k in range(n_big):
         big += a_active[k] * a_active[k]

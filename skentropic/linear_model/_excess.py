@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import expit, logsumexp
 
 from .._core._losses import LOGISTIC
-from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
+from .._core._norms import NORM_L1, NORM_L2, dual_norm
 
 # rows per block of the (rows, atoms) arrays: about 2^20 floats
 _BLOCK_FLOATS = 1 << 20
@@ -57,22 +57,31 @@ def log_mean_exp_excess(x, log_w):
     return out
 
 
-def logistic_shift_law(w, rho, eta, norm_code, n_features, score_span):
-    """Atoms ``(δ_j, log ω_j)`` of the score's shift ``δ = −ρ w·u`` that the logistic rules use at
-    ``η > 0``, or ``None`` where the rule has none (``w = 0`` gives the single atom ``0``; an
-    ``l_2`` radius beyond the sphere rule's atoms takes the per-point quadrature)."""
-    from ._objective import cross_law, cube_law
+def logistic_shift_laws(w, rho, eta, norm_code, n_features, score_span):
+    """``[(b, δ, log ω), ...]``: the atoms ``(δ_j, log ω_j)`` of the score's shift ``δ = −ρ w·u``
+    that the logistic rules use at ``η > 0``, with their shares ``b`` of ``F`` (one rule, or the
+    ``l_∞`` rule's blend near a tie of its 8th and 9th coordinates,
+    :func:`~._cube_rule.hybrid_tie_weight`); ``None`` where the rule has none (an ``l_2`` radius
+    beyond the sphere rule's atoms takes the per-point quadrature). ``w = 0``: the atom ``0``."""
+    from ._cube_rule import _N_BIG, hybrid_tie_weight
+    from ._law_margins import cross_law, cube_law
     from ._sphere_rule import sphere_law
 
     if not np.any(w):
-        return np.zeros(1), np.zeros(1)
+        return [(1.0, np.zeros(1), np.zeros(1))]
     if norm_code == NORM_L2:
         r = rho * float(np.linalg.norm(w))
         law = sphere_law(r, n_features, eta)
-        return None if law is None else (-r * law[0], law[1])
-    make = {NORM_INF: cube_law, NORM_L1: cross_law}[norm_code]
-    law = make(w, rho, eta, LOGISTIC, score_span)
-    return -law[0], law[1]
+        return None if law is None else [(1.0, -r * law[0], law[1])]
+    if norm_code == NORM_L1:
+        law = cross_law(w, rho, eta, LOGISTIC, score_span)
+        return [(1.0, -law[0], law[1])]
+    law = cube_law(w, rho, eta, LOGISTIC, score_span)
+    b = hybrid_tie_weight(law[3], law[4][0])[0]
+    if b == 0.0:
+        return [(1.0, -law[0], law[1])]
+    tied = cube_law(w, rho, eta, LOGISTIC, score_span, n_big_max=_N_BIG + 1)
+    return [(1.0 - b, -law[0], law[1]), (b, -tied[0], tied[1])]
 
 
 def logistic_excess(w, b, X, y, rho, eta, norm_code):
@@ -80,20 +89,21 @@ def logistic_excess(w, b, X, y, rho, eta, norm_code):
     where the rule has no atoms.
 
     ``η = 0``: ``φ(s_i − ρ||w||_q) − φ(s_i)`` (the dual norm); ``η > 0``:
-    ``η log Σ_j ω_j exp(Δ_ij/η)`` over the atoms of :func:`logistic_shift_law`, in blocks of rows.
+    ``η log Σ_j ω_j exp(Δ_ij/η)`` over the atoms of :func:`logistic_shift_laws` (their shares'
+    sum where there are two), in blocks of rows.
     """
     w = np.asarray(w, dtype=np.float64)
     scores = np.asarray(y, dtype=np.float64) * (np.asarray(X @ w).ravel() + float(b))
     if eta == 0:
         return logistic_increments(scores, [-rho * float(dual_norm(w, norm_code))])[:, 0]
     score_span = float(np.max(np.abs(scores))) if scores.shape[0] else 0.0
-    law = logistic_shift_law(w, rho, eta, norm_code, X.shape[1], score_span)
-    if law is None:
+    laws = logistic_shift_laws(w, rho, eta, norm_code, X.shape[1], score_span)
+    if laws is None:
         return None
-    shifts, log_w = law
-    out = np.empty(scores.shape[0])
-    block = max(1, _BLOCK_FLOATS // shifts.shape[0])
-    for start in range(0, scores.shape[0], block):
-        x = logistic_increments(scores[start:start + block], shifts) / eta
-        out[start:start + block] = eta * log_mean_exp_excess(x, log_w)
+    out = np.zeros(scores.shape[0])
+    for share, shifts, log_w in laws:
+        block = max(1, _BLOCK_FLOATS // shifts.shape[0])
+        for start in range(0, scores.shape[0], block):
+            x = logistic_increments(scores[start:start + block], shifts) / eta
+            out[start:start + block] += share * eta * log_mean_exp_excess(x, log_w)
     return out

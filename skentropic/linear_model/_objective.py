@@ -39,43 +39,15 @@ import numpy as np
 from numba import njit, prange
 from sklearn.exceptions import ConvergenceWarning
 
-from .._core._aot import kernel
-from .._core._losses import (
-    HINGE,
-    LOGISTIC,
-    SOFTMAX,
-    margin_losses,
-    margin_losses_numpy,
-    softmax_cross_entropy,
-    softmax_loss,
-)
+from .._core._losses import LOGISTIC, SOFTMAX, margin_losses, margin_losses_numpy, softmax_cross_entropy, softmax_loss
 from .._core._norms import NORM_INF, NORM_L1, NORM_L2, dual_norm
 from .._core._sampling import sample_unit_ball_kernel
-from .._core._sinhc import N_DERIV
-from ._atom_rule import normalise_log_weights
-from ._chunks import PARALLEL_WORK, chunk_count, linf_law_parallel, sum_chunks
-from ._cube_density import spline_corners, spline_table
-from ._cube_gradient import cube_atoms_gradient, cube_atoms_gradient_parallel, spline_atoms_gradient
-from ._cube_rule import (
-    KEPT_ROWS_FLOATS,
-    SAVED_COLUMNS,
-    active_coordinates,
-    atom_grid,
-    cube_atoms,
-    cube_atoms_parallel,
-    gauss_hermite,
-    suffix_power_sums,
-)
-from ._l1_rule import l1_atoms, l1_atoms_parallel, l1_grid, l1_node_work
+from ._chunks import chunk_count, sum_chunks
+from ._law_margins import atom_margin_rule, cross_margin, cube_margin
 from ._quadrature import bulk_half_width, log_sphere_normaliser
-from ._score_grid import atom_margin, l2_margin
+from ._score_grid import l2_margin
 from ._sphere_rule import sphere_margin
 from ._tilted_rule import tilted_linear, tilted_setup
-
-# the forms compiled ahead of time at install where they exist (skentropic/_core/_aot.py)
-cube_atoms = kernel("cube_atoms", cube_atoms)
-cube_atoms_gradient = kernel("cube_atoms_gradient", cube_atoms_gradient)
-spline_atoms_gradient = kernel("spline_atoms_gradient", spline_atoms_gradient)
 
 _ETA0_SOFTMAX = (
     "eta=0 (the exact adversarial risk) is only tractable for binary margin losses; "
@@ -316,13 +288,13 @@ def _evaluate(coef, intercept, X, y, sw, rho, eta, norm_code, loss_code, rule, s
         norm_grad = w / norm if norm > 0 else np.zeros_like(w)
         return values, ("margin", ds, dr, rho * norm_grad)
     if rule.kind == CROSS:
-        return values, _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
+        return values, cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
     if rule.kind == CUBE:
-        return values, _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
+        return values, cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid)
     _check_rule(rule, w.shape[0])
     m = rule.samples.shape[0]
     shift = rho * (rule.samples @ w)
-    dshift = _atom_margin(scores, sw, shift, np.full(m, -np.log(m)), eta, loss_code, values, ds, score_grid)[0]
+    dshift = atom_margin_rule(scores, sw, shift, np.full(m, -np.log(m)), eta, loss_code, values, ds, score_grid)[0]
     return values, ("margin", ds, None, rho * (rule.samples.T @ dshift))
 
 
@@ -344,137 +316,6 @@ def _tilted(coef, intercept, X, scores, labels, sign, sw, rho, eta, norm_code, l
         int(norm_code), int(loss_code), draws, se)
     values[:] = value
     return "tilted", gs, gW, sign
-
-
-def _atom_margin(scores, sw, shift, log_w, eta, loss_code, values, ds, score_grid, kink=False):
-    """Fill ``values``/``ds`` from an atom rule; return the adjoints ``(Σ sw ψ_j, Σ sw π_j)``.
-
-    The score grid tabulates the logistic loss (the hinge is kinked at every atom). ``kink``:
-    the atoms are a trapezoidal rule, so correct the hinge's kink (:func:`._atom_rule.margin_atoms`).
-    """
-    return atom_margin(scores, sw, shift, log_w, eta, loss_code, kink, values, ds,
-                       score_grid and loss_code == LOGISTIC)
-
-
-def cube_law(w, rho, eta, loss_code, score_span):
-    """Atoms ``(t, log ω)`` of the law of ``T = Σ_k ρ|w_k| u_k`` (``u`` uniform in the cube).
-
-    Returns ``(t, log_w, index, a, grid)`` with normalised log weights, the indices and values
-    ``a_k = ρ|w_k| > 0`` of the active coordinates and the rule's arguments
-    ``grid = (n_big, s0, h, j_lo, gh_z, gh_w, corners, signs, signed_eps, table, suffix, saved, rows)``
-    (:func:`~skentropic.linear_model._cube_rule.atom_grid`, the sign patterns of the ``n_big``
-    largest coordinates of :func:`~skentropic.linear_model._cube_density.spline_corners` and their
-    sums as polynomials of :func:`~skentropic.linear_model._cube_density.spline_table`; ``saved``
-    holds what the gradient kernel needs of the atoms' densities and cumulants, ``rows`` the
-    atoms' log-sinhc derivatives when they take at most ``KEPT_ROWS_FLOATS`` floats, else no
-    rows: the gradient kernel then recomputes them), or ``None`` when ``ρ w = 0``.
-    """
-    index, a = active_coordinates(rho * np.abs(np.asarray(w, dtype=np.float64)))
-    if index.shape[0] == 0:
-        return None
-    s0, h, j_lo, n_atoms, n_big = atom_grid(a, eta, loss_code, score_span)
-    t, log_w = np.empty(n_atoms), np.empty(n_atoms)
-    gh_z, gh_w = gauss_hermite()
-    saved = np.empty((n_atoms, SAVED_COLUMNS + n_big))
-    d = a.shape[0]
-    rows = np.empty((n_atoms if n_atoms * d * N_DERIV <= KEPT_ROWS_FLOATS else 0, d, N_DERIV))
-    corners = spline_corners(a[:n_big])
-    # the table serves the hybrid density only: with every coordinate exact (n_big = d) the atoms
-    # take the spline itself, and a table of up to 2^10 rows would be built for nothing
-    table = spline_table(*corners) if n_big < d else np.empty((0, 0))
-    grid = (n_big, s0, h, j_lo, gh_z, gh_w, *corners, table, suffix_power_sums(a), saved, rows)
-    (cube_atoms_parallel if linf_law_parallel(n_atoms * a.shape[0]) else cube_atoms)(a, *grid, t, log_w)
-    return t, normalise_log_weights(log_w), index, a, grid
-
-
-def cross_law(w, rho, eta, loss_code, score_span, resolve_loss=True, with_grad=False):
-    """Atoms ``(t, log ω)`` of the law of ``T = Σ_k ρ|w_k| u_k`` (``u`` uniform in the ``l_1`` ball).
-
-    Returns ``(t, log_w, index, a, (fold, grads))`` with normalised log weights, the indices and
-    values ``a_k = ρ|w_k| > 0`` of the active coordinates, the map ``fold`` from an atom to its
-    distinct ``|t_j|`` (the law is even) and, with ``with_grad``, ``grads[fold_j, k] =
-    ∂ log p_T(t_j)/∂a_k``; or ``None`` when ``ρ w = 0``.
-    """
-    w = np.asarray(w, dtype=np.float64)
-    index, a = active_coordinates(rho * np.abs(w))
-    if index.shape[0] == 0:
-        return None
-    n_total = w.shape[0]
-    t, gap, log_jac, fold, n_half = l1_grid(a, n_total, eta, loss_code, score_span, resolve_loss)
-    first = np.zeros(n_half, dtype=np.int64)
-    first[fold[::-1]] = np.arange(t.shape[0] - 1, -1, -1)  # one atom of each |t|
-    t_half, gap_half = np.abs(t[first]), gap[first]
-    log_p = np.empty(n_half)
-    grads = np.empty((n_half, a.shape[0]) if with_grad else (0, 0))
-    kernel = l1_atoms_parallel if n_half * a.shape[0] * l1_node_work(n_total) > PARALLEL_WORK else l1_atoms
-    kernel(t_half, gap_half, a, n_total, log_p, grads, bool(with_grad))
-    return t, normalise_log_weights(log_p[fold] + log_jac), index, a, (fold, grads)
-
-
-def cross_log_mgf(theta):
-    """``Λ(θ_i) = log E e^{θ_i·u}`` for every row of ``θ`` (``u`` uniform in the ``l_1`` ball).
-
-    ``θ·u`` has the law of ``T`` with ``a = |θ|``, so ``Λ = log ∫ p_T(t) e^t dt``: the atoms of
-    :func:`cross_law` at ``η = 1`` with a loss of slope 1, spaced for the density only
-    (relative error about ``1e-4`` or better, like the entropic risk).
-    """
-    theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
-    out = np.zeros(theta.shape[0])
-    for i, row in enumerate(theta):
-        law = cross_law(row, 1.0, 1.0, LOGISTIC, 0.0, resolve_loss=False)
-        if law is not None:
-            t, log_w = law[:2]
-            top = float(np.max(log_w + t))
-            out[i] = top + np.log(np.sum(np.exp(log_w + t - top)))
-    return out
-
-
-def _cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
-    """Exact ``l_1`` rule: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt``, ``T = Σ_k ρ|w_k| u_k``.
-
-    The atoms ``t_j`` are held fixed, so the perturbation part of ``∂/∂w`` is
-    ``ρ sign(w_k) Σ_j β_j ∂ log p_T(t_j)/∂a_k`` with ``β_j = η Σ_i sw_i (π_ij − ω_j)``.
-    """
-    law = cross_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))), with_grad=True)
-    if law is None:
-        values[:], ds[:] = margin_losses_numpy(scores, loss_code)
-        return "margin", ds, None, None
-    t, log_w, index, a, (fold, grads) = law
-    _, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid, kink=loss_code == HINGE)
-    beta = eta * (pi - float(sw.sum()) * np.exp(log_w))
-    grad_a = np.bincount(fold, weights=beta, minlength=grads.shape[0]) @ grads
-    extra = np.zeros_like(w)
-    extra[index] = rho * np.sign(w[index]) * grad_a
-    return "margin", ds, None, extra
-
-
-def _cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
-    """Exact ``l_∞`` rule: ``F_i = η log ∫ p_T(t) exp(φ(s_i − t)/η) dt``, ``T = Σ_k ρ|w_k| u_k``.
-
-    Returns the gradient parts; the perturbation part of ``∂/∂w`` is
-    ``ρ sign(w_k) Σ_j (α_j ∂t_j/∂a_k + β_j ∂ℓ_j/∂a_k)`` with ``α_j = −Σ_i sw_i ψ_ij`` and
-    ``β_j = η Σ_i sw_i (π_ij − ω_j)`` (:mod:`._cube_rule`, :mod:`._atom_rule`).
-    """
-    law = cube_law(w, rho, eta, loss_code, float(np.max(np.abs(scores))))
-    if law is None:  # w = 0: T = 0
-        values[:], ds[:] = margin_losses_numpy(scores, loss_code)
-        return "margin", ds, None, None
-    t, log_w, index, a, grid = law
-    dshift, pi = _atom_margin(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid,
-                              kink=loss_code == HINGE)
-    omega = np.exp(log_w)
-    beta = eta * (pi - float(sw.sum()) * omega)
-    grad_a = np.empty(index.shape[0])
-    n_big, s0, h, j_lo = grid[:4]
-    suffix, saved, rows = grid[-3:]
-    if n_big == a.shape[0]:  # the exact spline density (at most _SPLINE_MAX coordinates: serial)
-        spline_atoms_gradient(a, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
-    else:
-        gradient = cube_atoms_gradient_parallel if linf_law_parallel(t.shape[0] * a.shape[0]) else cube_atoms_gradient
-        gradient(a, n_big, s0, h, j_lo, suffix, saved, rows, -dshift, beta, grad_a)
-    extra = np.zeros_like(w)
-    extra[index] = rho * np.sign(w[index]) * grad_a
-    return "margin", ds, None, extra
 
 
 def per_sample_objective(coef, intercept, X, y, rho, eta, norm_code, loss_code, rule, *, rtol=None,
