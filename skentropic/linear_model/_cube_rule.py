@@ -199,6 +199,21 @@ def hybrid_tie_weight(a, n_big):
     return b, db_dg * below / (top * top), -db_dg / top
 
 
+def edgeworth_with_ninth(a, scale, h, j_lo, saved):
+    """Whether every atom of a rule with ``n_big = _N_BIG`` (``saved`` of :func:`cube_atoms`) would
+    take the Edgeworth density with the 9th coordinate in the exact part too.
+
+    An atom takes it where ``q = K''_small/K''_big >= _BLEND_TOP`` at its tilt ``λ_j``; the 9th
+    coordinate moves ``a_9² (1/x² − 1/sinh² x)``, ``x = λ_j a_9``, from the small part to the big.
+    """
+    lam = np.sinh((j_lo + np.arange(saved.shape[0])) * h) / scale
+    x = lam * a[_N_BIG]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        curvature = np.where(np.abs(x) < 1e-2, 1.0 / 3.0 - x * x / 15.0, 1.0 / (x * x) - 1.0 / np.sinh(x) ** 2)
+    small = saved[:, _CUM_SMALL_COLUMN + _N_BIG + 2] - a[_N_BIG] ** 2 * curvature
+    return bool(np.all(small >= _BLEND_TOP * (saved[:, _CUM_COLUMN + _N_BIG + 2] - small)))
+
+
 def gauss_hermite(n_nodes=_N_HERMITE):
     """Probabilists' Gauss–Hermite rule: ``Σ_q w_q f(z_q) ≈ E f(Z)``, ``Z ~ N(0, 1)`` (copies of
     a rule computed once: NumPy's eigenvalue solve cost a tenth of a digits fit when it ran at

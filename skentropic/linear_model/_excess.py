@@ -63,8 +63,9 @@ def logistic_shift_laws(w, rho, eta, norm_code, n_features, score_span):
     ``l_∞`` rule's blend near a tie of its 8th and 9th coordinates,
     :func:`~._cube_rule.hybrid_tie_weight`); ``None`` where the rule has none (an ``l_2`` radius
     beyond the sphere rule's atoms takes the per-point quadrature). ``w = 0``: the atom ``0``."""
-    from ._cube_rule import _N_BIG, hybrid_tie_weight
-    from ._law_margins import cross_law, cube_law
+    from ._atom_rule import normalise_log_weights
+    from ._cube_rule import _N_BIG
+    from ._law_margins import cross_law, cube_law, tie_blend
     from ._sphere_rule import sphere_law
 
     if not np.any(w):
@@ -77,10 +78,12 @@ def logistic_shift_laws(w, rho, eta, norm_code, n_features, score_span):
         law = cross_law(w, rho, eta, LOGISTIC, score_span)
         return [(1.0, -law[0], law[1])]
     law = cube_law(w, rho, eta, LOGISTIC, score_span)
-    b = hybrid_tie_weight(law[3], law[4][0])[0]
+    (b, _, _), grid_tied = tie_blend(law, eta, LOGISTIC, score_span)
     if b == 0.0:
         return [(1.0, -law[0], law[1])]
-    tied = cube_law(w, rho, eta, LOGISTIC, score_span, n_big_max=_N_BIG + 1)
+    tied = cube_law(w, rho, eta, LOGISTIC, score_span, n_big_max=_N_BIG + 1, grid_args=grid_tied)
+    if grid_tied[:4] == (*law[4][1:4], law[0].shape[0]):  # the same atoms: blended log weights
+        return [(1.0, -law[0], normalise_log_weights(law[1] + b * (tied[1] - law[1])))]
     return [(1.0 - b, -law[0], law[1]), (b, -tied[0], tied[1])]
 
 
