@@ -200,6 +200,8 @@ def tie_blend(law, eta, loss_code, score_span):
         return tie, None
     scale, h, j_lo = grid[1:4]
     grid_tied = atom_grid(a, eta, loss_code, score_span, n_big_max=_N_BIG + 1)
+    if grid_tied[4] != _N_BIG + 1:  # the 9th cannot be exact (spline_prefix stops at 8): the bend stays
+        return (0.0, 0.0, 0.0), None
     if grid_tied[:4] == (scale, h, j_lo, t.shape[0]) and edgeworth_with_ninth(a, scale, h, j_lo, grid[-2]):
         return (0.0, 0.0, 0.0), None
     return tie, grid_tied
