@@ -64,8 +64,7 @@ def logistic_shift_laws(w, rho, eta, norm_code, n_features, score_span):
     :func:`~._cube_rule.hybrid_tie_weight`); ``None`` where the rule has none (an ``l_2`` radius
     beyond the sphere rule's atoms takes the per-point quadrature). ``w = 0``: the atom ``0``."""
     from ._atom_rule import normalise_log_weights
-    from ._cube_rule import _N_BIG
-    from ._law_margins import cross_law, cube_law, tie_blend
+    from ._law_margins import cross_law, cube_law, tied_rule
     from ._sphere_rule import sphere_law
 
     if not np.any(w):
@@ -78,11 +77,11 @@ def logistic_shift_laws(w, rho, eta, norm_code, n_features, score_span):
         law = cross_law(w, rho, eta, LOGISTIC, score_span)
         return [(1.0, -law[0], law[1])]
     law = cube_law(w, rho, eta, LOGISTIC, score_span)
-    (b, _, _), grid_tied = tie_blend(law, eta, LOGISTIC, score_span)
-    if b == 0.0:
+    blend = tied_rule(law, w, rho, eta, LOGISTIC, score_span)
+    if blend is None:
         return [(1.0, -law[0], law[1])]
-    tied = cube_law(w, rho, eta, LOGISTIC, score_span, n_big_max=_N_BIG + 1, grid_args=grid_tied)
-    if grid_tied[:4] == (*law[4][1:4], law[0].shape[0]):  # the same atoms: blended log weights
+    b, _, _, tied, same_atoms = blend
+    if same_atoms:  # blended log weights, as the rule's
         return [(1.0, -law[0], normalise_log_weights(law[1] + b * (tied[1] - law[1])))]
     return [(1.0 - b, -law[0], law[1]), (b, -tied[0], tied[1])]
 

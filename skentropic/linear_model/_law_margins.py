@@ -132,13 +132,10 @@ def cross_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     if law is None:
         values[:], ds[:] = margin_losses_numpy(scores, loss_code)
         return "margin", ds, None, None
-    t, log_w, index, a, (fold, grads) = law
-    _, pi = atom_margin_rule(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid, kink=loss_code == HINGE)
-    beta = eta * (pi - float(sw.sum()) * np.exp(log_w))
+    fold, grads = law[4]
+    beta = _law_adjoints(law, scores, sw, eta, loss_code, values, ds, score_grid)[1]
     grad_a = np.bincount(fold, weights=beta, minlength=grads.shape[0]) @ grads
-    extra = np.zeros_like(w)
-    extra[index] = rho * np.sign(w[index]) * grad_a
-    return "margin", ds, None, extra
+    return "margin", ds, None, _weight_gradient(w, law[2], rho, grad_a)
 
 
 def cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
@@ -159,18 +156,17 @@ def cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
     if law is None:  # w = 0: T = 0
         values[:], ds[:] = margin_losses_numpy(scores, loss_code)
         return "margin", ds, None, None
-    t, log_w, index, a, grid = law
-    (b, db_top, db_below), grid_tied = tie_blend(law, eta, loss_code, score_span)
-    if b == 0.0:
-        return "margin", ds, None, _cube_law_margin(w, law, scores, sw, rho, eta, loss_code, values, ds, score_grid)
-    tied = cube_law(w, rho, eta, loss_code, score_span, n_big_max=_N_BIG + 1, grid_args=grid_tied)
-    if grid_tied[:4] == (grid[1], grid[2], grid[3], t.shape[0]):  # the same atoms
+    blend = tied_rule(law, w, rho, eta, loss_code, score_span)
+    if blend is None:
+        grad_a = _law_gradient(law, *_law_adjoints(law, scores, sw, eta, loss_code, values, ds, score_grid))
+        return "margin", ds, None, _weight_gradient(w, law[2], rho, grad_a)
+    b, db_top, db_below, tied, same_atoms = blend
+    t, log_w = law[:2]
+    if same_atoms:
         step = tied[1] - log_w
         blended = normalise_log_weights(log_w + b * step)
-        dshift, pi = atom_margin_rule(scores, sw, -t, blended, eta, loss_code, values, ds, score_grid,
-                                      kink=loss_code == HINGE)
-        beta = eta * (pi - float(sw.sum()) * np.exp(blended))
-        grad_a = _law_gradient(law, -dshift, (1.0 - b) * beta) + _law_gradient(tied, np.zeros_like(t), b * beta)
+        alpha, beta = _law_adjoints((t, blended), scores, sw, eta, loss_code, values, ds, score_grid)
+        grad_a = _law_gradient(law, alpha, (1.0 - b) * beta) + _law_gradient(tied, np.zeros_like(t), b * beta)
         gap = float(beta @ step)
     else:
         values_8, ds_8 = np.empty_like(values), np.empty_like(ds)
@@ -182,9 +178,20 @@ def cube_margin(w, scores, sw, rho, eta, loss_code, values, ds, score_grid):
         grad_a = grad_8 + b * (grad_9 - grad_8)
     grad_a[_N_BIG - 1] += gap * db_top
     grad_a[_N_BIG] += gap * db_below
-    extra = np.zeros_like(w)
-    extra[index] = rho * np.sign(w[index]) * grad_a
-    return "margin", ds, None, extra
+    return "margin", ds, None, _weight_gradient(w, law[2], rho, grad_a)
+
+
+def tied_rule(law, w, rho, eta, loss_code, score_span):
+    """``(b, ∂b/∂a_8, ∂b/∂a_9, tied, same_atoms)`` of the blend with the rule ``tied`` of
+    :func:`cube_law` that takes 9 coordinates exactly (``same_atoms``: its grid is ``law``'s, so
+    the two blend as log weights on ``law``'s atoms), or ``None`` where there is no blend
+    (:func:`tie_blend`)."""
+    (b, db_top, db_below), grid_tied = tie_blend(law, eta, loss_code, score_span)
+    if b == 0.0:
+        return None
+    tied = cube_law(w, rho, eta, loss_code, score_span, n_big_max=_N_BIG + 1, grid_args=grid_tied)
+    same_atoms = grid_tied[:4] == (*law[4][1:4], law[0].shape[0])
+    return b, db_top, db_below, tied, same_atoms
 
 
 def tie_blend(law, eta, loss_code, score_span):
@@ -208,8 +215,8 @@ def tie_blend(law, eta, loss_code, score_span):
 
 
 def _law_adjoints(law, scores, sw, eta, loss_code, values, ds, score_grid):
-    """Fill ``values`` and ``ds`` from one rule of :func:`cube_law`; return the adjoints
-    ``(α, β)`` of its atoms and log weights."""
+    """Fill ``values`` and ``ds`` from the atoms ``(t, log ω) = law[:2]`` of a rule; return the
+    adjoints ``(α, β)`` of its atoms and log weights."""
     t, log_w = law[:2]
     dshift, pi = atom_margin_rule(scores, sw, -t, log_w, eta, loss_code, values, ds, score_grid,
                                   kink=loss_code == HINGE)
@@ -230,10 +237,8 @@ def _law_gradient(law, alpha, beta):
     return grad_a
 
 
-def _cube_law_margin(w, law, scores, sw, rho, eta, loss_code, values, ds, score_grid):
-    """``values``, ``ds`` and the perturbation part of ``∂/∂w`` (returned) of one rule of :func:`cube_law`."""
-    index = law[2]
-    grad_a = _law_gradient(law, *_law_adjoints(law, scores, sw, eta, loss_code, values, ds, score_grid))
+def _weight_gradient(w, index, rho, grad_a):
+    """The perturbation part of ``∂/∂w``: ``ρ sign(w_k) ∂/∂a_k`` at the active coordinates ``index``."""
     extra = np.zeros_like(w)
     extra[index] = rho * np.sign(w[index]) * grad_a
     return extra
