@@ -41,15 +41,17 @@ def test_log_mean_exp_excess_tiny_and_large():
                 assert got[i] == pytest.approx(float(ref), rel=1e-12), (scale, i)
 
 
+@pytest.mark.parametrize("d", [5, 64, 784])
 @pytest.mark.parametrize("norm_code", NORMS)
 @pytest.mark.parametrize("eta", [0.0, 1e-3, 0.1, 10.0])
-def test_excess_is_the_rules_difference(norm_code, eta):
-    """Where F − φ does not cancel (ρ||w|| of order one), the excess is the estimator's own rule."""
+def test_excess_is_the_rules_difference(norm_code, eta, d):
+    """Where F − φ does not cancel (ρ||w|| of order one), the excess is the estimator's own rule
+    (whose F is tested against independent references in these dimensions elsewhere)."""
     rng = np.random.RandomState(1)
-    X, w, b = rng.randn(40, 5), rng.randn(5), 0.3
+    X, w, b = rng.randn(40, d), rng.randn(d) * np.sqrt(5.0 / d), 0.3
     y = np.where(rng.rand(40) < 0.5, -1.0, 1.0)
     rho = 0.4
-    rule = make_inner_rule(norm_code, 5, LOGISTIC)
+    rule = make_inner_rule(norm_code, d, LOGISTIC)
     F = per_sample_objective(w[None], np.array([b]), X, y, rho, eta, norm_code, LOGISTIC, rule)
     erm = np.logaddexp(0.0, -y * (X @ w + b))
     got = logistic_excess(w, b, X, y, rho, eta, norm_code)
