@@ -15,6 +15,10 @@ None of these shares the sampling or the density approximation of the library's 
   quadrature, with the exact density of the rest (characteristic-function inversion).
 - :func:`laplace_supremum` — the logistic loss's large-deviation bound per point (the
   library's interpolates its ``G``; this one takes the exact ``G`` and a grid plus a scalar search).
+- :func:`logistic_binomial` — the logistic loss's risk in closed form at ``η = 1/m``:
+  ``e^{φ(z)/η} = (1 + e^{−z})^m`` is a polynomial in ``e^{T}``, so the expectation is a sum of
+  ``m + 1`` values of the ball's moment generating function (:func:`cube_log_mgf`,
+  :func:`ball_log_mgf`), in any dimension.
 """
 
 import itertools
@@ -23,7 +27,7 @@ import math
 import numpy as np
 from scipy import integrate, optimize
 from scipy.optimize import minimize_scalar
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln, hyp0f1, ive, logsumexp
 
 
 def phi(z, loss):
@@ -157,6 +161,37 @@ def spline_quad(s, a, eta, loss, n_nodes=40):
     with np.errstate(divide="ignore"):
         log_p = np.log(np.maximum(spline_pdf_vec(t, a), 0.0))
     return eta * logsumexp(log_w + log_p + phi(s - t, loss) / eta)
+
+
+def cube_log_mgf(v):
+    """``log E e^{v·u}`` for ``u`` uniform in the cube ``[−1, 1]^d`` (rows of ``v``):
+    ``Σ_k log(sinh v_k / v_k)``."""
+    return np.sum(log_sinhc(np.atleast_2d(v)), axis=1)
+
+
+def ball_log_mgf(v):
+    """``log E e^{v·u}`` for ``u`` uniform in the unit ``l_2`` ball of ``R^d`` (rows of ``v``):
+    ``Γ(d/2 + 1) (2/r)^{d/2} I_{d/2}(r) = ₀F₁(; d/2 + 1; r²/4)``, ``r = ||v||_2``; its series below
+    ``r = 200``, else the exponentially scaled Bessel function (no underflow of ``I`` either way)."""
+    v = np.atleast_2d(v)
+    half = 0.5 * v.shape[1]
+    r = np.linalg.norm(v, axis=1)
+    series = r < 200.0
+    big = np.where(series, 200.0, r)
+    return np.where(series, np.log(hyp0f1(half + 1.0, 0.25 * np.where(series, r, 0.0) ** 2)),
+                    gammaln(half + 1.0) + half * np.log(2.0 / big) + np.log(ive(half, big)) + big)
+
+
+def logistic_binomial(s, v, m, log_mgf):
+    """Exact ``η log E exp(φ(s_i + v·u)/η)`` for the logistic loss at ``η = 1/m`` (``m`` a positive
+    integer): ``(1 + e^{−z})^m = Σ_j C(m, j) e^{−jz}``, so ``F = η log(1 + Σ_{j>=1} C(m, j) e^{−js}
+    M(jv))`` with ``log M = log_mgf`` (the law of ``u`` symmetric). In log space: the sum of the
+    ``j >= 1`` terms by ``logsumexp``, then ``log(1 + e^L)`` by ``logaddexp`` (no rounding of tiny
+    ``F`` to zero)."""
+    j = np.arange(1, m + 1)
+    log_c = gammaln(m + 1.0) - gammaln(j + 1.0) - gammaln(m - j + 1.0)
+    terms = log_c[None, :] - np.outer(np.asarray(s, dtype=float), j) + log_mgf(np.outer(j, v))[None, :]
+    return np.logaddexp(0.0, logsumexp(terms, axis=1)) / m
 
 
 def linear_exact(a, eta):
