@@ -102,15 +102,18 @@ def _stationary(fn, theta, d, alpha=1e-2, tol=1e-7):
 
 @pytest.mark.parametrize("loss", [LOGISTIC, SQUARED_HINGE])
 def test_binary_linf_fit_starts_at_the_surrogate_solutions(monkeypatch, loss):
-    """From zero to the surrogate's minimiser; with the logistic loss, where the entropic gradient
-    there exceeds the tolerance, on to the large-deviation bound's (:mod:`._laplace_surrogate`);
-    the robust run ends at the fit from zero's objective, with the gradient at the tolerance."""
+    """From zero to the surrogate's minimiser; with the logistic loss (``η = 1e-3``, outside
+    ``_SURROGATE_FIRST``) on to the large-deviation bound's (:mod:`._laplace_surrogate`) without an
+    entropic evaluation at the surrogate's; the robust run ends at the fit from zero's objective,
+    with the gradient at the tolerance."""
     X, y, _, sw, _ = _data(n=300, d=6, seed=2)
     starts, evaluated = _record_runs(monkeypatch)
     coef, intercept, _, converged = _fit(X, y, sw, loss, True)
     assert converged and len(starts) == (3 if loss == LOGISTIC else 2) and not np.any(starts[0])
-    # the start test's entropic evaluation: made once (with the squared hinge, the run's first)
-    assert sum(np.array_equal(e, starts[1]) for e in evaluated) == 1
+    # the start test's entropic evaluation, made once where the robust run starts (and reused as its
+    # first): the surrogate's minimiser with the squared hinge, the bound's with the logistic loss
+    assert sum(np.array_equal(e, starts[-1]) for e in evaluated) == 1
+    assert sum(np.array_equal(e, starts[1]) for e in evaluated) == (0 if loss == LOGISTIC else 1)
     assert _stationary(lambda c, b: margin_surrogate(c, b, X, y, sw, 0.5, 1e-3, loss), starts[1], 6)
     if loss == LOGISTIC:
         assert not _stationary(lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, loss,
@@ -145,18 +148,44 @@ def test_binary_linf_bound_run_stops_after_its_iteration_cap(monkeypatch):
     assert objective(coef, intercept) == pytest.approx(objective(plain[0], plain[1]), rel=1e-10)
 
 
-def test_binary_linf_logistic_fit_skips_the_bound_where_the_surrogate_meets_the_tolerance(monkeypatch):
-    """Large ``η``: the surrogate's minimiser meets the tolerance of the entropic objective, and
-    the robust run starts there (two runs, the entropic objective evaluated once)."""
+@pytest.mark.parametrize("eta", [1.0, 1.2])
+def test_binary_linf_logistic_fit_skips_the_bound_where_the_surrogate_meets_the_tolerance(monkeypatch, eta):
+    """``η`` in ``_SURROGATE_FIRST``: the surrogate's minimiser is tested first; here (the surrogate
+    exact at ``η = 1``, close at 1.2) it meets the tolerance of the entropic objective, and the robust
+    run starts there (two runs, the entropic objective evaluated once)."""
     X, y, _, sw, _ = _data(n=300, d=6, seed=2)
     starts, evaluated = _record_runs(monkeypatch)
     rule = make_inner_rule(NORM_INF, 6, LOGISTIC)
-    fit_lbfgs(X, y, sw, rho=0.05, eta=10.0, norm_code=NORM_INF, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
+    fit_lbfgs(X, y, sw, rho=0.05, eta=eta, norm_code=NORM_INF, loss_code=LOGISTIC, alpha=1e-2, fit_intercept=True,
               coef_init=np.zeros((1, 6)), intercept_init=np.zeros(1), max_iter=500, tol=1e-4, rule=rule,
               erm_start=True)
     assert len(starts) == 2 and sum(np.any(e) for e in evaluated) == 1  # (and the ERM loss at zero)
-    assert _stationary(lambda c, b: linear_objective(c, b, X, y, sw, 0.05, 10.0, NORM_INF, LOGISTIC, rule),
+    assert _stationary(lambda c, b: linear_objective(c, b, X, y, sw, 0.05, eta, NORM_INF, LOGISTIC, rule),
                        starts[1], 6, tol=1e-4)
+
+
+def test_binary_linf_logistic_start_falls_back_to_the_surrogate_where_the_bound_fails_the_test(monkeypatch):
+    """Outside ``_SURROGATE_FIRST``, where the entropic objective at the bound's minimiser is above
+    its value at zero (here a bound replaced by one whose minimiser is far off), the start test is
+    made at the surrogate's minimiser, and the robust run starts there."""
+    import skentropic.linear_model._lbfgs as lbfgs
+
+    X, y, _, sw, _ = _data(n=300, d=6, seed=2)
+    far = np.full(6, 50.0)
+    monkeypatch.setattr(lbfgs, "laplace_surrogate", lambda c, b, *a: (
+        0.5 * float(np.sum((c[0] - far) ** 2) + b[0] ** 2), (c[0] - far)[None], b.copy()))
+    starts, evaluated = _record_runs(monkeypatch)
+    coef, intercept, _, converged = _fit(X, y, sw, LOGISTIC, True)
+    assert converged and len(starts) == 3
+    bound_point = next(e for e in evaluated if np.any(e) and not np.array_equal(e, starts[1]))
+    assert np.max(np.abs(bound_point[:6])) > 10.0  # the far bound's minimiser, tested and rejected
+    assert sum(np.array_equal(e, starts[1]) for e in evaluated) == 1  # then the surrogate's, once
+    np.testing.assert_array_equal(starts[2], starts[1])  # where the robust run starts
+    plain = _fit(X, y, sw, LOGISTIC, False)
+    rule = make_inner_rule(NORM_INF, 6, LOGISTIC)
+    objective = lambda c, b: linear_objective(c, b, X, y, sw, 0.5, 1e-3, NORM_INF, LOGISTIC,  # noqa: E731
+                                              rule)[0] + 5e-3 * np.sum(c * c)
+    assert objective(coef, intercept) == pytest.approx(objective(plain[0], plain[1]), rel=1e-10)
 
 
 def test_multinomial_linf_fit_starts_at_the_bound_after_the_surrogate(monkeypatch):

@@ -54,6 +54,16 @@ weights only, ``η > 0``):
   between two local maxima (its ``H + Ĝ`` need not be concave), and there L-BFGS cannot meet
   ``tol`` (1000 × 784 at ``η = 0.01``, ``ρ = 0.1``: 621 iterations until a line search failed,
   against at most 10 in the other cells of ``bench_deterministic.py --runs``).
+  Outside ``_SURROGATE_FIRST`` (``0.5 <= η <= 2``) the logistic fits go on to the bound's
+  minimiser without testing the surrogate's, and make the start test there (then, where it fails,
+  at the surrogate's minimiser): the entropic run starts from the same point with the same pairs
+  wherever the gradient test would have sent it on, and the evaluation at the surrogate's
+  minimiser, one of the two or three that most of these fits make, is saved (since 2026-11-30,
+  twenty-sixth session; ``bench_deterministic_history.rst``). At ``η = 1`` the surrogate is the
+  logistic entropic risk itself (``e^{φ(z)} = 1 + e^{−z}`` is linear in ``e^{T}``, so
+  ``F(s) = φ(s − K(1))``), and near it its minimiser often meets ``tol``: the bound's run would
+  lead the entropic run away from the solution (``--runs --tol 1e-4``, digits at ``η`` 0.9 and
+  1.1: 4-5 entropic evaluations instead of 1), so there the surrogate's minimiser is tested first.
 - **Multinomial (tilted rule):** the ERM solution at any size (an evaluation of the tilted rule
   draws ``n × m`` samples: the ERM fit is always the cheaper). With the ``l_∞`` ball, on from
   there to the surrogate's minimiser and then to the minimiser of the softmax large-deviation
@@ -122,6 +132,7 @@ _TR_ROUNDS = 60  # ... rounds at most
 _TR_REJECTED = 2  # ... stop after this many steps in a row that did not lower the re-aimed objective
 _START_GTOL = 1e-4  # the multinomial l_inf starts (surrogate, bound) stop at this gradient or tol
 _BOUND_ITER = 20  # the binary l_inf bound's run stops after this many iterations
+_SURROGATE_FIRST = (0.5, 2.0)  # ... and the logistic start tests the surrogate's minimiser first for eta in here
 _MAXCOR = 30  # L-BFGS correction pairs of scipy's runs (scipy's and scikit-learn's default: 10) ...
 _MAXCOR_KEPT = 100  # ... and of _lbfgs_memory's (the pairs kept from run to run) ...
 _MAXCOR_FLOATS = 2**22  # ... fewer (at least 10) where their 2 * maxcor * n_params floats pass this
@@ -288,14 +299,27 @@ def _fit_lbfgs(X, y, sample_weight, *, rho, eta, norm_code, loss_code, alpha, fi
             if norm_code == NORM_INF and loss_code != HINGE:  # the surrogate's solution and curvature
                 memory = Memory(kept_maxcor)
                 start, n_start = surrogate_solution(theta0, memory)
-                at_start = fun(start)
-                if at_start[0] <= fun(theta0, 0.0)[0]:  # (at zero: the ERM loss, no law)
-                    theta0, fun = start, _reusing(fun, start, at_start)
-                    if loss_code == LOGISTIC and np.max(np.abs(at_start[1])) > tol:  # (else no step to take)
+                at_zero = fun(theta0, 0.0)[0]  # (at zero: the ERM loss, no law)
+                tested = None  # (point, its entropic evaluation) that passed the start test
+                bound_first = loss_code == LOGISTIC and not _SURROGATE_FIRST[0] <= eta <= _SURROGATE_FIRST[1]
+                if bound_first:  # the start test at the bound's minimiser (module docstring)
+                    bound, n_bound = surrogate_solution(start, memory, laplace=True)
+                    if n_bound:  # (else it is the surrogate's, tested below)
+                        at_bound = fun(bound)
+                        if at_bound[0] <= at_zero:
+                            tested, n_start = (bound, at_bound), n_start + n_bound
+                if tested is None:
+                    at_start = fun(start)
+                    if at_start[0] <= at_zero:
+                        tested = (start, at_start)
+                if tested is None:
+                    n_start, memory = 0, Memory(kept_maxcor)
+                else:
+                    theta0, fun = tested[0], _reusing(fun, *tested)
+                    if (loss_code == LOGISTIC and not bound_first
+                            and np.max(np.abs(tested[1][1])) > tol):  # (else no step to take)
                         theta0, n_laplace = surrogate_solution(start, memory, laplace=True)
                         n_start += n_laplace
-                else:
-                    n_start, memory = 0, Memory(kept_maxcor)
             else:
                 # at zero weights the ball adds nothing to the gradient (the law of w·u is a point
                 # mass, and the entropic loss is even in w): the ERM objective's gradient is the same
