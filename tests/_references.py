@@ -18,7 +18,8 @@ None of these shares the sampling or the density approximation of the library's 
 - :func:`logistic_binomial` — the logistic loss's risk in closed form at ``η = 1/m``:
   ``e^{φ(z)/η} = (1 + e^{−z})^m`` is a polynomial in ``e^{T}``, so the expectation is a sum of
   ``m + 1`` values of the ball's moment generating function (:func:`cube_log_mgf`,
-  :func:`ball_log_mgf`), in any dimension.
+  :func:`ball_log_mgf`), in any dimension; :func:`softmax_multinomial` the same for the softmax
+  loss (a sum over the compositions of ``m`` into ``K`` parts).
 """
 
 import itertools
@@ -192,6 +193,29 @@ def logistic_binomial(s, v, m, log_mgf):
     log_c = gammaln(m + 1.0) - gammaln(j + 1.0) - gammaln(m - j + 1.0)
     terms = log_c[None, :] - np.outer(np.asarray(s, dtype=float), j) + log_mgf(np.outer(j, v))[None, :]
     return np.logaddexp(0.0, logsumexp(terms, axis=1)) / m
+
+
+def compositions(m, k):
+    """Every ``n`` in ``N^k`` with ``Σ n_c = m`` (rows; ``C(m + k − 1, k − 1)`` of them)."""
+    if k == 1:
+        return np.array([[m]])
+    return np.array([[first, *rest] for first in range(m + 1) for rest in compositions(m - first, k - 1)])
+
+
+def softmax_multinomial(Z, labels, W, rho, m, log_mgf):
+    """Exact ``η log E exp(CE(z_i + ρWu, y_i)/η)`` at ``η = 1/m``: ``e^{CE(z, y)/η} = (Σ_c e^{z_c − z_y})^m =
+    Σ_n (m; n) Π_c e^{n_c (z_c − z_y)}`` over the compositions ``n`` of ``m``, so ``F = η log Σ_n (m; n)
+    e^{n·(z − z_y)} M(ρ Σ_c n_c (w_c − w_y))`` with ``log M = log_mgf`` (``Z``: the scores ``(n, K)``)."""
+    k = W.shape[0]
+    parts = compositions(m, k)
+    log_coef = gammaln(m + 1.0) - gammaln(parts + 1.0).sum(axis=1)
+    out = np.empty(Z.shape[0])
+    for label in range(k):
+        rows = np.flatnonzero(labels == label)
+        log_m = log_mgf(parts @ (rho * (W - W[label])))
+        margins = Z[rows] - Z[rows, label][:, None]
+        out[rows] = logsumexp(log_coef[None, :] + margins @ parts.T + log_m[None, :], axis=1) / m
+    return out
 
 
 def linear_exact(a, eta):
