@@ -8,6 +8,7 @@ MNIST's dimension built from the embedded data).
 
 import numpy as np
 import pytest
+from _references import cube_log_mgf, logistic_binomial
 from scipy.ndimage import zoom
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -37,8 +38,17 @@ def _risk(model, X, y, eta, norm, rho=0.05):
     return evaluator.entropic_risk(X, y) + 0.5 * float(np.sum(model.coef_ ** 2)) / len(y)
 
 
+def _closed_form_risk(model, X, y, eta, rho=0.05):
+    """The same objective with the ``l_∞`` risk in closed form (``eta = 1/m``: tests/_references.py)."""
+    w, b = model.coef_[0], model.intercept_[0]
+    exact = logistic_binomial((2.0 * y - 1.0) * (X @ w + b), rho * w, round(1 / eta), cube_log_mgf)
+    return exact.mean() + 0.5 * float(np.sum(w ** 2)) / len(y)
+
+
 @pytest.mark.parametrize("norm, rho, etas", [(np.inf, 0.05, [0.1, 0.01, 1e-3]), (1, 0.5, [0.1, 0.01, 1e-3])])
 def test_fitted_model_minimises_the_true_entropic_risk(digits, norm, rho, etas):
+    """Against ERM and the adversarial (``eta = 0``) model, by the rule's risk and, for ``l_∞``,
+    by the closed form (exact at these ``eta = 1/m``)."""
     X, y = digits[0][:600], digits[1][:600]
     erm = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
     adversarial = _model(0.0, norm, rho=rho).fit(X, y)
@@ -47,6 +57,10 @@ def test_fitted_model_minimises_the_true_entropic_risk(digits, norm, rho, etas):
         own = _risk(fitted, X, y, eta, norm, rho)
         assert own < _risk(erm, X, y, eta, norm, rho)
         assert own < _risk(adversarial, X, y, eta, norm, rho)
+        if norm == np.inf:
+            exact = _closed_form_risk(fitted, X, y, eta, rho)
+            assert exact == pytest.approx(own, rel=1e-5)
+            assert exact < min(_closed_form_risk(erm, X, y, eta, rho), _closed_form_risk(adversarial, X, y, eta, rho))
 
 
 def test_linf_path_from_erm_to_adversarial_in_d64():
