@@ -62,8 +62,11 @@ weights only, ``η > 0``):
   twenty-sixth session; ``bench_deterministic_history.rst``). At ``η = 1`` the surrogate is the
   logistic entropic risk itself (``e^{φ(z)} = 1 + e^{−z}`` is linear in ``e^{T}``, so
   ``F(s) = φ(s − K(1))``), and near it its minimiser often meets ``tol``: the bound's run would
-  lead the entropic run away from the solution (``--runs --tol 1e-4``, digits at ``η`` 0.9 and
-  1.1: 4-5 entropic evaluations instead of 1), so there the surrogate's minimiser is tested first.
+  lead the entropic run away from the solution (with the window emptied, ``--runs --tol 1e-4``:
+  the digits at ``η`` 0.9 and 1.1 took 4-5 entropic evaluations instead of 1), so there the
+  surrogate's minimiser is tested first. Where the bound's minimiser fails the test and the
+  surrogate's passes, the run starts there with the bound's pairs too, and the bound's iterations
+  are not counted in ``n_iter`` (as the surrogate's are not where both fail).
 - **Multinomial (tilted rule):** the ERM solution at any size (an evaluation of the tilted rule
   draws ``n × m`` samples: the ERM fit is always the cheaper). With the ``l_∞`` ball, on from
   there to the surrogate's minimiser and then to the minimiser of the softmax large-deviation
