@@ -46,9 +46,9 @@ def test_logistic_risk_at_eta_one_over_m_is_the_closed_form(norm, d, scale):
     """The binary logistic rules (``l_∞``: the law's atoms; ``l_2``: the sphere's) at ``η`` 1, 0.1,
     0.01, 1e-3 and 1e-4 against the closed form: the risk on the score grid within 1e-5 relative, each
     point within 1e-4 (the issue's aim; ``atol`` 1e-14: a point's ``F`` far below one is computed to
-    about that absolute accuracy). Measured (throwaway): ``l_∞`` risks within 5e-7 (``d = 64``,
-    scale 10, ``η = 0.1``; ``d = 784`` 2e-8), points with ``F > 1e-8`` within 2e-5; ``l_2`` within
-    1e-11 and 5e-8."""
+    about that absolute accuracy). ``python benchmarks/bench_closed_form.py --tables binary``
+    (2026-11-30): ``l_∞`` risks within 5.1e-7 (``d = 64``, scale 10, ``η = 0.1``; ``d = 784``
+    4.6e-9), points with ``F > 1e-8`` within 2.2e-5; ``l_2`` within 3e-14 and 5.2e-8."""
     X, y, sw, w, b = _binary_problem(d, scale, norm)
     rule = make_inner_rule(norm, d, LOGISTIC)
     scores = y * (X @ w[0] + b[0])
@@ -65,8 +65,9 @@ def test_logistic_risk_at_eta_one_over_m_is_the_closed_form(norm, d, scale):
 def test_logistic_linf_gradient_at_eta_one_is_the_closed_forms(d, scale):
     """At ``η = 1`` the ``l_∞`` surrogate of :mod:`._surrogate` is the closed form (its margin shift
     ``η K(1/η)`` is ``log M(ρw)``), with an exact gradient: the rule's gradient against it, within
-    2e-4 of the largest component. Measured (throwaway): up to 4e-5 (``d = 64``, scale 10; with every
-    coordinate exact, ``d = 8``, 1e-12)."""
+    2e-4 of the largest component. ``bench_closed_form.py --tables gradient`` (2026-11-30): up to
+    4.0e-5 (``d = 2``, scale 1), 9.9e-6 at ``d = 64``, 2.5e-8 at ``d = 784``; 6e-12 at ``d = 8``,
+    where every coordinate is exact."""
     X, y, sw, w, b = _binary_problem(d, scale, NORM_INF)
     value, g_w, g_b = linear_objective(w, b, X, y, sw, 0.1, 1.0, NORM_INF, LOGISTIC, make_inner_rule(NORM_INF, d,
                                                                                                   LOGISTIC))
@@ -83,10 +84,10 @@ def test_softmax_risk_at_eta_one_over_m_is_the_closed_form(norm, d, k, m):
     """The multinomial (tilted importance-sampling) rule to ``rtol = 1e-3`` against the closed form at
     ``η = 1/m``, ``ρ||w_c − w_y||_*`` up to about 3 (``ρ = 0.1``): its mean risk within ``1e-3``
     relative (the bound it draws samples to meet, which says 99.7%; seeded, so the same draws every
-    run). Measured (throwaway, seed 3, three classes): errors up to 2.8e-4 at ``η = 1`` (``l_2``,
-    ``d = 8``), 6e-5 at 0.1 and 7e-6 at 0.01; over seeds 0-4 at ``η = 1``, up to 5.7e-4. The rule's
-    single points are noisier than its mean (up to a tenth at ``η = 1``, ``d = 8``, a hundredth at
-    0.01): its samples are drawn for the mean's bound."""
+    run). ``bench_closed_form.py --tables softmax`` (2026-11-30, three classes, the largest over
+    seeds 0-4): up to 5.7e-4 at ``η = 1`` (``l_2``, ``d = 8``), 8.1e-5 at 0.1 and 1.3e-5 at 0.01.
+    The rule's single points are noisier than its mean (up to 0.13 at ``η = 1``, ``d = 8``, and
+    0.013 at 0.01): its samples are drawn for the mean's bound."""
     rng = np.random.RandomState(d + k)
     n = 200
     X, labels = rng.randn(n, d), rng.randint(0, k, n)
@@ -123,9 +124,10 @@ def test_fitted_estimators_report_the_closed_form_risk(norm, eta):
     """What a user reads: ``entropic_risk`` of fitted models on the digits (features in [0, 1]),
     binary and one-vs-rest on three classes (exact rules: within 1e-5 relative) and multinomial on
     three classes (tilted rule to its default ``rtol = 1e-3``), against the closed form at the
-    fitted weights. Measured (throwaway): ``l_∞`` binary and one-vs-rest within 1.5e-6 (the digits'
+    fitted weights (``random_state=0``: the multinomial's draws are seeded). ``bench_closed_form.py
+    --tables fitted`` (2026-11-30): ``l_∞`` binary and one-vs-rest within 1.5e-6 (the digits'
     fitted weights, a few large pixels, are harder than the random ones above), ``l_2`` within
-    1e-14, the multinomial within 5.4e-4."""
+    5e-15, the multinomial within 7.7e-4 (``l_2``, ``η = 0.1``)."""
     from skentropic.datasets import load_digits_unit
     from skentropic.linear_model import EntropicRobustLogisticRegression
 
@@ -133,18 +135,19 @@ def test_fitted_estimators_report_the_closed_form_risk(norm, eta):
     keep = y < 3
     X3, y3 = X[keep], y[keep]
     log_mgf, m = _LOG_MGF[NORM_INF if norm == np.inf else NORM_L2], round(1 / eta)
-    binary = EntropicRobustLogisticRegression(rho=0.05, eta=eta, norm=norm).fit(X, y >= 5)
+    binary = EntropicRobustLogisticRegression(rho=0.05, eta=eta, norm=norm, random_state=0).fit(X, y >= 5)
     target = np.where(y >= 5, 1.0, -1.0)
     exact = logistic_binomial(target * (X @ binary.coef_[0] + binary.intercept_[0]), 0.05 * binary.coef_[0], m,
                               log_mgf)
     assert binary.entropic_risk(X, y >= 5) == pytest.approx(exact.mean(), rel=1e-5)
-    ovr = EntropicRobustLogisticRegression(rho=0.05, eta=eta, norm=norm, multi_class="ovr").fit(X3, y3)
+    ovr = EntropicRobustLogisticRegression(rho=0.05, eta=eta, norm=norm, multi_class="ovr",
+                                           random_state=0).fit(X3, y3)
     exact = np.mean([logistic_binomial(np.where(y3 == c, 1.0, -1.0) * (X3 @ ovr.coef_[c] + ovr.intercept_[c]),
                                        0.05 * ovr.coef_[c], m, log_mgf) for c in range(3)], axis=0)
     assert ovr.entropic_risk(X3, y3) == pytest.approx(exact.mean(), rel=1e-5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (the fit's own ConvergenceWarning at the default max_iter, if any)
-        multi = EntropicRobustLogisticRegression(rho=0.05, eta=eta, norm=norm).fit(X3, y3)
+        multi = EntropicRobustLogisticRegression(rho=0.05, eta=eta, norm=norm, random_state=0).fit(X3, y3)
     exact = softmax_multinomial(X3 @ multi.coef_.T + multi.intercept_, y3, multi.coef_, 0.05, m, log_mgf)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (the draw cap's warning would fail the test)
