@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from _references import ball_log_mgf, cube_log_mgf, logistic_binomial, softmax_multinomial  # noqa: E402
+import _references as ref  # noqa: E402
 
 from skentropic._core._losses import LOGISTIC, SOFTMAX  # noqa: E402
 from skentropic._core._norms import NORM_INF, NORM_L2  # noqa: E402
@@ -40,20 +40,8 @@ from skentropic.linear_model import EntropicRobustLogisticRegression  # noqa: E4
 from skentropic.linear_model._objective import linear_objective, make_inner_rule, per_sample_objective  # noqa: E402
 from skentropic.linear_model._surrogate import margin_surrogate  # noqa: E402
 
-BALLS = {"l-inf": (NORM_INF, cube_log_mgf, np.inf), "l2": (NORM_L2, ball_log_mgf, 2)}
+BALLS = {"l-inf": (NORM_INF, ref.cube_log_mgf, np.inf), "l2": (NORM_L2, ref.ball_log_mgf, 2)}
 MS = (1, 10, 100, 1000, 10000)
-
-
-def _dual(w, code):
-    return np.abs(w).sum(axis=-1, keepdims=True) if code == NORM_INF else np.linalg.norm(w, axis=-1, keepdims=True)
-
-
-def _binary_problem(d, scale, code, n=200):
-    rng = np.random.RandomState(d)
-    X, y = rng.randn(n, d), np.sign(rng.randn(n))
-    w = rng.randn(1, d)
-    w *= scale / (0.1 * _dual(w, code))
-    return X, y, np.full(n, 1.0 / n), w, np.array([0.3])
 
 
 def binary():
@@ -62,11 +50,11 @@ def binary():
     for name, (code, log_mgf, _) in BALLS.items():
         for d in (2, 8, 64, 784):
             for scale in (0.1, 1.0, 10.0):
-                X, y, sw, w, b = _binary_problem(d, scale, code)
+                X, y, sw, w, b = ref.scaled_binary_problem(d, scale, code == NORM_INF)
                 rule = make_inner_rule(code, d, LOGISTIC)
                 cells = []
                 for m in MS:
-                    exact = logistic_binomial(y * (X @ w[0] + b[0]), 0.1 * w[0], m, log_mgf)
+                    exact = ref.logistic_binomial(y * (X @ w[0] + b[0]), 0.1 * w[0], m, log_mgf)
                     risk = linear_objective(w, b, X, y, sw, 0.1, 1.0 / m, code, LOGISTIC, rule)[0]
                     points = per_sample_objective(w, b, X, y, 0.1, 1.0 / m, code, LOGISTIC, rule)
                     worst = np.max(np.abs(points / exact - 1) * (exact > 1e-8))
@@ -79,7 +67,7 @@ def gradient():
     for d in (2, 8, 64, 784):
         row = []
         for scale in (0.1, 1.0, 10.0):
-            X, y, sw, w, b = _binary_problem(d, scale, NORM_INF)
+            X, y, sw, w, b = ref.scaled_binary_problem(d, scale, True)
             _, g_w, g_b = linear_objective(w, b, X, y, sw, 0.1, 1.0, NORM_INF, LOGISTIC,
                                            make_inner_rule(NORM_INF, d, LOGISTIC))
             _, r_w, r_b = margin_surrogate(w, b, X, y, sw, 0.1, 1.0, LOGISTIC)
@@ -97,11 +85,11 @@ def softmax(seeds):
             rng = np.random.RandomState(d + 3)
             X, labels = rng.randn(200, d), rng.randint(0, 3, 200)
             W = rng.randn(3, d)
-            W *= 15.0 / _dual(W, code)
+            W *= 15.0 / ref.dual_norm(W, code == NORM_INF)
             b = rng.randn(3)
             cells = []
             for m in MS[:3]:
-                exact = softmax_multinomial(X @ W.T + b, labels, W, 0.1, m, log_mgf)
+                exact = ref.softmax_multinomial(X @ W.T + b, labels, W, 0.1, m, log_mgf)
                 errors, worst = [], None
                 for seed in range(seeds):
                     rule = make_inner_rule(code, d, SOFTMAX, n_inner_samples=32, seed=seed)
@@ -130,15 +118,17 @@ def fitted():
 
                 fit = model().fit(X, y >= 5)
                 target = np.where(y >= 5, 1.0, -1.0)
-                exact = logistic_binomial(target * (X @ fit.coef_[0] + fit.intercept_[0]), 0.05 * fit.coef_[0], m,
-                                          log_mgf).mean()
+                exact = ref.logistic_binomial(target * (X @ fit.coef_[0] + fit.intercept_[0]), 0.05 * fit.coef_[0],
+                                              m, log_mgf).mean()
                 errors = [fit.entropic_risk(X, y >= 5) / exact - 1]
                 fit = model(multi_class="ovr").fit(X3, y3)
                 margins = np.where(y3[:, None] == np.arange(3), 1.0, -1.0) * (X3 @ fit.coef_.T + fit.intercept_)
-                exact = np.mean([logistic_binomial(margins[:, c], 0.05 * fit.coef_[c], m, log_mgf) for c in range(3)])
+                exact = np.mean([ref.logistic_binomial(margins[:, c], 0.05 * fit.coef_[c], m, log_mgf)
+                                 for c in range(3)])
                 errors.append(fit.entropic_risk(X3, y3) / exact - 1)
                 fit = model().fit(X3, y3)
-                exact = softmax_multinomial(X3 @ fit.coef_.T + fit.intercept_, y3, fit.coef_, 0.05, m, log_mgf).mean()
+                exact = ref.softmax_multinomial(X3 @ fit.coef_.T + fit.intercept_, y3, fit.coef_, 0.05, m,
+                                                log_mgf).mean()
                 errors.append(fit.entropic_risk(X3, y3) / exact - 1)
             print(f"  {name:<6} eta {eta:<5} binary {errors[0]:+.1e}   one-vs-rest {errors[1]:+.1e}   "
                   f"multinomial {errors[2]:+.1e}", flush=True)

@@ -195,6 +195,21 @@ def logistic_binomial(s, v, m, log_mgf):
     return np.logaddexp(0.0, logsumexp(terms, axis=1)) / m
 
 
+def dual_norm(w, cube):
+    """The norm dual to the ball's, along the last axis: ``l_1`` for the cube, ``l_2`` for the ``l_2`` ball."""
+    return np.abs(w).sum(axis=-1, keepdims=True) if cube else np.linalg.norm(w, axis=-1, keepdims=True)
+
+
+def scaled_binary_problem(d, scale, cube, n=200, rho=0.1):
+    """Random ``(X, y, sw, w, b)`` (seeded by ``d``; labels ``±1``, uniform weights) with
+    ``ρ||w||_* = scale`` (:func:`dual_norm`), for the closed forms' comparisons."""
+    rng = np.random.RandomState(d)
+    X, y = rng.randn(n, d), np.sign(rng.randn(n))
+    w = rng.randn(1, d)
+    w *= scale / (rho * dual_norm(w, cube))
+    return X, y, np.full(n, 1.0 / n), w, np.array([0.3])
+
+
 def compositions(m, k):
     """Every ``n`` in ``N^k`` with ``Σ n_c = m`` (rows; ``C(m + k − 1, k − 1)`` of them)."""
     if k == 1:

@@ -16,7 +16,14 @@ import warnings
 
 import numpy as np
 import pytest
-from _references import ball_log_mgf, cube_log_mgf, logistic_binomial, softmax_multinomial
+from _references import (
+    ball_log_mgf,
+    cube_log_mgf,
+    dual_norm,
+    logistic_binomial,
+    scaled_binary_problem,
+    softmax_multinomial,
+)
 
 from skentropic._core._losses import LOGISTIC, SOFTMAX
 from skentropic._core._norms import NORM_INF, NORM_L2
@@ -24,19 +31,6 @@ from skentropic.linear_model._objective import linear_objective, make_inner_rule
 from skentropic.linear_model._surrogate import margin_surrogate
 
 _LOG_MGF = {NORM_INF: cube_log_mgf, NORM_L2: ball_log_mgf}
-
-
-def _dual_norm(w, norm):
-    return np.abs(w).sum(axis=-1, keepdims=True) if norm == NORM_INF else np.linalg.norm(w, axis=-1, keepdims=True)
-
-
-def _binary_problem(d, scale, norm, n=200):
-    """Random data and weights with ``ρ||w||_* = scale`` (``ρ = 0.1``, the ball's dual norm)."""
-    rng = np.random.RandomState(d)
-    X, y = rng.randn(n, d), np.sign(rng.randn(n))
-    w = rng.randn(1, d)
-    w *= scale / (0.1 * _dual_norm(w, norm))
-    return X, y, np.full(n, 1.0 / n), w, np.array([0.3])
 
 
 @pytest.mark.parametrize("norm", [NORM_INF, NORM_L2])
@@ -49,7 +43,7 @@ def test_logistic_risk_at_eta_one_over_m_is_the_closed_form(norm, d, scale):
     about that absolute accuracy). ``python benchmarks/bench_closed_form.py --tables binary``
     (2026-11-30): ``l_∞`` risks within 5.1e-7 (``d = 64``, scale 10, ``η = 0.1``; ``d = 784``
     4.6e-9), points with ``F > 1e-8`` within 2.2e-5; ``l_2`` within 3e-14 and 5.2e-8."""
-    X, y, sw, w, b = _binary_problem(d, scale, norm)
+    X, y, sw, w, b = scaled_binary_problem(d, scale, norm == NORM_INF)
     rule = make_inner_rule(norm, d, LOGISTIC)
     scores = y * (X @ w[0] + b[0])
     for m in (1, 10, 100, 1000, 10000):
@@ -68,7 +62,7 @@ def test_logistic_linf_gradient_at_eta_one_is_the_closed_forms(d, scale):
     2e-4 of the largest component. ``bench_closed_form.py --tables gradient`` (2026-11-30): up to
     4.0e-5 (``d = 2``, scale 1), 9.9e-6 at ``d = 64``, 2.5e-8 at ``d = 784``; 6e-12 at ``d = 8``,
     where every coordinate is exact."""
-    X, y, sw, w, b = _binary_problem(d, scale, NORM_INF)
+    X, y, sw, w, b = scaled_binary_problem(d, scale, True)
     value, g_w, g_b = linear_objective(w, b, X, y, sw, 0.1, 1.0, NORM_INF, LOGISTIC, make_inner_rule(NORM_INF, d,
                                                                                                   LOGISTIC))
     ref, r_w, r_b = margin_surrogate(w, b, X, y, sw, 0.1, 1.0, LOGISTIC)
@@ -92,7 +86,7 @@ def test_softmax_risk_at_eta_one_over_m_is_the_closed_form(norm, d, k, m):
     n = 200
     X, labels = rng.randn(n, d), rng.randint(0, k, n)
     W = rng.randn(k, d)
-    W *= 15.0 / _dual_norm(W, norm)
+    W *= 15.0 / dual_norm(W, norm == NORM_INF)
     b = rng.randn(k)
     exact = softmax_multinomial(X @ W.T + b, labels, W, 0.1, m, _LOG_MGF[norm])
     rule = make_inner_rule(norm, d, SOFTMAX, n_inner_samples=32, seed=3)
