@@ -38,9 +38,9 @@ def _same_atoms(X, y, w, loss, eta):
     """Whether the blend is on the same atoms (``tie_blend``'s grid is the rule's)."""
     scores = y * (X @ w + 0.1)
     law = cube_law(w, 0.2, eta, loss, float(np.abs(scores).max()))
-    (b, _, _), grid = tie_blend(law, eta, loss, float(np.abs(scores).max()))
+    (b, _, _), _, same_grid = tie_blend(law, eta, loss, float(np.abs(scores).max()))
     assert b > 0.0
-    return grid[:4] == (*law[4][1:4], law[0].shape[0])
+    return same_grid
 
 
 def _objective(X, y, w, loss, eta):

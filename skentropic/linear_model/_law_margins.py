@@ -186,32 +186,33 @@ def tied_rule(law, w, rho, eta, loss_code, score_span):
     :func:`cube_law` that takes 9 coordinates exactly (``same_atoms``: its grid is ``law``'s, so
     the two blend as log weights on ``law``'s atoms), or ``None`` where there is no blend
     (:func:`tie_blend`)."""
-    (b, db_top, db_below), grid_tied = tie_blend(law, eta, loss_code, score_span)
+    (b, db_top, db_below), grid_tied, same_atoms = tie_blend(law, eta, loss_code, score_span)
     if b == 0.0:
         return None
     tied = cube_law(w, rho, eta, loss_code, score_span, n_big_max=_N_BIG + 1, grid_args=grid_tied)
-    same_atoms = grid_tied[:4] == (*law[4][1:4], law[0].shape[0])
     return b, db_top, db_below, tied, same_atoms
 
 
 def tie_blend(law, eta, loss_code, score_span):
-    """``((b, ∂b/∂a_8, ∂b/∂a_9), grid)``: :func:`~._cube_rule.hybrid_tie_weight` for a rule of
-    :func:`cube_law` and the grid of the rule with 9 exact coordinates (:func:`~._cube_rule.atom_grid`),
-    or zeros and ``None`` where that rule is this one: the same grid, and every atom on the
+    """``((b, ∂b/∂a_8, ∂b/∂a_9), grid, same_grid)``: :func:`~._cube_rule.hybrid_tie_weight` for a
+    rule of :func:`cube_law`, the grid of the rule with 9 exact coordinates
+    (:func:`~._cube_rule.atom_grid`) and whether it is this rule's (the same atoms); or zeros,
+    ``None`` and ``False`` where that rule is this one: the same grid, and every atom on the
     Edgeworth density either way (:func:`~._cube_rule.edgeworth_with_ninth`), so ``F_9 = F_8`` to
     rounding and the second rule is not computed (at ``d = 784`` the 9th is within 5% of the 8th at
     most evaluations)."""
     t, _, _, a, grid = law
     tie = hybrid_tie_weight(a, grid[0])
     if tie[0] == 0.0:
-        return tie, None
+        return tie, None, False
     scale, h, j_lo = grid[1:4]
     grid_tied = atom_grid(a, eta, loss_code, score_span, n_big_max=_N_BIG + 1)
     if grid_tied[4] != _N_BIG + 1:  # the 9th cannot be exact (spline_prefix stops at 8): the bend stays
-        return (0.0, 0.0, 0.0), None
-    if grid_tied[:4] == (scale, h, j_lo, t.shape[0]) and edgeworth_with_ninth(a, scale, h, j_lo, grid[-2]):
-        return (0.0, 0.0, 0.0), None
-    return tie, grid_tied
+        return (0.0, 0.0, 0.0), None, False
+    same_grid = grid_tied[:4] == (scale, h, j_lo, t.shape[0])
+    if same_grid and edgeworth_with_ninth(a, scale, h, j_lo, grid[-2]):
+        return (0.0, 0.0, 0.0), None, False
+    return tie, grid_tied, same_grid
 
 
 def _law_adjoints(law, scores, sw, eta, loss_code, values, ds, score_grid):
